@@ -1,0 +1,56 @@
+"""drrn-tf: DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.
+
+The numpy-only parts (``drrn_tf.imaging``, ``drrn_tf.metrics``, ``drrn_tf.tiling``)
+import without TensorFlow; everything else is loaded on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it (imported lazily, PEP 562).
+_EXPORTS = {
+    "imresize": "imaging",
+    "rgb2ycbcr": "imaging",
+    "ycbcr2rgb": "imaging",
+    "modcrop": "imaging",
+    "shave": "imaging",
+    "to_uint8": "imaging",
+    "psnr": "metrics",
+    "ssim": "metrics",
+    "axis_plan": "tiling",
+    "tile_plan": "tiling",
+    "InputError": "errors",
+    "RecursiveBlock": "layers",
+    "PreActivation": "layers",
+    "drrn": "models",
+    "vdsr": "models",
+    "srcnn": "models",
+    "drrn_param_count": "models",
+    "PRESETS": "presets",
+    "build_preset": "presets",
+    "load_model": "loading",
+    "model_stats": "stats",
+    "receptive_radius": "stats",
+    "predict_y": "inference",
+    "upscale_pixels": "upscale",
+    "evaluate": "evaluation",
+    "read_image": "image_io",
+    "write_image": "image_io",
+    "resolve_dataset": "datasets",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module 'drrn_tf' has no attribute '{name}'")
+
+
+def __dir__():
+    return __all__

@@ -1,0 +1,263 @@
+"""The ``drrn`` command line: upscale, eval, info.
+
+User errors (bad files, bad options) print one line ``drrn: error: ...`` and exit 2;
+nothing is written when the input is bad.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+# Quiet TensorFlow's C++ start-up chatter unless the user asked for it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+SCALES = (2, 3, 4)
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its native start-up log lines (written to fd 2 before
+    absl logging is initialised, deaf to TF_CPP_MIN_LOG_LEVEL) sent to /dev/null."""
+    if "tensorflow" in sys.modules or os.environ.get("DRRN_VERBOSE_TF"):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.constant(0.0) + 1.0  # first op initialises the runtime (more start-up lines)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with single-line errors."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        raise InputError(f"{self.prog.split()[-1] if ' ' in self.prog else 'drrn'}: {message}")
+
+
+def _progress(iterable, total: int | None = None, desc: str = "", unit: str = "it"):
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _check_tile(model, tile: int | None) -> None:
+    if model is None or tile is None:
+        return
+    from .stats import receptive_radius
+
+    halo = receptive_radius(model)
+    if tile <= 2 * halo:
+        raise InputError(f"--tile {tile} is too small: it must exceed twice the receptive radius ({2 * halo})")
+
+
+# ---------------------------------------------------------------- upscale
+def _plan_outputs(inputs: list[Path], out: Path, scale: int) -> tuple[list[Path], Path | None]:
+    """Output path per input, and the folder to create (if any), without touching disk."""
+    from .image_io import is_image_path
+
+    single_file = len(inputs) == 1 and is_image_path(out) and not out.is_dir()
+    if single_file:
+        outputs = [out]
+        make_dir = None
+    else:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{out}: with several inputs, -o must be a folder")
+        if is_image_path(out) and not out.exists():
+            raise InputError(f"{out}: with several inputs, -o must be a folder, not an image name")
+        outputs = [out / f"{p.stem}_x{scale}{p.suffix.lower()}" for p in inputs]
+        make_dir = None if out.is_dir() else out
+    seen = {}
+    in_resolved = {p.resolve() for p in inputs}
+    for src, dst in zip(inputs, outputs):
+        r = dst.resolve()
+        if r in in_resolved:
+            raise InputError(f"{dst}: refusing to overwrite an input image")
+        if r in seen:
+            raise InputError(f"{src} and {seen[r]} would both be written to {dst}")
+        seen[r] = src
+    return outputs, make_dir
+
+
+def cmd_upscale(args) -> int:
+    from .image_io import check_output_path, read_image, write_image
+    from .loading import load_model
+
+    inputs = [Path(p) for p in args.inputs]
+    outputs, make_dir = _plan_outputs(inputs, Path(args.output), args.scale)
+    # Validate everything before writing anything.
+    loaded_shapes = []
+    for p in inputs:
+        img = read_image(p)
+        loaded_shapes.append(img.pixels.shape)
+    for dst, shape in zip(outputs, loaded_shapes):
+        if make_dir is None:
+            check_output_path(dst)
+        if len(shape) == 3 and shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):
+            raise InputError(f"{dst}: the input has transparency, which JPEG cannot store; use .png")
+    if make_dir is not None:
+        parent = make_dir.parent if str(make_dir.parent) else Path(".")
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise InputError(f"{make_dir}: cannot create output folder (parent missing or not writable)")
+    model = load_model(args.model, require_trained=True)
+    _check_tile(model, args.tile)
+
+    from .upscale import upscale_pixels
+
+    if make_dir is not None:
+        make_dir.mkdir(parents=False, exist_ok=True)
+    pairs = list(zip(inputs, outputs))
+    iterator = _progress(pairs, desc="upscaling", unit="img") if len(pairs) > 1 else pairs
+    for src, dst in iterator:
+        img = read_image(src)
+        out = upscale_pixels(model, img.pixels, args.scale, window=args.tile, memory_mb=args.memory_mb)
+        write_image(dst, out)
+        print(f"{src} -> {dst} ({out.shape[1]}x{out.shape[0]})")
+    return 0
+
+
+# ---------------------------------------------------------------- eval
+def _format_table(results: list[dict], model_name: str) -> str:
+    lines = [
+        f"model: {model_name}",
+        "| dataset | scale | PSNR (dB) | SSIM | images |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(f"| {r['dataset']} | x{r['scale']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['images']} |")
+    return "\n".join(lines)
+
+
+def _check_json_output(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{path}: folder {parent} is not writable")
+
+
+def cmd_eval(args) -> int:
+    from .datasets import resolve_dataset
+    from .evaluation import evaluate
+    from .fileio import write_bytes_atomic
+    from .loading import BICUBIC, load_model
+
+    datasets = [resolve_dataset(d) for d in args.data]
+    if args.json:
+        _check_json_output(Path(args.json))
+    model = load_model(args.model, require_trained=True)
+    _check_tile(model, args.tile)
+    predict = None
+    if model is not None:
+        from .inference import predict_y
+
+        def predict(y):
+            return predict_y(model, y, window=args.tile, memory_mb=args.memory_mb)
+
+    results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"))
+    rows = [r.as_dict(per_image=args.per_image) for r in results]
+    name = BICUBIC if model is None else model.name
+    print(_format_table(rows, name))
+    if args.per_image:
+        for r in results:
+            for row in r.per_image:
+                print(f"  {r.dataset} x{r.scale} {row['image']}: {row['psnr']:.2f} dB / {row['ssim']:.4f}")
+    if args.json:
+        doc = {"model": name, "model_spec": str(args.model), "results": rows}
+        write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode())
+        print(f"wrote {args.json}")
+    return 0
+
+
+# ---------------------------------------------------------------- info
+def cmd_info(args) -> int:
+    from .loading import BICUBIC, load_model
+    from .presets import PRESETS
+    from .stats import human, model_stats
+
+    if args.model == BICUBIC:
+        raise InputError("bicubic is interpolation, not a network: nothing to describe")
+    model = load_model(args.model)
+    st = model_stats(model)
+    st["macs_288x288"] = st["macs_per_pixel"] * 288 * 288
+    if args.model in PRESETS:
+        st["trained_weights"] = PRESETS[args.model].trained
+    if args.json:
+        print(json.dumps(st, indent=2))
+        return 0
+    print(f"model            {st['name']}")
+    print(f"parameters       {st['params']:,} ({human(st['params'])})")
+    print(f"shared params    {st['shared_params']:,} (reused by every unit of a recursive block)")
+    print(f"if unshared      {st['unshared_params']:,}")
+    print(f"MACs per pixel   {st['macs_per_pixel']:,} ({human(st['macs_288x288'])} MACs at 288x288)")
+    print(f"depth            {st['depth']} convolutions")
+    print(f"receptive field  {st['receptive_field']}x{st['receptive_field']} pixels")
+    if "trained_weights" in st:
+        print(f"trained weights  {'shipped' if st['trained_weights'] else 'none (random initialisation)'}")
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from .loading import describe_model_spec
+
+    p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def add_tiling(sp):
+        sp.add_argument("--tile", type=int, default=None, metavar="PX", help="input tile side in pixels (default: from --memory-mb)")
+        sp.add_argument("--memory-mb", type=float, default=1024.0, help="activation memory budget per tile (default 1024)")
+
+    up = sub.add_parser("upscale", help="upscale images by 2, 3 or 4", description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.")
+    up.add_argument("inputs", nargs="+", metavar="IN", help="input image(s)")
+    up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
+    up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
+    up.add_argument("--model", required=True, metavar="MODEL", help=f"{describe_model_spec()}")
+    add_tiling(up)
+    up.set_defaults(func=cmd_upscale)
+
+    ev = sub.add_parser("eval", help="PSNR/SSIM table in the paper's protocol", description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).")
+    ev.add_argument("--model", required=True, metavar="MODEL", help=describe_model_spec())
+    ev.add_argument("--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders")
+    ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
+    ev.add_argument("--json", metavar="OUT", help="also write the results as JSON")
+    ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
+    add_tiling(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    inf = sub.add_parser("info", help="parameters, MACs per pixel, depth", description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.")
+    inf.add_argument("model", metavar="MODEL", help="a preset or a .keras file")
+    inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
+    inf.set_defaults(func=cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        _import_tensorflow_quietly()
+        return args.func(args)
+    except InputError as e:
+        print(f"drrn: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("drrn: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

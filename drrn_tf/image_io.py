@@ -1,0 +1,165 @@
+"""Reading and writing user images, with clear errors for bad files.
+
+:func:`read_image` returns the pixels as stored (uint8 or uint16; gray, RGB or RGBA in
+that channel order, palettes expanded) with the EXIF orientation applied, so a photo
+comes out the way a viewer shows it. Pillow checks the file (format, truncation,
+orientation tag); OpenCV decodes the pixels because it keeps 16-bit colour, which
+Pillow reduces to 8 bits.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from .errors import InputError
+from .fileio import atomic_path
+
+__all__ = ["IMAGE_EXTENSIONS", "read_image", "write_image", "list_images", "is_image_path"]
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+_WRITE_16BIT = (".png", ".tif", ".tiff")
+
+# Refuse pixel counts that could not be processed sensibly (and decompression bombs).
+MAX_PIXELS = 200_000_000
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+@dataclass
+class LoadedImage:
+    """Pixels as stored (after EXIF orientation) and where they came from."""
+
+    pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8 or uint16
+    path: Path
+
+    @property
+    def max_value(self) -> int:
+        return int(np.iinfo(self.pixels.dtype).max)
+
+
+def is_image_path(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files (by extension) directly inside ``folder``, sorted by name."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p))
+    if not files:
+        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation tag (1-8) the way viewers (and Pillow's exif_transpose) do."""
+    if orientation == 2:
+        return a[:, ::-1]
+    if orientation == 3:
+        return a[::-1, ::-1]
+    if orientation == 4:
+        return a[::-1]
+    if orientation == 5:
+        return np.swapaxes(a, 0, 1)
+    if orientation == 6:
+        return np.rot90(a, k=-1)
+    if orientation == 7:
+        return np.swapaxes(a[::-1, ::-1], 0, 1)
+    if orientation == 8:
+        return np.rot90(a, k=1)
+    return a
+
+
+def _pil_to_array(im: Image.Image) -> np.ndarray:
+    if im.mode in ("I;16", "I;16B", "I;16L"):
+        return np.asarray(im, dtype=np.uint16)
+    if im.mode == "I":
+        return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+    has_alpha = "A" in im.getbands() or "transparency" in im.info
+    if im.mode in ("L", "1"):
+        return np.asarray(im.convert("L"))
+    return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+
+
+def read_image(path: str | os.PathLike) -> LoadedImage:
+    """Read an image file; raise :class:`InputError` naming the file if it cannot be used."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an image")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    if not data:
+        raise InputError(f"{path}: empty file")
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()  # raises on truncated or corrupt data
+            orientation = int(im.getexif().get(0x0112, 1) or 1)
+            fallback = _pil_to_array(im)
+    except UnidentifiedImageError:
+        raise InputError(f"{path}: not an image file (unrecognised format)") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{path}: image too large (more than {MAX_PIXELS:,} pixels)") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise InputError(f"{path}: corrupt or truncated image ({e})") from None
+
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None or pixels.dtype not in (np.uint8, np.uint16):
+        pixels = fallback
+    elif pixels.ndim == 3 and pixels.shape[2] == 3:
+        pixels = pixels[..., ::-1]
+    elif pixels.ndim == 3 and pixels.shape[2] == 4:
+        pixels = pixels[..., [2, 1, 0, 3]]
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
+        raise InputError(f"{path}: unsupported pixel format ({pixels.dtype}, shape {pixels.shape})")
+    pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
+    return LoadedImage(pixels=pixels, path=path)
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Validate an output image path before any work is done."""
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise InputError(f"{path}: unsupported output format '{path.suffix}' (use one of {', '.join(IMAGE_EXTENSIONS)})")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{path}: output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{path}: output folder {parent} is not writable")
+    return path
+
+
+def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
+    """Write gray/RGB/RGBA uint8 or uint16 pixels atomically; 16-bit only where the format has it."""
+    path = check_output_path(path)
+    a = np.asarray(pixels)
+    if a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT:
+        a = (a.astype(np.float64) / 257.0).round().astype(np.uint8)
+    if a.ndim == 3 and a.shape[2] == 3:
+        a = a[..., ::-1]
+    elif a.ndim == 3 and a.shape[2] == 4:
+        a = a[..., [2, 1, 0, 3]]
+    if a.ndim == 3 and a.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
+        raise InputError(f"{path}: JPEG cannot store transparency; write .png instead")
+    ok, buf = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(a))
+    if not ok:
+        raise InputError(f"{path}: could not encode image as {path.suffix}")
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(buf.tobytes())
+    return path

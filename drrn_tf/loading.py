@@ -1,0 +1,60 @@
+"""Turn a ``--model`` argument (``bicubic``, a preset name, or a file) into a model."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import InputError
+from .presets import PRESETS, build_preset
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["BICUBIC", "load_model", "describe_model_spec"]
+
+BICUBIC = "bicubic"
+
+
+def describe_model_spec() -> str:
+    return f"'{BICUBIC}', a preset ({', '.join(PRESETS)}) or a .keras file"
+
+
+def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> "keras.Model | None":
+    """Resolve a model spec. ``bicubic`` gives ``None`` (no network).
+
+    ``require_trained`` refuses presets that ship no weights (their output would be
+    that of a random network).
+    """
+    spec = str(spec)
+    if spec == BICUBIC:
+        return None
+    if spec in PRESETS:
+        preset = PRESETS[spec]
+        if require_trained and not preset.trained:
+            raise InputError(
+                f"preset '{spec}' has no trained weights in this package; "
+                "pass a trained .keras file with --model"
+            )
+        return build_preset(spec)
+    path = Path(spec)
+    if not path.exists():
+        raise InputError(f"{spec}: not a preset ({', '.join(PRESETS)}) and no such file")
+    if path.is_dir() or path.suffix != ".keras":
+        raise InputError(f"{spec}: not a model file (expected a .keras file, {describe_model_spec()})")
+    import keras
+
+    from . import layers  # noqa: F401 - registers the package's serializable layers
+
+    try:
+        model = keras.saving.load_model(path, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - any failure here means "not a usable model"
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InputError(f"{spec}: not a valid Keras model file ({reason[:200]})") from None
+    if not isinstance(model, keras.Model) or len(model.inputs) != 1:
+        raise InputError(f"{spec}: expected a model with one image input")
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) != 4 or shape[-1] != 1:
+        raise InputError(f"{spec}: expected input shape (None, H, W, 1), the model has {shape}")
+    return model

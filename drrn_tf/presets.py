@@ -1,0 +1,66 @@
+"""Named model presets, usable as ``drrn_tf.build_preset("drrn_b1u9")`` or ``--model drrn_b1u9``.
+
+A preset is an architecture plus, where this project has trained one, a weights file
+shipped inside the package (``drrn_tf/weights/``). Presets without shipped weights
+build a freshly initialised network: fine for ``drrn info``, training and export
+benchmarks, but not for upscaling pictures (the CLI refuses that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # keep this module importable without TensorFlow (CLI --help)
+    import keras
+
+__all__ = ["Preset", "PRESETS", "build_preset", "preset_names"]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    builder: str  # name of a function in drrn_tf.models
+    kwargs: dict = field(default_factory=dict)
+    weights: str | None = None  # file name inside drrn_tf/weights/
+
+    @property
+    def weights_path(self) -> Path | None:
+        return WEIGHTS_DIR / self.weights if self.weights else None
+
+    @property
+    def trained(self) -> bool:
+        return self.weights_path is not None and self.weights_path.is_file()
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in [
+        Preset("drrn_b1u9", "DRRN B1U9, d=20, 128 filters (paper)", "drrn", {"blocks": 1, "units": 9}),
+        Preset("drrn_b1u25", "DRRN B1U25, d=52, 128 filters (paper)", "drrn", {"blocks": 1, "units": 25}),
+        Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", "vdsr"),
+        Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", "srcnn"),
+    ]
+}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def build_preset(name: str, load_weights: bool = True) -> "keras.Model":
+    """Build a preset by name, with its shipped weights if it has any."""
+    try:
+        preset = PRESETS[name]
+    except KeyError:
+        raise KeyError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})") from None
+    from . import models
+
+    model = getattr(models, preset.builder)(name=preset.name, **preset.kwargs)
+    if load_weights and preset.trained:
+        model.load_weights(preset.weights_path)
+    return model
