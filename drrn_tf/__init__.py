@@ -1,12 +1,19 @@
 """drrn-tf: DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.
 
-The numpy-only parts (``drrn_tf.imaging``, ``drrn_tf.metrics``, ``drrn_tf.tiling``)
-import without TensorFlow; everything else is loaded on first use.
+``import drrn_tf`` registers the package's Keras layers, so ``.keras`` files load with
+plain ``keras.saving.load_model(path)``; the rest of the API is imported on first use.
+The numpy-only modules (``imaging``, ``metrics``, ``tiling``) use no TensorFlow code.
 """
 
 from __future__ import annotations
 
 import importlib
+
+from ._tf_import import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from . import layers as _layers  # noqa: E402,F401 - registers the Keras serializables
 
 __version__ = "0.1.0"
 

@@ -14,30 +14,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-# Quiet TensorFlow's C++ start-up chatter unless the user asked for it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
 SCALES = (2, 3, 4)
-
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its native start-up log lines (written to fd 2 before
-    absl logging is initialised, deaf to TF_CPP_MIN_LOG_LEVEL) sent to /dev/null."""
-    if "tensorflow" in sys.modules or os.environ.get("DRRN_VERBOSE_TF"):
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        import keras  # noqa: F401
-        import tensorflow as tf
-
-        tf.constant(0.0) + 1.0  # first op initialises the runtime (more start-up lines)
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -249,7 +226,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        _import_tensorflow_quietly()
         return args.func(args)
     except InputError as e:
         print(f"drrn: error: {e}", file=sys.stderr)

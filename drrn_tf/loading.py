@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import keras
 
 from .errors import InputError
 from .presets import PRESETS, build_preset
-
-if TYPE_CHECKING:
-    import keras
 
 __all__ = ["BICUBIC", "load_model", "describe_model_spec"]
 
@@ -21,7 +19,7 @@ def describe_model_spec() -> str:
     return f"'{BICUBIC}', a preset ({', '.join(PRESETS)}) or a .keras file"
 
 
-def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> "keras.Model | None":
+def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> keras.Model | None:
     """Resolve a model spec. ``bicubic`` gives ``None`` (no network).
 
     ``require_trained`` refuses presets that ship no weights (their output would be
@@ -43,10 +41,6 @@ def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> "ke
         raise InputError(f"{spec}: not a preset ({', '.join(PRESETS)}) and no such file")
     if path.is_dir() or path.suffix != ".keras":
         raise InputError(f"{spec}: not a model file (expected a .keras file, {describe_model_spec()})")
-    import keras
-
-    from . import layers  # noqa: F401 - registers the package's serializable layers
-
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a usable model"

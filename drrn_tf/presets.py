@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
-if TYPE_CHECKING:  # keep this module importable without TensorFlow (CLI --help)
-    import keras
+import keras
+
+from . import models
 
 __all__ = ["Preset", "PRESETS", "build_preset", "preset_names"]
 
@@ -24,7 +25,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 class Preset:
     name: str
     description: str
-    builder: str  # name of a function in drrn_tf.models
+    builder: Callable[..., keras.Model]
     kwargs: dict = field(default_factory=dict)
     weights: str | None = None  # file name inside drrn_tf/weights/
 
@@ -40,10 +41,10 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
-        Preset("drrn_b1u9", "DRRN B1U9, d=20, 128 filters (paper)", "drrn", {"blocks": 1, "units": 9}),
-        Preset("drrn_b1u25", "DRRN B1U25, d=52, 128 filters (paper)", "drrn", {"blocks": 1, "units": 25}),
-        Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", "vdsr"),
-        Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", "srcnn"),
+        Preset("drrn_b1u9", "DRRN B1U9, d=20, 128 filters (paper)", models.drrn, {"blocks": 1, "units": 9}),
+        Preset("drrn_b1u25", "DRRN B1U25, d=52, 128 filters (paper)", models.drrn, {"blocks": 1, "units": 25}),
+        Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", models.vdsr),
+        Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", models.srcnn),
     ]
 }
 
@@ -52,15 +53,13 @@ def preset_names() -> list[str]:
     return list(PRESETS)
 
 
-def build_preset(name: str, load_weights: bool = True) -> "keras.Model":
+def build_preset(name: str, load_weights: bool = True) -> keras.Model:
     """Build a preset by name, with its shipped weights if it has any."""
     try:
         preset = PRESETS[name]
     except KeyError:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})") from None
-    from . import models
-
-    model = getattr(models, preset.builder)(name=preset.name, **preset.kwargs)
+    model = preset.builder(name=preset.name, **preset.kwargs)
     if load_weights and preset.trained:
         model.load_weights(preset.weights_path)
     return model

@@ -1,0 +1,48 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from drrn_tf.datasets import data_root  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared data folder ($DRRN_DATA or ../shared/data); present in CI."""
+    root = data_root()
+    if root is None or not (root / "Set5").is_dir():
+        pytest.skip("shared data folder not found (set DRRN_DATA or provide ../shared/data)")
+    return root
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+def tiny_drrn(units=2, filters=8, batch_norm=False, seed=0):
+    """A small DRRN with non-trivial (random, non-zero bias) weights."""
+    import keras
+
+    from drrn_tf.models import drrn
+
+    keras.utils.set_random_seed(seed)
+    model = drrn(blocks=1, units=units, filters=filters, batch_norm=batch_norm, name="tiny")
+    r = np.random.default_rng(seed)
+    for w in model.weights:
+        if w.path.endswith("bias"):
+            w.assign(r.normal(0, 0.05, w.shape).astype("float32"))
+    return model
+
+
+def identity_drrn(units=1, filters=4):
+    """A DRRN whose residual branch is zero: output == input exactly."""
+    model = tiny_drrn(units=units, filters=filters)
+    conv_out = model.get_layer("conv_out")
+    conv_out.kernel.assign(np.zeros(conv_out.kernel.shape, "float32"))
+    conv_out.bias.assign(np.zeros(conv_out.bias.shape, "float32"))
+    return model

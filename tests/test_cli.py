@@ -1,0 +1,186 @@
+"""The drrn command line: upscale, eval, info, and bad input handling."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import identity_drrn, tiny_drrn
+from drrn_tf.cli import main
+from drrn_tf.image_io import read_image
+from drrn_tf.imaging import imresize
+from drrn_tf.upscale import upscale_pixels
+
+
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def model_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    tiny_drrn(units=2, filters=8).save(d / "tiny.keras")
+    identity_drrn().save(d / "identity.keras")
+    brighter = identity_drrn()
+    brighter.get_layer("conv_out").bias.assign(np.full((1,), 0.02, "float32"))  # output = input + 0.02
+    brighter.save(d / "brighter.keras")
+    return d
+
+
+@pytest.fixture
+def photo(tmp_path):
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:30, 0:41] / 30.0
+    base = 0.5 + 0.3 * np.sin(6 * xx) * np.cos(4 * yy)
+    rgb = np.dstack([base, base ** 2, 1 - base]) * 255 + rng.normal(0, 3, (30, 41, 3))
+    path = tmp_path / "photo.png"
+    Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_upscale_rgb_with_identity_network_equals_bicubic(capsys, tmp_path, photo, model_files):
+    out = tmp_path / "out.png"
+    code, stdout, _ = run(capsys, "upscale", photo, "-s", 3, "-o", out, "--model", model_files / "identity.keras")
+    assert code == 0, stdout
+    got = read_image(out).pixels
+    assert got.shape == (90, 123, 3)
+    np.testing.assert_array_equal(got, upscale_pixels(None, read_image(photo).pixels, 3))
+
+
+def test_upscale_rgb_changes_only_luminance(capsys, tmp_path, photo, model_files):
+    out = tmp_path / "out.png"
+    assert run(capsys, "upscale", photo, "-s", 2, "-o", out, "--model", model_files / "brighter.keras")[0] == 0
+    from drrn_tf.imaging import rgb2ycbcr
+
+    got = rgb2ycbcr(read_image(out).pixels.astype(np.float64) / 255)
+    bic = rgb2ycbcr(upscale_pixels(None, read_image(photo).pixels, 2).astype(np.float64) / 255)
+    # The network's +0.02 lands on Y; Cb/Cr stay bicubic (up to 8-bit RGB rounding).
+    np.testing.assert_allclose(got[..., 0] - bic[..., 0], 0.02, atol=1.5 / 255)
+    assert np.abs(got[..., 1:] - bic[..., 1:]).max() < 1.5 / 255
+
+
+def test_upscale_gray_rgba_palette_16bit(capsys, tmp_path, model_files):
+    rng = np.random.default_rng(0)
+    gray = rng.integers(0, 256, (20, 24), dtype=np.uint8)
+    Image.fromarray(gray).save(tmp_path / "gray.png")
+    rgba = np.dstack([rng.integers(0, 256, (20, 24, 3), dtype=np.uint8), np.tile(np.linspace(0, 255, 24), (20, 1)).astype(np.uint8)])
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    Image.fromarray(rgba[..., :3]).convert("P", palette=Image.Palette.ADAPTIVE, colors=32).save(tmp_path / "pal.png")
+    g16 = (np.tile(np.linspace(0, 65535, 24), (20, 1))).astype(np.uint16)
+    Image.fromarray(g16).save(tmp_path / "g16.png")
+    outdir = tmp_path / "out"
+    inputs = [tmp_path / n for n in ("gray.png", "rgba.png", "pal.png", "g16.png")]
+    code, stdout, _ = run(capsys, "upscale", *inputs, "-s", 2, "-o", outdir, "--model", model_files / "identity.keras")
+    assert code == 0
+    g = read_image(outdir / "gray_x2.png").pixels
+    assert g.shape == (40, 48) and g.dtype == np.uint8
+    np.testing.assert_array_equal(g, imresize(gray, 2))  # identity network: bicubic on the gray image
+    a = read_image(outdir / "rgba_x2.png").pixels
+    assert a.shape == (40, 48, 4)
+    np.testing.assert_array_equal(a[..., 3], imresize(rgba[..., 3], 2))  # alpha: bicubic
+    assert read_image(outdir / "pal_x2.png").pixels.shape == (40, 48, 3)
+    s16 = read_image(outdir / "g16_x2.png").pixels
+    assert s16.dtype == np.uint16 and s16.shape == (40, 48)
+    np.testing.assert_array_equal(s16, imresize(g16, 2))
+    assert stdout.count("->") == 4
+
+
+def test_upscale_respects_exif_orientation(capsys, tmp_path, model_files):
+    im = Image.fromarray(np.random.default_rng(1).integers(0, 256, (10, 16, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise when shown
+    im.save(tmp_path / "cam.jpg", exif=exif, quality=95)
+    assert run(capsys, "upscale", tmp_path / "cam.jpg", "-s", 2, "-o", tmp_path / "o.png", "--model", model_files / "identity.keras")[0] == 0
+    assert read_image(tmp_path / "o.png").pixels.shape == (32, 20, 3)
+
+
+def test_upscale_refuses_to_overwrite_input(capsys, tmp_path, photo, model_files):
+    before = photo.read_bytes()
+    code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", photo, "--model", model_files / "identity.keras")
+    assert code == 2 and "refusing to overwrite an input" in err
+    assert photo.read_bytes() == before
+    # Also through a folder whose generated name hits another input.
+    (tmp_path / "photo_x2.png").write_bytes(before)
+    code, _, err = run(capsys, "upscale", photo, tmp_path / "photo_x2.png", "-s", 2, "-o", tmp_path, "--model", model_files / "identity.keras")
+    assert code == 2 and "overwrite" in err
+
+
+def test_upscale_refuses_untrained_preset(capsys, tmp_path, photo):
+    code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "o.png", "--model", "drrn_b1u9")
+    assert code == 2 and "no trained weights" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def _bad_inputs(tmp_path, data_dir):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.png").write_text("hello")
+    good = (data_dir / "Set5" / "bird.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(good[: len(good) // 3])
+    (tmp_path / "fake.keras").write_bytes(b"PK\x03\x04 definitely not a zip")
+    (tmp_path / "weights.txt").write_text("0 1 2")
+    return good
+
+
+def test_bad_input_one_line_error_and_nothing_written(capsys, tmp_path, data_dir, model_files, photo):
+    _bad_inputs(tmp_path, data_dir)
+    out = tmp_path / "out"
+    model = model_files / "identity.keras"
+    cases = [
+        (["eval", "--model", "bicubic", "--data", tmp_path / "missing"], "no such folder"),
+        (["eval", "--model", "bicubic", "--data", tmp_path / "empty"], "no images"),
+        (["upscale", tmp_path / "notes.png", "-s", 2, "-o", out, "--model", model], "not an image"),
+        (["upscale", photo, tmp_path / "cut.png", "-s", 2, "-o", out, "--model", model], "truncated"),
+        (["upscale", photo, "-s", 5, "-o", out / "x.png", "--model", model], "invalid choice: 5"),
+        (["eval", "--model", "bicubic", "--data", "set5", "--scales", 5], "invalid choice: 5"),
+        (["upscale", photo, "-s", 2, "-o", out, "--model", tmp_path / "fake.keras"], "not a valid Keras model"),
+        (["upscale", photo, "-s", 2, "-o", out, "--model", tmp_path / "weights.txt"], "not a model file"),
+        (["eval", "--model", tmp_path / "fake.keras", "--data", "set5"], "not a valid Keras model"),
+        (["info", tmp_path / "nothing.keras"], "no such file"),
+        (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--tile", 3], "too small"),
+    ]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for argv, words in cases:
+        code, stdout, err = run(capsys, *argv)
+        assert code == 2, (argv, stdout, err)
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("drrn: error:") and words in lines[0], (argv, err)
+        assert sorted(p.name for p in tmp_path.iterdir()) == before, argv
+
+
+def test_real_process_prints_no_traceback(tmp_path, data_dir):
+    _bad_inputs(tmp_path, data_dir)
+    for argv in (
+        ["upscale", str(tmp_path / "cut.png"), "-s", "2", "-o", str(tmp_path / "o.png"), "--model", str(tmp_path / "fake.keras")],
+        ["eval", "--model", str(tmp_path / "fake.keras"), "--data", str(tmp_path / "empty")],
+    ):
+        p = subprocess.run([sys.executable, "-m", "drrn_tf", *argv], capture_output=True, text=True, timeout=300)
+        assert p.returncode == 2
+        assert "Traceback" not in p.stderr
+        assert p.stderr.strip().count("\n") == 0 and p.stderr.startswith("drrn: error:"), p.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_info_json(capsys, model_files):
+    code, out, _ = run(capsys, "info", "drrn_b1u9", "--json")
+    assert code == 0
+    st = json.loads(out)
+    assert st["name"] == "drrn_b1u9"
+    assert st["params"] == 297_601
+    # 1->128 entry conv, 18 shared 128->128 applications, 128->1 output conv.
+    assert st["macs_per_pixel"] == 9 * 128 + 18 * 9 * 128 * 128 + 9 * 128
+    assert st["depth"] == 20
+    assert st["receptive_field"] == 41
+    assert st["shared_params"] == 2 * (9 * 128 * 128 + 128)
+    # The paper's compute figures are per 1280x720 image: DRRN B1U25 ~6,797 G, VDSR ~613 G mult-adds.
+    b1u25 = json.loads(run(capsys, "info", "drrn_b1u25", "--json")[1])
+    vdsr = json.loads(run(capsys, "info", "vdsr", "--json")[1])
+    assert round(b1u25["macs_per_pixel"] * 1280 * 720 / 1e9) == 6797
+    assert round(vdsr["macs_per_pixel"] * 1280 * 720 / 1e9) == 613
+    assert b1u25["depth"] == 52 and vdsr["depth"] == 20
+    code, out, _ = run(capsys, "info", model_files / "tiny.keras")
+    assert code == 0 and "parameters" in out
