@@ -188,6 +188,30 @@ def cmd_info(args) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- train
+def cmd_train(args) -> int:
+    from .config import load_config, parse_override
+
+    overrides = dict(parse_override(t) for t in args.set)
+    for key in ("epochs", "steps_per_epoch", "strategy", "mixed_precision", "recipe"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    if args.resume:
+        extra = set(overrides) - {"epochs"}
+        if args.config or extra:
+            raise InputError("--resume continues a run with its saved config; only --epochs may change")
+    cfg = load_config(args.config, overrides)
+    from .training import train
+
+    result = train(cfg, Path(args.out), resume=args.resume, progress=lambda it: _progress(it, desc="loading images", unit="img"))
+    best = result.get("best_val_psnr")
+    print(f"finished epoch {result['epoch']} (step {result['step']}); final model: {result['model']}")
+    if best is not None:
+        print(f"best validation PSNR {best:.2f} dB at epoch {result['best_epoch']}: {Path(args.out) / 'checkpoints' / 'best.keras'}")
+    return 0
+
+
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from .loading import describe_model_spec
@@ -215,6 +239,18 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev)
     ev.set_defaults(func=cmd_eval)
+
+    tr = sub.add_parser("train", help="train DRRN with model.fit", description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/config.py for every key.")
+    tr.add_argument("--config", metavar="FILE", help="YAML or JSON config (keys of drrn_tf.config.TrainConfig)")
+    tr.add_argument("--out", required=True, metavar="RUN", help="run folder (checkpoints, logs, final model.keras)")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
+    tr.add_argument("--recipe", choices=("paper", "modern"), help="paper (SGD, Euclidean loss, step lr) or modern (Adam, L1, cosine)")
+    tr.add_argument("--epochs", type=int, help="number of epochs")
+    tr.add_argument("--steps-per-epoch", type=int, help="steps per epoch (paper: 6536)")
+    tr.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), help="tf.distribute strategy")
+    tr.add_argument("--mixed-precision", choices=("none", "bf16"), help="bf16: mixed_bfloat16 policy")
+    tr.set_defaults(func=cmd_train)
 
     inf = sub.add_parser("info", help="parameters, MACs per pixel, depth", description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.")
     inf.add_argument("model", metavar="MODEL", help="a preset or a .keras file")

@@ -20,16 +20,10 @@ from keras import layers
 __all__ = ["RecursiveBlock", "PreActivation", "conv3x3"]
 
 
-def conv3x3(filters: int, name: str) -> layers.Conv2D:
+def conv3x3(filters: int, name: str, **kwargs) -> layers.Conv2D:
     """3x3, stride 1, same padding, He-normal kernel, zero bias (the paper's MSRA filler)."""
-    return layers.Conv2D(
-        filters,
-        3,
-        padding="same",
-        kernel_initializer="he_normal",
-        bias_initializer="zeros",
-        name=name,
-    )
+    kwargs.setdefault("kernel_initializer", "he_normal")
+    return layers.Conv2D(filters, 3, padding="same", bias_initializer="zeros", name=name, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="drrn_tf")

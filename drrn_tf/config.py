@@ -1,0 +1,196 @@
+"""Training configuration: a YAML/JSON file, flag overrides, strict validation.
+
+Unknown keys and wrong types are rejected with one line naming the file and the key.
+Fields left ``null`` take their value from the chosen recipe (``paper`` or ``modern``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+__all__ = ["TrainConfig", "RECIPES", "load_config", "parse_override"]
+
+# Recipe defaults for fields left null.
+RECIPES = {
+    "paper": {
+        "optimizer": "sgd",
+        "loss": "euclidean",
+        "schedule": "step",
+        "lr": 0.1,
+        "steps_per_epoch": 6536,
+        "batch_size": 128,
+        "epochs": 80,
+        "sampling": "grid",
+    },
+    "modern": {
+        "optimizer": "adam",
+        "loss": "l1",
+        "schedule": "cosine",
+        "lr": 1e-3,
+        "steps_per_epoch": 1000,
+        "batch_size": 64,
+        "epochs": 50,
+        "sampling": "random",
+    },
+}
+
+_CHOICES = {
+    "recipe": tuple(RECIPES),
+    "optimizer": ("sgd", "adam"),
+    "loss": ("euclidean", "mse", "l1"),
+    "schedule": ("step", "cosine", "constant"),
+    "sampling": ("grid", "random"),
+    "data_source": ("folder", "tfds"),
+    "strategy": ("default", "mirrored", "multiworker"),
+    "mixed_precision": ("none", "bf16"),
+    "out_init": ("he_normal", "zeros"),
+}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on; saved as ``config.json`` in the run folder."""
+
+    # Network (DRRN); name is used for the saved model.
+    name: str = "drrn"
+    blocks: int = 1
+    units: int = 9
+    filters: int = 128
+    batch_norm: bool = False
+    out_init: str = "he_normal"  # "zeros": start as bicubic (faster on short budgets)
+    # Data.
+    train_data: str = "train291"  # dataset name, folder, or TFDS config with data_source: tfds
+    data_source: str = "folder"
+    val_data: typing.Optional[str] = "set5"
+    val_scales: list = field(default_factory=lambda: [2, 3, 4])
+    val_every: int = 1
+    scales: list = field(default_factory=lambda: [2, 3, 4])
+    patch: int = 31
+    stride: int = 21
+    max_images: typing.Optional[int] = None  # use only the first N training images (smoke tests)
+    seed: int = 0
+    # Recipe (null = recipe default).
+    recipe: str = "paper"
+    optimizer: typing.Optional[str] = None
+    loss: typing.Optional[str] = None
+    schedule: typing.Optional[str] = None
+    lr: typing.Optional[float] = None
+    steps_per_epoch: typing.Optional[int] = None
+    batch_size: typing.Optional[int] = None
+    epochs: typing.Optional[int] = None
+    sampling: typing.Optional[str] = None
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    clip_theta: float = 0.01
+    bias_lr_mult: float = 0.1
+    lr_step_epochs: int = 10
+    lr_decay: float = 0.5
+    # Execution.
+    strategy: str = "default"
+    mixed_precision: str = "none"
+    deterministic: bool = True
+    tensorboard: bool = True
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with recipe defaults filled in."""
+        values = dataclasses.asdict(self)
+        for key, default in RECIPES[self.recipe].items():
+            if values[key] is None:
+                values[key] = default
+        return TrainConfig(**values)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2) + "\n"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+_HINTS = typing.get_type_hints(TrainConfig)
+
+
+def _type_name(hint) -> str:
+    base = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list"}.get(base[0], str(base[0]))
+
+
+def _check_value(key: str, value, origin: str):
+    hint = _HINTS[key]
+    optional = type(None) in typing.get_args(hint)
+    base = [a for a in typing.get_args(hint) if a is not type(None)][0] if optional else hint
+    if value is None:
+        if optional:
+            return None
+        raise InputError(f"{origin}: '{key}' must be {_type_name(hint)}, got null")
+    ok = {
+        bool: isinstance(value, bool),
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        str: isinstance(value, str),
+        list: isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
+    }[base]
+    if not ok:
+        what = "a list of integers" if base is list else _type_name(hint)
+        raise InputError(f"{origin}: '{key}' must be {what}, got {value!r}")
+    if base is float:
+        value = float(value)
+    if key in _CHOICES and value not in _CHOICES[key]:
+        raise InputError(f"{origin}: '{key}' must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+    if key in ("scales", "val_scales"):
+        if not value or any(s not in (2, 3, 4) for s in value):
+            raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
+    positive = ("blocks", "units", "filters", "patch", "stride", "val_every", "steps_per_epoch", "batch_size", "epochs", "max_images", "lr_step_epochs")
+    if key in positive and value < 1:
+        raise InputError(f"{origin}: '{key}' must be >= 1, got {value!r}")
+    if key in ("lr",) and value <= 0:
+        raise InputError(f"{origin}: '{key}' must be > 0, got {value!r}")
+    return value
+
+
+def _apply(values: dict, origin: str, config: TrainConfig) -> TrainConfig:
+    current = dataclasses.asdict(config)
+    for key, value in values.items():
+        if key not in _FIELDS:
+            raise InputError(f"{origin}: unknown key '{key}' (known: {', '.join(_FIELDS)})")
+        current[key] = _check_value(key, value, origin)
+    return TrainConfig(**current)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """'key=value' with a YAML value (so numbers, booleans, lists and null work)."""
+    if "=" not in text:
+        raise InputError(f"--set {text}: expected KEY=VALUE")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip(), value
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
+    """Defaults, then the file (YAML or JSON), then overrides; every value validated."""
+    config = TrainConfig()
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: no such config file")
+        try:
+            doc = yaml.safe_load(path.read_text())
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise InputError(f"{path}: not valid YAML/JSON ({first})") from None
+        if doc is None:
+            doc = {}
+        if not isinstance(doc, dict):
+            raise InputError(f"{path}: expected a mapping of keys to values at the top level")
+        config = _apply(doc, str(path), config)
+    if overrides:
+        config = _apply(overrides, "override", config)
+    return config

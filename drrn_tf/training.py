@@ -1,0 +1,184 @@
+"""``drrn train``: DRRN with ``model.fit`` on the tf.data patch pipeline.
+
+A run folder holds everything needed to continue or audit the run::
+
+    RUN/config.json               the resolved configuration
+    RUN/checkpoints/last.keras    model + optimizer state after the last finished epoch
+    RUN/checkpoints/best.keras    best validation PSNR so far
+    RUN/state.json                epoch, step, best validation PSNR
+    RUN/log.csv                   one row per epoch (loss, lr, val_psnr, ...)
+    RUN/tensorboard/              scalars and validation images
+    RUN/model.keras               the final model, float32, ready for upscale/eval/export
+
+``resume`` reloads ``last.keras`` (weights, optimizer slots, iteration count and so
+the lr schedule) and restarts the data stream at the same batch, so the resumed run
+ends with the weights an uninterrupted run would have (up to float non-associativity).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+import keras
+import tensorflow as tf
+
+from .callbacks import AtomicCheckpoints, PaperValidation, read_state
+from .config import TrainConfig
+from .data import PatchSource, load_luminance_folder
+from .datasets import data_root, resolve_dataset
+from .errors import InputError
+from .fileio import atomic_path, write_bytes_atomic
+from .models import drrn
+from .recipe import make_loss, make_optimizer, make_schedule
+
+__all__ = ["train", "make_strategy", "build_model"]
+
+
+def make_strategy(kind: str) -> tf.distribute.Strategy:
+    if kind == "default":
+        return tf.distribute.get_strategy()
+    if kind == "mirrored":
+        gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+        devices = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if kind == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown strategy {kind!r}")
+
+
+def build_model(cfg: TrainConfig) -> keras.Model:
+    return drrn(cfg.blocks, cfg.units, cfg.filters, cfg.batch_norm, name=cfg.name, out_init=cfg.out_init)
+
+
+def _compile(model: keras.Model, cfg: TrainConfig) -> None:
+    schedule = make_schedule(cfg.schedule, cfg.lr, cfg.steps_per_epoch, cfg.epochs, cfg.lr_step_epochs, cfg.lr_decay)
+    optimizer = make_optimizer(
+        cfg.optimizer,
+        schedule,
+        momentum=cfg.momentum,
+        l2=cfg.weight_decay,
+        clip_theta=cfg.clip_theta,
+        bias_lr_mult=cfg.bias_lr_mult,
+    )
+    model.compile(optimizer=optimizer, loss=make_loss(cfg.loss), jit_compile=False)
+
+
+def _load_training_images(cfg: TrainConfig, progress) -> PatchSource:
+    if cfg.data_source == "tfds":
+        root = data_root()
+        if root is None:
+            raise InputError("data_source tfds: no manual data folder found; set DRRN_DATA")
+        source = PatchSource.from_tfds(cfg.train_data, manual_dir=root, scales=cfg.scales, patch=cfg.patch)
+        return source
+    _, folder = resolve_dataset(cfg.train_data)
+    ys, names = load_luminance_folder(folder, progress)
+    if cfg.max_images:
+        ys, names = ys[: cfg.max_images], names[: cfg.max_images]
+    return PatchSource(ys, cfg.scales, cfg.patch, names)
+
+
+def _load_checkpoint(path: Path) -> keras.Model:
+    if not path.is_file():
+        raise InputError(f"{path}: no checkpoint to resume from")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(f"{path}: corrupt or unreadable checkpoint ({first[:200]})") from None
+
+
+def _inference_copy(model: keras.Model, cfg: TrainConfig) -> keras.Model:
+    """The trained network rebuilt under the float32 policy, same weights."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        clean = build_model(cfg)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    clean.set_weights(model.get_weights())
+    return clean
+
+
+def train(
+    cfg: TrainConfig,
+    run_dir: str | Path,
+    *,
+    resume: bool = False,
+    verbose: int | str = "auto",
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+    log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+) -> dict:
+    """Train (or resume) a run; returns the final ``state.json`` content plus paths."""
+    run_dir = Path(run_dir)
+    if resume:
+        if not (run_dir / "config.json").is_file():
+            raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")
+        try:
+            saved = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
+        except (TypeError, ValueError) as e:
+            raise InputError(f"{run_dir / 'config.json'}: unreadable ({e})") from None
+        if cfg.epochs and cfg.epochs != saved.epochs and saved.schedule == "cosine":
+            raise InputError(f"{run_dir}: a cosine schedule is fixed by its epochs ({saved.epochs}); it cannot be extended on resume")
+        cfg = TrainConfig(**{**saved.__dict__, "epochs": cfg.epochs or saved.epochs})
+    else:
+        if (run_dir / "config.json").exists():
+            raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
+    cfg = cfg.resolved()
+
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.config.set_dtype_policy("mixed_bfloat16" if cfg.mixed_precision == "bf16" else "float32")
+
+    strategy = make_strategy(cfg.strategy)
+    with strategy.scope():
+        if resume:
+            model = _load_checkpoint(run_dir / "checkpoints" / "last.keras")
+        else:
+            model = build_model(cfg)
+            _compile(model, cfg)
+    source = _load_training_images(cfg, progress)
+    val_images = []
+    if cfg.val_data:
+        _, val_folder = resolve_dataset(cfg.val_data)
+        val_images, _ = load_luminance_folder(val_folder)
+    if not resume:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(run_dir / "config.json", cfg.to_json().encode())
+    start_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    initial_epoch = start_step // cfg.steps_per_epoch
+    state = read_state(run_dir) if resume and (run_dir / "state.json").is_file() else None
+    log(
+        f"{'resuming' if resume else 'training'} {cfg.name}: {model.count_params():,} params, "
+        f"{source.num_entries} image/scale pairs, {cfg.sampling} sampling "
+        f"({source.patches_per_pass(cfg.stride):,} patches per grid pass), "
+        f"epoch {initial_epoch + 1}/{cfg.epochs}, step {start_step}, {strategy.num_replicas_in_sync} replica(s)"
+    )
+
+    dataset = source.dataset(cfg.batch_size, seed=cfg.seed, mode=cfg.sampling, stride=cfg.stride, start_step=start_step)
+    callbacks = [
+        PaperValidation(val_images, cfg.val_scales, cfg.val_every, run_dir / "tensorboard" / "images" if cfg.tensorboard else None),
+        AtomicCheckpoints(run_dir, state),
+        keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if cfg.tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, update_freq="epoch"))
+    model.fit(
+        dataset,
+        epochs=cfg.epochs,
+        steps_per_epoch=cfg.steps_per_epoch,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        shuffle=False,  # the dataset is shuffled (and resumable) by construction
+        verbose=verbose,
+    )
+    final = read_state(run_dir) if (run_dir / "state.json").is_file() else {}
+    if final.get("epoch", 0) < cfg.epochs:
+        raise InputError(f"training stopped early at epoch {final.get('epoch', 0)}: the loss became NaN or inf")
+    with atomic_path(run_dir / "model.keras") as tmp:
+        _inference_copy(model, cfg).save(tmp)
+    return {**final, "run_dir": str(run_dir), "model": str(run_dir / "model.keras")}
