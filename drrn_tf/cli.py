@@ -117,25 +117,15 @@ def _format_table(results: list[dict], model_name: str) -> str:
     return "\n".join(lines)
 
 
-def _check_json_output(path: Path) -> None:
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{path}: folder {parent} is not writable")
-
-
 def cmd_eval(args) -> int:
     from .datasets import resolve_dataset
     from .evaluation import evaluate
-    from .fileio import write_bytes_atomic
+    from .fileio import check_writable, write_bytes_atomic
     from .loading import BICUBIC, load_model
 
     datasets = [resolve_dataset(d) for d in args.data]
     if args.json:
-        _check_json_output(Path(args.json))
+        check_writable(args.json)
     model = load_model(args.model, require_trained=True)
     _check_tile(model, args.tile)
     predict = None
@@ -215,6 +205,7 @@ def cmd_train(args) -> int:
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from .loading import describe_model_spec
+    from .presets import DEFAULT_PRESET
 
     p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -227,12 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("inputs", nargs="+", metavar="IN", help="input image(s)")
     up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
-    up.add_argument("--model", required=True, metavar="MODEL", help=f"{describe_model_spec()}")
+    up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up)
     up.set_defaults(func=cmd_upscale)
 
     ev = sub.add_parser("eval", help="PSNR/SSIM table in the paper's protocol", description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).")
-    ev.add_argument("--model", required=True, metavar="MODEL", help=describe_model_spec())
+    ev.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     ev.add_argument("--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders")
     ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
     ev.add_argument("--json", metavar="OUT", help="also write the results as JSON")
@@ -253,7 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
 
     inf = sub.add_parser("info", help="parameters, MACs per pixel, depth", description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.")
-    inf.add_argument("model", metavar="MODEL", help="a preset or a .keras file")
+    inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
     inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
     inf.set_defaults(func=cmd_info)
     return p

@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import InputError
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike):
@@ -32,3 +34,16 @@ def atomic_path(target: str | os.PathLike):
 def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(data)
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Refuse (with one line) an output path that is a folder or whose folder is missing or read-only."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"{path}: output folder {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise InputError(f"{path}: output folder {parent} is not writable")
+    return path

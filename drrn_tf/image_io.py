@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError
-from .fileio import atomic_path
+from .fileio import atomic_path, check_writable
 
 __all__ = ["IMAGE_EXTENSIONS", "read_image", "write_image", "list_images", "is_image_path"]
 
@@ -135,14 +135,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix.lower() not in IMAGE_EXTENSIONS:
         raise InputError(f"{path}: unsupported output format '{path.suffix}' (use one of {', '.join(IMAGE_EXTENSIONS)})")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise InputError(f"{path}: output folder {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"{path}: output folder {parent} is not writable")
-    return path
+    return check_writable(path)
 
 
 def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:

@@ -1,9 +1,10 @@
 """Named model presets, usable as ``drrn_tf.build_preset("drrn_b1u9")`` or ``--model drrn_b1u9``.
 
 A preset is an architecture plus, where this project has trained one, a weights file
-shipped inside the package (``drrn_tf/weights/``). Presets without shipped weights
-build a freshly initialised network: fine for ``drrn info``, training and export
-benchmarks, but not for upscaling pictures (the CLI refuses that).
+shipped inside the package (``drrn_tf/weights/``, beside the config and log of the run
+that produced it). Presets without shipped weights build a freshly initialised
+network: fine for ``drrn info``, training and export benchmarks, but not for
+upscaling pictures (the CLI refuses that).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import keras
 
 from . import models
 
-__all__ = ["Preset", "PRESETS", "build_preset", "preset_names"]
+__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "preset_names"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -45,8 +46,18 @@ PRESETS: dict[str, Preset] = {
         Preset("drrn_b1u25", "DRRN B1U25, d=52, 128 filters (paper)", models.drrn, {"blocks": 1, "units": 25}),
         Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", models.vdsr),
         Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", models.srcnn),
+        Preset(
+            "drrn_b1u9_f32",
+            "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4); the default model",
+            models.drrn,
+            {"blocks": 1, "units": 9, "filters": 32},
+            weights="drrn_b1u9_f32.weights.h5",
+        ),
     ]
 }
+
+# What a command uses when --model is left out.
+DEFAULT_PRESET = "drrn_b1u9_f32"
 
 
 def preset_names() -> list[str]:

@@ -4,7 +4,7 @@ Paper (official Caffe solver), reproduced here:
 
 * **Loss** -- Caffe ``EuclideanLoss``: sum of squared errors / (2N) over a batch of N
   patches (:class:`EuclideanLoss`). With a per-pixel mean instead, the recipe's lr 0.1
-  would be ~2*31*31 = 1922x smaller in effect.
+  would be 31*31/2 = ~480x smaller in effect.
 * **Optimizer** -- SGD with momentum 0.9 and Caffe's update order
   (:class:`CaffeSGD`): (1) *adjustable gradient clipping*: the global L2 norm of all
   gradients is clipped to ``clip_theta / current_lr`` (Caffe ``clip_gradients``, scaled

@@ -117,3 +117,16 @@ def test_mirrored_strategy_matches_single_device(tmp_path, data_dir):
     w2 = keras.saving.load_model(runs["mirrored"] / "model.keras").get_weights()
     for a, b in zip(w1, w2):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
+
+
+def test_nan_loss_stops_training_without_saving_it(tmp_path, data_dir):
+    from drrn_tf.errors import InputError
+
+    cfg = _tiny(data_dir, clip_theta=0.0, lr=1e8, epochs=3)
+    with pytest.raises(InputError, match="NaN"):
+        train(cfg, tmp_path / "run", verbose=0)
+    # No checkpoint holds non-finite weights.
+    last = tmp_path / "run" / "checkpoints" / "last.keras"
+    if last.exists():
+        assert all(np.isfinite(w).all() for w in keras.saving.load_model(last).get_weights())
+    assert not (tmp_path / "run" / "model.keras").exists()
