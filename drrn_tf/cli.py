@@ -247,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
     inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
     inf.set_defaults(func=cmd_info)
+
+    # Sub-commands of other installed packages (the export stage registers "export").
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="drrn_tf.commands"):
+        ep.load()(sub)
     return p
 
 

@@ -1,0 +1,59 @@
+"""The model card written beside every artefact (``OUT.json``): what a consumer needs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from drrn_tf.stats import model_stats
+
+__all__ = ["model_card", "PREPROCESSING"]
+
+PREPROCESSING = (
+    "Input: the luminance Y of the low-resolution image (BT.601 as MATLAB rgb2ycbcr, "
+    "Y in [16,235]/255, float in [0,1]) upscaled by the target scale with MATLAB-compatible "
+    "bicubic interpolation (drrn_tf.imaging.imresize). Output: restored Y in [0,1], same size "
+    "(clip to [0,1]); Cb and Cr are upscaled bicubically and recombined with it."
+)
+
+
+def _tensor(details: dict) -> dict:
+    q = details.get("quantization_parameters", {})
+    scales = np.asarray(q.get("scales", []), dtype=np.float64).tolist()
+    zps = np.asarray(q.get("zero_points", []), dtype=np.int64).tolist()
+    return {
+        "name": details["name"],
+        "shape": [int(d) for d in details["shape_signature"]],
+        "dtype": np.dtype(details["dtype"]).name,
+        "quantization": {"scale": scales, "zero_point": zps} if scales else None,
+    }
+
+
+def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: str, parity: dict | None, scales=(2, 3, 4)) -> dict:
+    stats = model_stats(keras_model)
+    card = {
+        "file": file_name,
+        "format": fmt,
+        "quantization": quant,
+        "file_size_bytes": len(artefact),
+        "source_model": stats["name"],
+        "params": stats["params"],
+        "macs_per_pixel": stats["macs_per_pixel"],
+        "macs_288x288": stats["macs_per_pixel"] * 288 * 288,
+        "receptive_field": stats["receptive_field"],
+        "scales_trained": list(scales),
+        "preprocessing": PREPROCESSING,
+    }
+    if fmt == "tflite":
+        from ai_edge_litert.interpreter import Interpreter
+
+        it = Interpreter(model_content=artefact)
+        card["inputs"] = [_tensor(d) for d in it.get_input_details()]
+        card["outputs"] = [_tensor(d) for d in it.get_output_details()]
+    else:
+        import onnxruntime as ort
+
+        sess = ort.InferenceSession(artefact, providers=["CPUExecutionProvider"])
+        card["inputs"] = [{"name": i.name, "shape": [d if isinstance(d, int) else -1 for d in i.shape], "dtype": "float32", "quantization": None} for i in sess.get_inputs()]
+        card["outputs"] = [{"name": o.name, "shape": [d if isinstance(d, int) else -1 for d in o.shape], "dtype": "float32", "quantization": None} for o in sess.get_outputs()]
+    card["parity"] = parity
+    return card

@@ -1,0 +1,103 @@
+"""``drrn export``: registered into the ``drrn`` command line via the ``drrn_tf.commands`` entry point."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from drrn_tf.errors import InputError
+
+__all__ = ["register"]
+
+
+def _parse_shape(text: str) -> tuple[int, int] | None:
+    if text == "dynamic":
+        return None
+    m = re.fullmatch(r"(\d+)x(\d+)", text)
+    if not m or min(int(m[1]), int(m[2])) < 1:
+        raise InputError(f"--shape {text}: expected HxW (for example 288x288) or 'dynamic'")
+    return int(m[1]), int(m[2])
+
+
+def cmd_export(args) -> int:
+    from drrn_tf.datasets import resolve_dataset
+    from drrn_tf.fileio import atomic_path, check_writable, write_bytes_atomic
+    from drrn_tf.inference import predict_y
+    from drrn_tf.loading import BICUBIC, load_model
+    from drrn_tf.stats import receptive_radius
+
+    from .card import model_card
+    from .convert import convert_onnx, convert_tflite, representative_samples
+    from .parity import parity_report
+    from .runtime import LiteRTModel, OnnxModel
+
+    out = Path(args.output)
+    suffix = ".tflite" if args.format == "tflite" else ".onnx"
+    if out.suffix != suffix:
+        raise InputError(f"{out}: a {args.format} artefact must end in {suffix}")
+    check_writable(out)
+    card_path = out.with_suffix(".json")
+    shape = _parse_shape(args.shape)
+    if args.format == "onnx" and (args.quant != "none" or shape is not None):
+        raise InputError("--format onnx exports float32 with dynamic H and W; drop --quant/--shape")
+    if args.model == BICUBIC:
+        raise InputError("bicubic is interpolation, not a network: nothing to export")
+    model = load_model(args.model)
+    halo = receptive_radius(model)
+    if shape is not None and min(shape) <= 2 * halo:
+        raise InputError(f"--shape {args.shape}: each side must exceed twice the receptive radius ({2 * halo}) for seamless tiling")
+    representative = None
+    if args.quant in ("int8", "int16x8"):
+        folder = Path(args.representative) if args.representative else resolve_dataset("train291")[1]
+        representative = representative_samples(folder, n=args.calibration_samples, size=shape or (96, 96))
+        print(f"calibrating on {len(representative)} LR-up Y crops from {folder}", file=sys.stderr)
+
+    if args.format == "tflite":
+        artefact = convert_tflite(model, args.quant, shape, representative)
+        runner = LiteRTModel(artefact, threads=args.threads, halo=halo)
+    else:
+        artefact = convert_onnx(model)
+        runner = OnnxModel(artefact, threads=args.threads)
+    parity = None
+    if args.parity_data != "none":
+        quant = "onnx" if args.format == "onnx" else args.quant
+        parity = parity_report(lambda y: predict_y(model, y), runner.predict_y, quant, data=args.parity_data)
+        for row in parity["scales"]:
+            print(
+                f"parity {parity['dataset']} x{row['scale']}: Keras {row['keras_psnr']:.3f} dB, "
+                f"export {row['export_psnr']:.3f} dB, drop {row['drop_db']:+.3f} dB"
+            )
+        if not parity["passed"] and not args.force:
+            raise InputError(
+                f"parity check failed: worst {parity['dataset']} drop {parity['worst_drop_db']:.3f} dB "
+                f"> target {parity['target_db']} dB; nothing written (use --force to write anyway)"
+            )
+    card = model_card(artefact, args.format, args.quant, model, out.name, parity)
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(artefact)
+    write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    print(f"wrote {out} ({len(artefact):,} bytes) and {card_path}")
+    return 0
+
+
+def register(sub) -> None:
+    from drrn_tf.presets import DEFAULT_PRESET
+
+    ex = sub.add_parser(
+        "export",
+        help="convert to TFLite (quantized) or ONNX, with a parity check",
+        description="Convert a model to TFLite (none|fp16|dynamic|int8|int16x8) or ONNX; check Set5 parity against Keras; write OUT and its model card OUT.json.",
+    )
+    ex.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
+    ex.add_argument("--format", choices=("tflite", "onnx"), default="tflite")
+    ex.add_argument("--quant", choices=("none", "fp16", "dynamic", "int8", "int16x8"), default="none", help="TFLite quantisation (default none = float32)")
+    ex.add_argument("--shape", default="dynamic", metavar="HxW|dynamic", help="fixed input size (for LiteRT.js and phones) or dynamic (default)")
+    ex.add_argument("--representative", metavar="DIR", help="images for int8/int16x8 calibration (default: train291)")
+    ex.add_argument("--calibration-samples", type=int, default=120, metavar="N", help="calibration crops (default 120)")
+    ex.add_argument("--parity-data", default="set5", metavar="SET", help="dataset for the parity check (default set5; 'none' skips it)")
+    ex.add_argument("--threads", type=int, default=2, help="runtime threads for the parity check")
+    ex.add_argument("--force", action="store_true", help="write the artefact even if parity fails")
+    ex.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.tflite or OUT.onnx (the card goes to OUT.json)")
+    ex.set_defaults(func=cmd_export)

@@ -1,0 +1,110 @@
+"""Keras -> TFLite (fp32, fp16, dynamic-range, full int8, int16x8) and Keras -> ONNX."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from drrn_tf.errors import InputError
+from drrn_tf.evaluation import bicubic_input, hr_luminance
+from drrn_tf.image_io import list_images, read_image
+
+__all__ = ["QUANT_MODES", "convert_tflite", "convert_onnx", "representative_samples"]
+
+QUANT_MODES = ("none", "fp16", "dynamic", "int8", "int16x8")
+INPUT_NAME = "lr_up_y"
+
+
+def _signature(shape: tuple[int, int] | None) -> tf.TensorSpec:
+    h, w = shape if shape else (None, None)
+    return tf.TensorSpec((1, h, w, 1), tf.float32, name=INPUT_NAME)
+
+
+def representative_samples(folder, n: int = 120, size: tuple[int, int] = (96, 96), scales=(2, 3, 4), seed: int = 0) -> list[np.ndarray]:
+    """``n`` crops (1, H, W, 1) of bicubic LR-up Y images, the network's real input.
+
+    Images are cycled through in name order, each at the next scale, with a random crop;
+    images smaller than the crop are skipped. Raises InputError if none is usable.
+    """
+    paths = list_images(folder)
+    rng = np.random.default_rng(seed)
+    h, w = size
+    samples, usable = [], 0
+    cache: dict = {}
+    for i in range(n * 4):
+        if len(samples) == n:
+            break
+        path = paths[i % len(paths)]
+        s = scales[(i // len(paths) + i) % len(scales)]
+        key = (path, s)
+        if key not in cache:
+            y = hr_luminance(read_image(path).pixels)
+            cache[key] = bicubic_input(y, s)[1] if min(y.shape) >= max(h, w) else None
+        up = cache[key]
+        if up is None:
+            continue
+        usable += 1
+        top = rng.integers(0, up.shape[0] - h + 1)
+        left = rng.integers(0, up.shape[1] - w + 1)
+        samples.append(up[top : top + h, left : left + w].astype(np.float32)[None, :, :, None])
+    if not samples:
+        raise InputError(f"{folder}: no usable representative images (none is at least {h}x{w} pixels)")
+    return samples
+
+
+def _saved_model(model: keras.Model, shape, folder: Path) -> Path:
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=[_signature(shape)])
+    archive.write_out(str(folder), verbose=False)
+    return folder
+
+
+def convert_tflite(
+    model: keras.Model,
+    quant: str = "none",
+    shape: tuple[int, int] | None = None,
+    representative: list[np.ndarray] | None = None,
+) -> bytes:
+    """Convert to a TFLite flatbuffer. ``shape=None`` keeps H and W dynamic.
+
+    ``int8``: every op int8 (TFLITE_BUILTINS_INT8), float32 input/output with the
+    (de)quantisation inside the model; ``int16x8``: 16-bit activations, 8-bit weights.
+    Both calibrate on ``representative`` (required).
+    """
+    if quant not in QUANT_MODES:
+        raise ValueError(f"quant must be one of {QUANT_MODES}, got {quant!r}")
+    if quant in ("int8", "int16x8") and not representative:
+        raise ValueError(f"{quant} quantisation needs representative samples")
+    with tempfile.TemporaryDirectory() as tmp:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved_model(model, shape, Path(tmp) / "sm")))
+        if quant != "none":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quant == "fp16":
+            converter.target_spec.supported_types = [tf.float16]
+        if quant in ("int8", "int16x8"):
+            converter.representative_dataset = lambda: ([s] for s in representative)
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.TFLITE_BUILTINS_INT8
+                if quant == "int8"
+                else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            ]
+        return converter.convert()
+
+
+def convert_onnx(model: keras.Model, opset: int = 17) -> bytes:
+    """ONNX via tf2onnx; input ``lr_up_y`` (N, H, W, 1), output ``hr_y``, H and W dynamic."""
+    import tf2onnx
+
+    fn = tf.function(lambda x: model(x, training=False))
+    spec = [tf.TensorSpec((None, None, None, 1), tf.float32, name=INPUT_NAME)]
+    proto, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=opset)
+    old = proto.graph.output[0].name
+    for node in proto.graph.node:
+        node.output[:] = ["hr_y" if o == old else o for o in node.output]
+    proto.graph.output[0].name = "hr_y"
+    return proto.SerializeToString()

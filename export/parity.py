@@ -1,0 +1,42 @@
+"""Parity of an exported artefact with its Keras model, in the paper's protocol on Set5."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from drrn_tf.datasets import resolve_dataset
+from drrn_tf.evaluation import evaluate
+
+__all__ = ["PARITY_TARGETS_DB", "parity_report"]
+
+# Largest allowed Set5 PSNR drop (dB) against the Keras model, per quantisation.
+PARITY_TARGETS_DB = {"none": 0.01, "fp16": 0.01, "dynamic": 0.1, "int16x8": 0.05, "int8": 0.3, "onnx": 0.01}
+
+
+def parity_report(
+    keras_predict: Callable[[np.ndarray], np.ndarray],
+    export_predict: Callable[[np.ndarray], np.ndarray],
+    quant: str,
+    data: str = "set5",
+    scales=(2, 3, 4),
+) -> dict:
+    """Set5 PSNR/SSIM of both per scale, the worst drop, the target and whether it is met."""
+    sets = [resolve_dataset(data)]
+    ref = {r.scale: r for r in evaluate(keras_predict, sets, scales)}
+    got = {r.scale: r for r in evaluate(export_predict, sets, scales)}
+    rows = [
+        {
+            "scale": s,
+            "keras_psnr": ref[s].psnr,
+            "export_psnr": got[s].psnr,
+            "drop_db": ref[s].psnr - got[s].psnr,
+            "keras_ssim": ref[s].ssim,
+            "export_ssim": got[s].ssim,
+        }
+        for s in scales
+    ]
+    worst = max(r["drop_db"] for r in rows)
+    target = PARITY_TARGETS_DB[quant]
+    return {"dataset": sets[0][0], "scales": rows, "worst_drop_db": worst, "target_db": target, "passed": worst <= target}

@@ -1,0 +1,108 @@
+"""drrn export: every mode and format, parity, model cards, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import identity_drrn, tiny_drrn
+from drrn_tf.cli import main
+from export.convert import convert_tflite, representative_samples
+from export.runtime import LiteRTModel, OnnxModel
+from drrn_tf.inference import predict_y
+from drrn_tf.stats import receptive_radius
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("export_models")
+    identity_drrn(units=2, filters=8).save(d / "identity.keras")
+    tiny_drrn(units=2, filters=8).save(d / "tiny.keras")
+    return d
+
+
+@pytest.mark.parametrize("quant", ["none", "fp16", "dynamic", "int8", "int16x8"])
+def test_tflite_modes_parity_and_card(capsys, tmp_path, models, data_dir, quant):
+    out = tmp_path / f"m_{quant}.tflite"
+    argv = ["export", str(models / "identity.keras"), "--quant", quant, "--shape", "64x64", "--calibration-samples", "16", "-o", str(out)]
+    assert main(argv) == 0, capsys.readouterr().err
+    card = json.loads(out.with_suffix(".json").read_text())
+    for key in ("inputs", "outputs", "preprocessing", "scales_trained", "params", "macs_288x288", "file_size_bytes", "parity"):
+        assert key in card, key
+    assert card["file_size_bytes"] == out.stat().st_size
+    assert card["inputs"][0]["shape"] == [1, 64, 64, 1] and card["inputs"][0]["dtype"] == "float32"
+    assert card["quantization"] == quant
+    assert card["parity"]["passed"] and card["parity"]["worst_drop_db"] <= card["parity"]["target_db"]
+    assert [r["scale"] for r in card["parity"]["scales"]] == [2, 3, 4]
+
+
+def test_fixed_shape_tiles_match_dynamic_keras(tmp_path, models, rng):
+    import keras
+
+    model = keras.saving.load_model(models / "tiny.keras")
+    halo = receptive_radius(model)
+    runner = LiteRTModel(convert_tflite(model, "none", (40, 40)), halo=halo)
+    y = rng.random((70, 95)).astype(np.float32)
+    np.testing.assert_allclose(runner.predict_y(y), predict_y(model, y), atol=2e-5)
+    small = rng.random((30, 50)).astype(np.float32)  # shorter than the window: padded and cropped
+    assert runner.predict_y(small).shape == small.shape
+
+
+def test_onnx_matches_keras(capsys, tmp_path, models, rng):
+    import keras
+
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(models / "tiny.keras"), "--format", "onnx", "--parity-data", "none", "-o", str(out)]) == 0
+    model = keras.saving.load_model(models / "tiny.keras")
+    y = rng.random((37, 52)).astype(np.float32)
+    diff = np.abs(OnnxModel(out).predict_y(y) - predict_y(model, y)).max()
+    assert diff <= 1e-4
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["inputs"][0]["name"] == "lr_up_y" and card["outputs"][0]["name"] == "hr_y"
+
+
+def test_representative_samples(tmp_path, data_dir):
+    samples = representative_samples(data_dir / "Set5", n=12, size=(48, 40))
+    assert len(samples) == 12 and samples[0].shape == (1, 48, 40, 1)
+    assert all(0 <= s.min() and s.max() <= 1.1 for s in samples)
+
+
+def test_export_bad_input(capsys, tmp_path, models):
+    (tmp_path / "notmodel.keras").write_text("nope")
+    (tmp_path / "small").mkdir()
+    from PIL import Image
+
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small" / "a.png")
+    (tmp_path / "ro").mkdir(mode=0o500)
+    m = str(models / "identity.keras")
+    cases = [
+        (["export", str(tmp_path / "notmodel.keras"), "-o", str(tmp_path / "a.tflite")], "not a valid Keras model"),
+        (["export", m, "--quant", "int8", "--representative", str(tmp_path / "small"), "--shape", "64x64", "-o", str(tmp_path / "a.tflite")], "no usable representative images"),
+        (["export", m, "--quant", "int8", "--representative", str(tmp_path / "none"), "-o", str(tmp_path / "a.tflite")], "no such folder"),
+        (["export", m, "--shape", "64by64", "-o", str(tmp_path / "a.tflite")], "expected HxW"),
+        (["export", m, "-o", str(tmp_path / "a.onnx")], "must end in .tflite"),
+        (["export", m, "-o", str(tmp_path / "missing" / "a.tflite")], "does not exist"),
+        (["export", "bicubic", "-o", str(tmp_path / "a.tflite")], "nothing to export"),
+    ]
+    import os
+
+    if os.geteuid() != 0:  # root can write anywhere
+        cases.append((["export", m, "-o", str(tmp_path / "ro" / "a.tflite")], "not writable"))
+    for argv, words in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err[-1].startswith("drrn: error:") and words in err[-1], (argv, err)
+    assert not list(tmp_path.rglob("a.tflite")) and not list(tmp_path.rglob("a.onnx")) and not list(tmp_path.rglob("a.json"))
+
+
+def test_failed_parity_writes_nothing_unless_forced(capsys, tmp_path, models, monkeypatch, data_dir):
+    import export.parity
+
+    monkeypatch.setitem(export.parity.PARITY_TARGETS_DB, "none", -1.0)  # impossible target
+    out = tmp_path / "m.tflite"
+    argv = ["export", str(models / "tiny.keras"), "--shape", "64x64", "-o", str(out)]
+    assert main(argv) == 2
+    assert "parity check failed" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert main([*argv, "--force"]) == 0
+    assert out.exists() and not json.loads(out.with_suffix(".json").read_text())["parity"]["passed"]
