@@ -48,6 +48,8 @@ def cmd_export(args) -> int:
     halo = receptive_radius(model)
     if shape is not None and min(shape) <= 2 * halo:
         raise InputError(f"--shape {args.shape}: each side must exceed twice the receptive radius ({2 * halo}) for seamless tiling")
+    if args.e2e_scale:
+        return _export_e2e(args, model, shape, out, card_path)
     representative = None
     if args.quant in ("int8", "int16x8"):
         folder = Path(args.representative) if args.representative else resolve_dataset("train291")[1]
@@ -82,6 +84,38 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _export_e2e(args, model, shape, out, card_path) -> int:
+    from drrn_tf.fileio import atomic_path, write_bytes_atomic
+    from drrn_tf.upscale import upscale_pixels
+
+    from .card import model_card
+    from .convert import convert_e2e
+    from .parity import e2e_agreement
+    from .runtime import LiteRTModel
+
+    if shape is None:
+        raise InputError("--e2e-scale needs a fixed --shape HxW (the LR input size)")
+    if args.quant not in ("none", "fp16", "dynamic"):
+        raise InputError("the end-to-end model supports --quant none, fp16 or dynamic")
+    artefact = convert_e2e(model, shape[0], shape[1], args.e2e_scale, args.quant)
+    runner = LiteRTModel(artefact, threads=args.threads)
+    agreement = e2e_agreement(
+        lambda lr: runner.run_raw(lr[None])[0],
+        lambda lr: upscale_pixels(model, lr, args.e2e_scale),
+        shape[0], shape[1], args.e2e_scale,
+        data=args.parity_data if args.parity_data != "none" else "set5",
+    )
+    print(f"end-to-end vs drrn upscale: {agreement}")
+    card = model_card(artefact, "tflite", args.quant, model, out.name, None)
+    card["end_to_end"] = {"scale": args.e2e_scale, "lr_shape": list(shape), "agreement_with_drrn_upscale": agreement}
+    card["preprocessing"] = "Input: the LR RGB image, uint8, fixed size; output: the upscaled RGB image, uint8. Nothing to do outside the model."
+    with atomic_path(out) as tmp:
+        tmp.write_bytes(artefact)
+    write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    print(f"wrote {out} ({len(artefact):,} bytes) and {card_path}")
+    return 0
+
+
 def register(sub) -> None:
     from drrn_tf.presets import DEFAULT_PRESET
 
@@ -99,5 +133,6 @@ def register(sub) -> None:
     ex.add_argument("--parity-data", default="set5", metavar="SET", help="dataset for the parity check (default set5; 'none' skips it)")
     ex.add_argument("--threads", type=int, default=2, help="runtime threads for the parity check")
     ex.add_argument("--force", action="store_true", help="write the artefact even if parity fails")
+    ex.add_argument("--e2e-scale", type=int, choices=(2, 3, 4), metavar="S", help="export the end-to-end phone model instead: uint8 LR RGB of --shape in, uint8 RGB x S out")
     ex.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.tflite or OUT.onnx (the card goes to OUT.json)")
     ex.set_defaults(func=cmd_export)

@@ -13,7 +13,7 @@ from drrn_tf.errors import InputError
 from drrn_tf.evaluation import bicubic_input, hr_luminance
 from drrn_tf.image_io import list_images, read_image
 
-__all__ = ["QUANT_MODES", "convert_tflite", "convert_onnx", "representative_samples"]
+__all__ = ["QUANT_MODES", "convert_tflite", "convert_e2e", "convert_onnx", "representative_samples"]
 
 QUANT_MODES = ("none", "fp16", "dynamic", "int8", "int16x8")
 INPUT_NAME = "lr_up_y"
@@ -56,12 +56,33 @@ def representative_samples(folder, n: int = 120, size: tuple[int, int] = (96, 96
     return samples
 
 
-def _saved_model(model: keras.Model, shape, folder: Path) -> Path:
+def _saved_model(model: keras.Model, fn, signature: tf.TensorSpec, folder: Path) -> Path:
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serve", lambda x: model(x, training=False), input_signature=[_signature(shape)])
+    archive.add_endpoint("serve", fn, input_signature=[signature])
     archive.write_out(str(folder), verbose=False)
     return folder
+
+
+def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, representative) -> bytes:
+    if quant not in QUANT_MODES:
+        raise ValueError(f"quant must be one of {QUANT_MODES}, got {quant!r}")
+    if quant in ("int8", "int16x8") and not representative:
+        raise ValueError(f"{quant} quantisation needs representative samples")
+    with tempfile.TemporaryDirectory() as tmp:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved_model(model, fn, signature, Path(tmp) / "sm")))
+        if quant != "none":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quant == "fp16":
+            converter.target_spec.supported_types = [tf.float16]
+        if quant in ("int8", "int16x8"):
+            converter.representative_dataset = lambda: ([s] for s in representative)
+            converter.target_spec.supported_ops = [
+                tf.lite.OpsSet.TFLITE_BUILTINS_INT8
+                if quant == "int8"
+                else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            ]
+        return converter.convert()
 
 
 def convert_tflite(
@@ -76,24 +97,18 @@ def convert_tflite(
     (de)quantisation inside the model; ``int16x8``: 16-bit activations, 8-bit weights.
     Both calibrate on ``representative`` (required).
     """
-    if quant not in QUANT_MODES:
-        raise ValueError(f"quant must be one of {QUANT_MODES}, got {quant!r}")
-    if quant in ("int8", "int16x8") and not representative:
-        raise ValueError(f"{quant} quantisation needs representative samples")
-    with tempfile.TemporaryDirectory() as tmp:
-        converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved_model(model, shape, Path(tmp) / "sm")))
-        if quant != "none":
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quant == "fp16":
-            converter.target_spec.supported_types = [tf.float16]
-        if quant in ("int8", "int16x8"):
-            converter.representative_dataset = lambda: ([s] for s in representative)
-            converter.target_spec.supported_ops = [
-                tf.lite.OpsSet.TFLITE_BUILTINS_INT8
-                if quant == "int8"
-                else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
-            ]
-        return converter.convert()
+    return _convert(model, lambda x: model(x, training=False), _signature(shape), quant, representative)
+
+
+def convert_e2e(model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None) -> bytes:
+    """The end-to-end model (:mod:`export.e2e`): uint8 RGB (1, H, W, 3) -> uint8 RGB (1, sH, sW, 3).
+
+    ``representative`` for int8/int16x8: uint8 RGB crops (1, H, W, 3).
+    """
+    from .e2e import EndToEnd
+
+    e2e = EndToEnd(model, height, width, scale)
+    return _convert(model, e2e.__call__, e2e.signature(), quant, representative)
 
 
 def convert_onnx(model: keras.Model, opset: int = 17) -> bytes:

@@ -40,3 +40,28 @@ def parity_report(
     worst = max(r["drop_db"] for r in rows)
     target = PARITY_TARGETS_DB[quant]
     return {"dataset": sets[0][0], "scales": rows, "worst_drop_db": worst, "target_db": target, "passed": worst <= target}
+
+
+def e2e_agreement(run_e2e: Callable[[np.ndarray], np.ndarray], upscale: Callable[[np.ndarray], np.ndarray], height: int, width: int, scale: int, data: str = "set5") -> dict:
+    """How far the end-to-end model is from ``drrn upscale`` on real photos.
+
+    For each image of ``data``: the HR photo is shrunk by ``scale`` (MATLAB bicubic,
+    rounded to uint8) and an HxW crop of it is upscaled both ways.
+    """
+    from drrn_tf.image_io import list_images, read_image
+    from drrn_tf.imaging import imresize
+
+    diffs = []
+    for path in list_images(resolve_dataset(data)[1]):
+        rgb = read_image(path).pixels
+        if rgb.ndim != 3:
+            continue
+        lr = imresize(rgb[..., :3], 1.0 / scale)
+        if lr.shape[0] < height or lr.shape[1] < width:
+            continue
+        crop = np.ascontiguousarray(lr[:height, :width])
+        diffs.append(np.abs(run_e2e(crop).astype(np.int32) - upscale(crop).astype(np.int32)).ravel())
+    if not diffs:
+        return {"images": 0}
+    d = np.concatenate(diffs)
+    return {"images": len(diffs), "max_abs_diff": int(d.max()), "fraction_within_1": float((d <= 1).mean()), "target_fraction_within_1": 0.99}

@@ -29,6 +29,12 @@ class LiteRTModel:
         self.fixed = None if (sig[1] < 0 or sig[2] < 0) else (int(sig[1]), int(sig[2]))
         self.halo = int(halo)
 
+    def run_raw(self, x: np.ndarray) -> np.ndarray:
+        """One invocation on an input of the model's own dtype and shape."""
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output["index"])
+
     def _run(self, x: np.ndarray) -> np.ndarray:
         """x: (1, H, W, 1) float32 -> same shape float32."""
         if self.fixed is None and tuple(self.input["shape"]) != x.shape:
@@ -36,9 +42,7 @@ class LiteRTModel:
             self.interpreter.allocate_tensors()
             self.input = self.interpreter.get_input_details()[0]
             self.output = self.interpreter.get_output_details()[0]
-        self.interpreter.set_tensor(self.input["index"], x)
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output["index"]).astype(np.float32)
+        return self.run_raw(x).astype(np.float32)
 
     def predict_y(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, np.float32)

@@ -106,3 +106,24 @@ def test_failed_parity_writes_nothing_unless_forced(capsys, tmp_path, models, mo
     assert list(tmp_path.iterdir()) == []
     assert main([*argv, "--force"]) == 0
     assert out.exists() and not json.loads(out.with_suffix(".json").read_text())["parity"]["passed"]
+
+
+def test_end_to_end_model_matches_drrn_upscale_on_a_real_photo(capsys, tmp_path, models, data_dir):
+    import keras
+
+    from drrn_tf.image_io import read_image
+    from drrn_tf.imaging import imresize
+    from drrn_tf.upscale import upscale_pixels
+
+    out = tmp_path / "e2e.tflite"
+    assert main(["export", str(models / "tiny.keras"), "--e2e-scale", "2", "--shape", "48x64", "-o", str(out)]) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["inputs"][0]["dtype"] == "uint8" and card["inputs"][0]["shape"] == [1, 48, 64, 3]
+    assert card["outputs"][0]["dtype"] == "uint8" and card["outputs"][0]["shape"] == [1, 96, 128, 3]
+    agreement = card["end_to_end"]["agreement_with_drrn_upscale"]
+    assert agreement["images"] == 5 and agreement["fraction_within_1"] >= 0.99
+    # Run it ourselves on a crop of a real photo.
+    lr = imresize(read_image(data_dir / "Set14" / "monarch.png").pixels, 0.5)[100:148, 200:264]
+    got = LiteRTModel(out).run_raw(np.ascontiguousarray(lr)[None])[0]
+    ref = upscale_pixels(keras.saving.load_model(models / "tiny.keras"), lr, 2)
+    assert np.mean(np.abs(got.astype(int) - ref.astype(int)) <= 1) >= 0.99
