@@ -32,3 +32,20 @@ def test_train_throughput_benchmark_runs():
     )
     assert p.returncode == 0, p.stderr
     assert "drrn_b1u9" in p.stdout and "bf16" in p.stdout
+
+
+def test_latency_benchmark_quick_mode(tmp_path, data_dir):
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--quick", "--threads", "1", "--quants", "none", "int8", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    import csv
+    import json
+
+    rows = list(csv.DictReader(open(tmp_path / "latency.csv")))
+    formats = {(r["model"], r["format"], r["quant"]) for r in rows}
+    assert ("drrn_b1u9_f32", "litert", "int8") in formats and ("srcnn", "onnxruntime", "fp32") in formats
+    assert all(float(r["median_ms"]) > 0 for r in rows if r["format"] != "opencv")
+    assert json.loads((tmp_path / "latency.json").read_text())["command"].startswith("python benchmarks/latency.py --quick")
+    assert (tmp_path / "latency_vs_params.png").stat().st_size > 1000
