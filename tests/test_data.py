@@ -83,3 +83,11 @@ def test_small_images_are_skipped_with_a_warning():
     with pytest.raises(InputError, match="no training image"):
         with pytest.warns(UserWarning):
             PatchSource([tiny], scales=(2,))
+
+
+def test_tfds_source_equals_folder_source(tmp_path, data_dir):
+    from_tfds = PatchSource.from_tfds("set14", manual_dir=data_dir, data_dir=str(tmp_path), scales=(3,))
+    from_folder = PatchSource.from_folder(data_dir / "Set14", scales=(3,))
+    assert [e.name for e in from_tfds.entries] == [e.name for e in from_folder.entries]
+    np.testing.assert_array_equal(from_tfds.hr, from_folder.hr)  # bridge.png (gray) included
+    np.testing.assert_array_equal(from_tfds.lr, from_folder.lr)

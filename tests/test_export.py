@@ -127,3 +127,16 @@ def test_end_to_end_model_matches_drrn_upscale_on_a_real_photo(capsys, tmp_path,
     got = LiteRTModel(out).run_raw(np.ascontiguousarray(lr)[None])[0]
     ref = upscale_pixels(keras.saving.load_model(models / "tiny.keras"), lr, 2)
     assert np.mean(np.abs(got.astype(int) - ref.astype(int)) <= 1) >= 0.99
+
+
+def test_demo_quick_mode(tmp_path):
+    import subprocess
+    import sys
+
+    run = tmp_path / "demo"
+    p = subprocess.run([sys.executable, "-m", "drrn_tf", "demo", "--steps", "60", "--out", str(run)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert "| TFLite int8 |" in p.stdout and "| LiteRT int8 |" in p.stdout and f"run folder: {run}" in p.stdout
+    report = json.loads((run / "report.json").read_text())
+    assert set(report["psnr"]) == {"bicubic", "Keras fp32", "TFLite int8"}
+    assert (run / "drrn_demo_int8.tflite").is_file() and (run / "train" / "model.keras").is_file()
