@@ -28,6 +28,29 @@ def _tensor(details: dict) -> dict:
     }
 
 
+def _tflite_io(artefact: bytes) -> tuple[list, list]:
+    """Input/output tensors; for float I/O around an integer graph, also the quantisation
+    of the integer tensors right behind the boundary QUANTIZE / DEQUANTIZE ops (what a
+    caller feeding integers directly would use)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    it = Interpreter(model_content=artefact, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it.allocate_tensors()
+    tensors = {t["index"]: t for t in it.get_tensor_details()}
+    ops = it._get_ops_details()
+    inputs = [_tensor(d) for d in it.get_input_details()]
+    outputs = [_tensor(d) for d in it.get_output_details()]
+    for entry, detail in zip(inputs, it.get_input_details()):
+        for op in ops:
+            if op["op_name"] == "QUANTIZE" and detail["index"] in op["inputs"]:
+                entry["internal"] = _tensor({**tensors[op["outputs"][0]], "shape_signature": detail["shape_signature"]})
+    for entry, detail in zip(outputs, it.get_output_details()):
+        for op in ops:
+            if op["op_name"] == "DEQUANTIZE" and detail["index"] in op["outputs"]:
+                entry["internal"] = _tensor({**tensors[op["inputs"][0]], "shape_signature": detail["shape_signature"]})
+    return inputs, outputs
+
+
 def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: str, parity: dict | None, scales=(2, 3, 4)) -> dict:
     stats = model_stats(keras_model)
     card = {
@@ -44,11 +67,7 @@ def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: st
         "preprocessing": PREPROCESSING,
     }
     if fmt == "tflite":
-        from ai_edge_litert.interpreter import Interpreter
-
-        it = Interpreter(model_content=artefact)
-        card["inputs"] = [_tensor(d) for d in it.get_input_details()]
-        card["outputs"] = [_tensor(d) for d in it.get_output_details()]
+        card["inputs"], card["outputs"] = _tflite_io(artefact)
     else:
         import onnxruntime as ort
 

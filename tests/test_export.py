@@ -34,6 +34,10 @@ def test_tflite_modes_parity_and_card(capsys, tmp_path, models, data_dir, quant)
     assert card["quantization"] == quant
     assert card["parity"]["passed"] and card["parity"]["worst_drop_db"] <= card["parity"]["target_db"]
     assert [r["scale"] for r in card["parity"]["scales"]] == [2, 3, 4]
+    if quant in ("int8", "int16x8"):  # integer graph behind float I/O: its quantisation is in the card
+        internal = card["inputs"][0]["internal"]
+        assert internal["dtype"] == ("int8" if quant == "int8" else "int16")
+        assert len(internal["quantization"]["scale"]) == 1 and internal["quantization"]["scale"][0] > 0
 
 
 def test_fixed_shape_tiles_match_dynamic_keras(tmp_path, models, rng):
