@@ -66,6 +66,7 @@ class TrainConfig:
     filters: int = 128
     batch_norm: bool = False
     out_init: str = "he_normal"  # "zeros": start as bicubic (faster on short budgets)
+    init_weights: typing.Optional[str] = None  # warm start: a .keras or .weights.h5 of the same network
     # Data.
     train_data: str = "train291"  # dataset name, folder, or TFDS config with data_source: tfds
     data_source: str = "folder"

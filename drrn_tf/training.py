@@ -90,6 +90,20 @@ def _load_checkpoint(path: Path) -> keras.Model:
         raise InputError(f"{path}: corrupt or unreadable checkpoint ({first[:200]})") from None
 
 
+def _warm_start(model: keras.Model, path: Path) -> None:
+    """Copy weights from a .keras model or a .weights.h5 file of the same architecture."""
+    if not path.is_file():
+        raise InputError(f"{path}: init_weights file not found")
+    try:
+        if path.name.endswith(".weights.h5"):
+            model.load_weights(path)
+        else:
+            model.set_weights(keras.saving.load_model(path, safe_mode=True).get_weights())
+    except Exception as e:  # noqa: BLE001 - wrong file or wrong architecture
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise InputError(f"{path}: cannot initialise {model.name} from it ({first[:200]})") from None
+
+
 def _inference_copy(model: keras.Model, cfg: TrainConfig) -> keras.Model:
     """The trained network rebuilt under the float32 policy, same weights."""
     previous = keras.config.dtype_policy()
@@ -139,6 +153,8 @@ def train(
             model = _load_checkpoint(run_dir / "checkpoints" / "last.keras")
         else:
             model = build_model(cfg)
+            if cfg.init_weights:
+                _warm_start(model, Path(cfg.init_weights))
             _compile(model, cfg)
     source = _load_training_images(cfg, progress)
     val_images = []

@@ -130,3 +130,17 @@ def test_nan_loss_stops_training_without_saving_it(tmp_path, data_dir):
     if last.exists():
         assert all(np.isfinite(w).all() for w in keras.saving.load_model(last).get_weights())
     assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_warm_start_from_a_previous_run(tmp_path, data_dir):
+    from drrn_tf.errors import InputError
+
+    first = train(_tiny(data_dir, epochs=1), tmp_path / "a", verbose=0)
+    cfg = _tiny(data_dir, epochs=1, lr=1e-12, init_weights=first["model"])  # lr ~0: weights stay put
+    second = train(cfg, tmp_path / "b", verbose=0)
+    a = keras.saving.load_model(first["model"]).get_weights()
+    b = keras.saving.load_model(second["model"]).get_weights()
+    for wa, wb in zip(a, b):
+        np.testing.assert_allclose(wa, wb, atol=1e-6)
+    with pytest.raises(InputError, match="cannot initialise"):
+        train(_tiny(data_dir, filters=4, init_weights=first["model"]), tmp_path / "c", verbose=0)
