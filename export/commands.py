@@ -85,19 +85,24 @@ def cmd_export(args) -> int:
 
 
 def _export_e2e(args, model, shape, out, card_path) -> int:
+    from drrn_tf.datasets import resolve_dataset
     from drrn_tf.fileio import atomic_path, write_bytes_atomic
     from drrn_tf.upscale import upscale_pixels
 
     from .card import model_card
-    from .convert import convert_e2e
+    from .convert import convert_e2e, representative_samples
     from .parity import e2e_agreement
     from .runtime import LiteRTModel
 
     if shape is None:
         raise InputError("--e2e-scale needs a fixed --shape HxW (the LR input size)")
-    if args.quant not in ("none", "fp16", "dynamic"):
-        raise InputError("the end-to-end model supports --quant none, fp16 or dynamic")
-    artefact = convert_e2e(model, shape[0], shape[1], args.e2e_scale, args.quant)
+    if args.quant == "int16x8":
+        raise InputError("the end-to-end model supports --quant none, fp16, dynamic or int8")
+    representative = None
+    if args.quant == "int8":
+        folder = Path(args.representative) if args.representative else resolve_dataset("train291")[1]
+        representative = representative_samples(folder, n=args.calibration_samples, size=shape, scales=(args.e2e_scale,), rgb=True)
+    artefact = convert_e2e(model, shape[0], shape[1], args.e2e_scale, args.quant, representative)
     runner = LiteRTModel(artefact, threads=args.threads)
     agreement = e2e_agreement(
         lambda lr: runner.run_raw(lr[None])[0],

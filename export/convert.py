@@ -12,6 +12,7 @@ import tensorflow as tf
 from drrn_tf.errors import InputError
 from drrn_tf.evaluation import bicubic_input, hr_luminance
 from drrn_tf.image_io import list_images, read_image
+from drrn_tf.imaging import imresize
 
 __all__ = ["QUANT_MODES", "convert_tflite", "convert_e2e", "convert_onnx", "representative_samples"]
 
@@ -24,33 +25,41 @@ def _signature(shape: tuple[int, int] | None) -> tf.TensorSpec:
     return tf.TensorSpec((1, h, w, 1), tf.float32, name=INPUT_NAME)
 
 
-def representative_samples(folder, n: int = 120, size: tuple[int, int] = (96, 96), scales=(2, 3, 4), seed: int = 0) -> list[np.ndarray]:
-    """``n`` crops (1, H, W, 1) of bicubic LR-up Y images, the network's real input.
+def representative_samples(
+    folder, n: int = 120, size: tuple[int, int] = (96, 96), scales=(2, 3, 4), seed: int = 0, rgb: bool = False
+) -> list[np.ndarray]:
+    """``n`` random crops of what a model really receives, for calibration.
 
-    Images are cycled through in name order, each at the next scale, with a random crop;
-    images smaller than the crop are skipped. Raises InputError if none is usable.
+    Default: bicubic LR-up Y images in [0, 1], (1, H, W, 1) float32 (the Y network's
+    input). ``rgb=True``: LR RGB images (HR shrunk by s, MATLAB bicubic, uint8),
+    (1, H, W, 3) uint8 (the end-to-end model's input). Images are cycled in name order
+    at alternating scales; those smaller than the crop are skipped. Raises InputError
+    if none is usable.
     """
     paths = list_images(folder)
     rng = np.random.default_rng(seed)
     h, w = size
-    samples, usable = [], 0
+    samples: list[np.ndarray] = []
     cache: dict = {}
     for i in range(n * 4):
         if len(samples) == n:
             break
         path = paths[i % len(paths)]
         s = scales[(i // len(paths) + i) % len(scales)]
-        key = (path, s)
-        if key not in cache:
-            y = hr_luminance(read_image(path).pixels)
-            cache[key] = bicubic_input(y, s)[1] if min(y.shape) >= max(h, w) else None
-        up = cache[key]
-        if up is None:
+        if (path, s) not in cache:
+            pixels = read_image(path).pixels
+            if rgb:
+                img = imresize(pixels[..., :3] if pixels.ndim == 3 else np.dstack([pixels] * 3), 1.0 / s)
+                img = img if img.dtype == np.uint8 else np.round(img / 257.0).astype(np.uint8)
+            else:
+                img = bicubic_input(hr_luminance(pixels), s)[1].astype(np.float32)[..., None]
+            cache[(path, s)] = img if img.shape[0] >= h and img.shape[1] >= w else None
+        img = cache[(path, s)]
+        if img is None:
             continue
-        usable += 1
-        top = rng.integers(0, up.shape[0] - h + 1)
-        left = rng.integers(0, up.shape[1] - w + 1)
-        samples.append(up[top : top + h, left : left + w].astype(np.float32)[None, :, :, None])
+        top = rng.integers(0, img.shape[0] - h + 1)
+        left = rng.integers(0, img.shape[1] - w + 1)
+        samples.append(np.ascontiguousarray(img[top : top + h, left : left + w])[None])
     if not samples:
         raise InputError(f"{folder}: no usable representative images (none is at least {h}x{w} pixels)")
     return samples

@@ -144,3 +144,16 @@ def test_demo_quick_mode(tmp_path):
     report = json.loads((run / "report.json").read_text())
     assert set(report["psnr"]) == {"bicubic", "Keras fp32", "TFLite int8"}
     assert (run / "drrn_demo_int8.tflite").is_file() and (run / "train" / "model.keras").is_file()
+
+
+def test_end_to_end_int8_and_rgb_calibration(capsys, tmp_path, models, data_dir):
+    samples = representative_samples(data_dir / "Set14", n=6, size=(40, 48), scales=(3,), rgb=True)
+    assert samples[0].shape == (1, 40, 48, 3) and samples[0].dtype == np.uint8
+    out = tmp_path / "e2e8.tflite"
+    argv = ["export", str(models / "tiny.keras"), "--e2e-scale", "3", "--shape", "40x48", "--quant", "int8",
+            "--representative", str(data_dir / "Set14"), "--calibration-samples", "12", "-o", str(out)]
+    assert main(argv) == 0
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["quantization"] == "int8" and card["inputs"][0]["dtype"] == "uint8"
+    agreement = card["end_to_end"]["agreement_with_drrn_upscale"]
+    assert agreement["images"] == 5 and 0 < agreement["fraction_within_1"] <= 1  # measured, reported
