@@ -1,4 +1,4 @@
-"""The ``drrn`` command line: upscale, eval, info.
+"""The ``drrn`` command line: upscale, eval, train, info (+ export and demo from the export package).
 
 User errors (bad files, bad options) print one line ``drrn: error: ...`` and exit 2;
 nothing is written when the input is bad.
