@@ -18,9 +18,7 @@ import csv
 import io
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,30 +36,19 @@ FULL_MODELS = ["bicubic", "srcnn", "vdsr", "drrn_b1u9", "drrn_b1u25", "drrn_b1u9
 QUICK_MODELS = ["bicubic", "srcnn", "drrn_b1u9_f32"]
 
 
-def _time(fn, runs: int, warmup: int) -> tuple[float, float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, float(np.percentile(times, 90)) * 1000
-
-
 def _bench_model(name: str, sizes, args, calib) -> list[dict]:
     import cv2
     import tensorflow as tf
 
     from export.convert import convert_onnx, convert_tflite
-    from export.runtime import LiteRTModel, OnnxModel
+    from export.runtime import LiteRTModel, OnnxModel, time_call
 
     rows = []
     rng = np.random.default_rng(0)
     if name == "bicubic":
         for h, w in sizes:
             lr = rng.random((h // 3, w // 3), dtype=np.float32)
-            med, p90 = _time(lambda: cv2.resize(lr, (w, h), interpolation=cv2.INTER_CUBIC), args.runs, args.warmup)
+            med, p90 = time_call(lambda: cv2.resize(lr, (w, h), interpolation=cv2.INTER_CUBIC), args.runs, args.warmup)
             rows.append({"model": name, "params": 0, "macs_per_pixel": 0, "format": "opencv", "quant": "none", "threads": cv2.getNumThreads(), "size": f"{h}x{w}", "file_bytes": 0, "median_ms": med, "p90_ms": p90})
         return rows
     model = build_preset(name)
@@ -73,7 +60,7 @@ def _bench_model(name: str, sizes, args, calib) -> list[dict]:
     for h, w in sizes:
         x = rng.random((1, h, w, 1), dtype=np.float32)
         size = f"{h}x{w}"
-        med, p90 = _time(lambda: fn(x).numpy(), args.runs, args.warmup)
+        med, p90 = time_call(lambda: fn(x).numpy(), args.runs, args.warmup)
         rows.append({**base, "format": "keras", "quant": "fp32", "threads": os.cpu_count(), "size": size, "file_bytes": 0, "median_ms": med, "p90_ms": p90})
         for q, blob in artefacts.items():
             if q == "int16x8" and h * w > args.int16_max_pixels:
@@ -81,11 +68,11 @@ def _bench_model(name: str, sizes, args, calib) -> list[dict]:
             for threads in args.threads:
                 rt = LiteRTModel(blob, threads=threads)
                 rt._run(x)  # resize + allocate
-                med, p90 = _time(lambda: rt._run(x), args.runs, args.warmup)
+                med, p90 = time_call(lambda: rt._run(x), args.runs, args.warmup)
                 rows.append({**base, "format": "litert", "quant": "fp32" if q == "none" else q, "threads": threads, "size": size, "file_bytes": len(blob), "median_ms": med, "p90_ms": p90})
         for threads in args.threads:
             ort_model = OnnxModel(onnx, threads=threads)
-            med, p90 = _time(lambda: ort_model.predict_y(x[0, :, :, 0]), args.runs, args.warmup)
+            med, p90 = time_call(lambda: ort_model.predict_y(x[0, :, :, 0]), args.runs, args.warmup)
             rows.append({**base, "format": "onnxruntime", "quant": "fp32", "threads": threads, "size": size, "file_bytes": len(onnx), "median_ms": med, "p90_ms": p90})
         print(f"  {name} {size}: done", file=sys.stderr, flush=True)
     return rows

@@ -128,13 +128,9 @@ def cmd_eval(args) -> int:
         check_writable(args.json)
     model = load_model(args.model, require_trained=True)
     _check_tile(model, args.tile)
-    predict = None
-    if model is not None:
-        from .inference import predict_y
+    from .inference import predict_y
 
-        def predict(y):
-            return predict_y(model, y, window=args.tile, memory_mb=args.memory_mb)
-
+    predict = None if model is None else (lambda y: predict_y(model, y, window=args.tile, memory_mb=args.memory_mb))
     results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"))
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     name = BICUBIC if model is None else model.name

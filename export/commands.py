@@ -23,7 +23,7 @@ def _parse_shape(text: str) -> tuple[int, int] | None:
 
 def cmd_export(args) -> int:
     from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import atomic_path, check_writable, write_bytes_atomic
+    from drrn_tf.fileio import check_writable
     from drrn_tf.inference import predict_y
     from drrn_tf.loading import BICUBIC, load_model
     from drrn_tf.stats import receptive_radius
@@ -76,17 +76,11 @@ def cmd_export(args) -> int:
                 f"parity check failed: worst {parity['dataset']} drop {parity['worst_drop_db']:.3f} dB "
                 f"> target {parity['target_db']} dB; nothing written (use --force to write anyway)"
             )
-    card = model_card(artefact, args.format, args.quant, model, out.name, parity)
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(artefact)
-    write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode())
-    print(f"wrote {out} ({len(artefact):,} bytes) and {card_path}")
-    return 0
+    return _write(out, artefact, card_path, model_card(artefact, args.format, args.quant, model, out.name, parity))
 
 
 def _export_e2e(args, model, shape, out, card_path) -> int:
     from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import atomic_path, write_bytes_atomic
     from drrn_tf.upscale import upscale_pixels
 
     from .card import model_card
@@ -114,6 +108,13 @@ def _export_e2e(args, model, shape, out, card_path) -> int:
     card = model_card(artefact, "tflite", args.quant, model, out.name, None)
     card["end_to_end"] = {"scale": args.e2e_scale, "lr_shape": list(shape), "agreement_with_drrn_upscale": agreement}
     card["preprocessing"] = "Input: the LR RGB image, uint8, fixed size; output: the upscaled RGB image, uint8. Nothing to do outside the model."
+    return _write(out, artefact, card_path, card)
+
+
+def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
+    """Artefact then card, each atomically."""
+    from drrn_tf.fileio import atomic_path, write_bytes_atomic
+
     with atomic_path(out) as tmp:
         tmp.write_bytes(artefact)
     write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,16 +34,6 @@ def _skimage_photos(names: list[str], dest: Path) -> Path:
     return dest
 
 
-def _median_ms(fn, runs: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
-
-
 def cmd_demo(args) -> int:
     import numpy as np
     import tensorflow as tf
@@ -56,7 +45,7 @@ def cmd_demo(args) -> int:
     from drrn_tf.training import train
 
     from .convert import convert_tflite, representative_samples
-    from .runtime import LiteRTModel
+    from .runtime import LiteRTModel, time_call
 
     run = Path(args.out) if args.out else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     if run.exists() and any(run.iterdir()):
@@ -109,9 +98,9 @@ def cmd_demo(args) -> int:
     x = np.random.default_rng(0).random((288, 288), dtype=np.float32)
     fn = tf.function(lambda t: model(t, training=False))
     latency = {
-        "Keras fp32": _median_ms(lambda: fn(x[None, :, :, None]).numpy()),
-        "LiteRT fp32": _median_ms(lambda: rt_fp32.predict_y(x)),
-        "LiteRT int8": _median_ms(lambda: rt_int8.predict_y(x)),
+        "Keras fp32": time_call(lambda: fn(x[None, :, :, None]).numpy(), runs=5, warmup=1)[0],
+        "LiteRT fp32": time_call(lambda: rt_fp32.predict_y(x), runs=5, warmup=1)[0],
+        "LiteRT int8": time_call(lambda: rt_int8.predict_y(x), runs=5, warmup=1)[0],
     }
     lines = [
         f"DRRN demo: B1U{args.units}, {args.filters} filters, {stats['params']:,} parameters, {stats['macs_per_pixel']:,} MACs/pixel",

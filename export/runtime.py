@@ -7,13 +7,27 @@ mirroring and the padding is cropped off again.
 
 from __future__ import annotations
 
+import statistics
+import time
 from pathlib import Path
 
 import numpy as np
 
 from drrn_tf.tiling import axis_plan
 
-__all__ = ["LiteRTModel", "OnnxModel"]
+__all__ = ["LiteRTModel", "OnnxModel", "time_call"]
+
+
+def time_call(fn, runs: int = 10, warmup: int = 2) -> tuple[float, float]:
+    """(median, p90) wall time of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000, float(np.percentile(times, 90)) * 1000
 
 
 class LiteRTModel:

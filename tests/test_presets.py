@@ -1,0 +1,45 @@
+"""The shipped, project-trained default preset."""
+
+import json
+from pathlib import Path
+
+from PIL import Image
+
+from drrn_tf.cli import main
+from drrn_tf.image_io import read_image
+from drrn_tf.presets import DEFAULT_PRESET, PRESETS, build_preset
+from drrn_tf.stats import model_stats
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL_JSON = ROOT / "benchmarks" / "results" / "drrn_b1u9_f32_eval.json"
+
+
+def test_default_preset_ships_small_trained_weights():
+    preset = PRESETS[DEFAULT_PRESET]
+    assert preset.trained, "the default preset's weights file is missing"
+    assert preset.weights_path.stat().st_size < 5 * 2**20
+    weights_dir = preset.weights_path.parent
+    for name in ("drrn_b1u9_f32.yaml", "drrn_b1u9_f32.log.csv", "drrn_b1u9_f32.state.json"):
+        assert (weights_dir / name).is_file(), name
+    # Compact: fewer than 1/5 of DRRN B1U9's multiply-adds per pixel.
+    ours = model_stats(build_preset(DEFAULT_PRESET))["macs_per_pixel"]
+    b1u9 = model_stats(build_preset("drrn_b1u9", load_weights=False))["macs_per_pixel"]
+    assert ours < b1u9 / 5
+
+
+def test_upscale_without_model_uses_the_default_preset(capsys, tmp_path, data_dir):
+    photo = tmp_path / "photo.png"
+    Image.open(data_dir / "Set5" / "butterfly.png").crop((0, 0, 96, 80)).save(photo)
+    out = tmp_path / "out.png"
+    assert main(["upscale", str(photo), "-s", "3", "-o", str(out)]) == 0
+    assert read_image(out).pixels.shape == (240, 288, 3)
+
+
+def test_published_table_is_reproduced(capsys, data_dir):
+    """README's table of the shipped preset comes from benchmarks/results/drrn_b1u9_f32_eval.json;
+    evaluating again must give the same numbers."""
+    published = {(r["dataset"], r["scale"]): r for r in json.loads(EVAL_JSON.read_text())["results"]}
+    assert main(["eval", "--data", "set5", "set14", "--scales", "2", "3", "4"]) == 0
+    table = capsys.readouterr().out
+    for (name, scale), r in published.items():
+        assert f"| {name} | x{scale} | {r['psnr']:.2f} | {r['ssim']:.4f} |" in table
