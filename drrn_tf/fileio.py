@@ -22,6 +22,10 @@ def atomic_path(target: str | os.PathLike):
     suffix = "".join(target.suffixes[-2:]) if target.name.endswith(".weights.h5") else target.suffix
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp" + suffix, dir=target.parent or ".")
     os.close(fd)
+    # mkstemp creates 0600; give the result the permissions a plain open() would.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, target)

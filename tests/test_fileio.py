@@ -16,3 +16,13 @@ def test_atomic_write_replaces_only_on_success(tmp_path):
         assert tmp.name.endswith(".keras") and tmp.parent == tmp_path
         tmp.write_bytes(b"new")
     assert target.read_bytes() == b"new"
+
+
+def test_atomic_write_uses_normal_permissions(tmp_path):
+    import os
+
+    target = tmp_path / "a.json"
+    write_bytes_atomic(target, b"{}")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
