@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import InputError
+from .errors import InputError, first_line
 
 __all__ = ["TrainConfig", "RECIPES", "load_config", "parse_override"]
 
@@ -185,8 +185,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         try:
             doc = yaml.safe_load(path.read_text())
         except (yaml.YAMLError, UnicodeDecodeError) as e:
-            first = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise InputError(f"{path}: not valid YAML/JSON ({first})") from None
+            raise InputError(f"{path}: not valid YAML/JSON ({first_line(e, limit=None)})") from None
         if doc is None:
             doc = {}
         if not isinstance(doc, dict):

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .image_io import list_images, read_image
+from .image_io import list_images, read_image, to_8bit
 from .imaging import imresize, modcrop, rgb2ycbcr, shave, to_uint8
 from .metrics import psnr, ssim
 
@@ -23,9 +23,7 @@ __all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
     """The protocol's ground-truth Y (uint8) of an HR image as read from disk."""
-    a = pixels
-    if a.dtype == np.uint16:
-        a = np.clip(np.round(a / 257.0), 0, 255).astype(np.uint8)
+    a = to_8bit(pixels)
     if a.ndim == 3:
         return rgb2ycbcr(a[..., :3])[..., 0]
     return a

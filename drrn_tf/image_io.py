@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from .errors import InputError
 from .fileio import atomic_path, check_writable
 
-__all__ = ["IMAGE_EXTENSIONS", "read_image", "write_image", "list_images", "is_image_path"]
+__all__ = ["IMAGE_EXTENSIONS", "to_8bit", "read_image", "write_image", "list_images", "is_image_path"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
@@ -41,6 +41,13 @@ class LoadedImage:
     @property
     def max_value(self) -> int:
         return int(np.iinfo(self.pixels.dtype).max)
+
+
+def to_8bit(pixels: np.ndarray) -> np.ndarray:
+    """uint16 -> uint8 by round(x / 257); uint8 passes through."""
+    if pixels.dtype == np.uint8:
+        return pixels
+    return np.clip(np.round(pixels / 257.0), 0, 255).astype(np.uint8)
 
 
 def is_image_path(path: Path) -> bool:
@@ -143,7 +150,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
     path = check_output_path(path)
     a = np.asarray(pixels)
     if a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT:
-        a = (a.astype(np.float64) / 257.0).round().astype(np.uint8)
+        a = to_8bit(a)
     if a.ndim == 3 and a.shape[2] == 3:
         a = a[..., ::-1]
     elif a.ndim == 3 and a.shape[2] == 4:

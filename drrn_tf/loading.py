@@ -7,7 +7,7 @@ from pathlib import Path
 
 import keras
 
-from .errors import InputError
+from .errors import InputError, first_line
 from .presets import PRESETS, build_preset
 
 __all__ = ["BICUBIC", "load_model", "describe_model_spec"]
@@ -44,8 +44,7 @@ def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> ker
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a usable model"
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise InputError(f"{spec}: not a valid Keras model file ({reason[:200]})") from None
+        raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from None
     if not isinstance(model, keras.Model) or len(model.inputs) != 1:
         raise InputError(f"{spec}: expected a model with one image input")
     shape = tuple(model.inputs[0].shape)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
-from .image_io import list_images, read_image
+from .image_io import list_images, read_image, to_8bit
 from .datasets import KNOWN_SETS
 
 __all__ = ["SrImageSets"]
@@ -70,9 +70,7 @@ class SrImageSets(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, folder):
         for path in list_images(folder):
-            pixels = read_image(path).pixels
-            if pixels.dtype == np.uint16:
-                pixels = np.clip(np.round(pixels / 257.0), 0, 255).astype(np.uint8)
+            pixels = to_8bit(read_image(path).pixels)
             gray = pixels.ndim == 2
             rgb = np.repeat(pixels[..., None], 3, axis=2) if gray else pixels[..., :3]
             yield path.name, {"image": rgb, "grayscale": gray, "filename": path.name}

@@ -29,7 +29,7 @@ from .callbacks import AtomicCheckpoints, PaperValidation, read_state
 from .config import TrainConfig
 from .data import PatchSource, load_luminance_folder
 from .datasets import data_root, resolve_dataset
-from .errors import InputError
+from .errors import InputError, first_line
 from .fileio import atomic_path, write_bytes_atomic
 from .models import drrn
 from .recipe import make_loss, make_optimizer, make_schedule
@@ -71,8 +71,7 @@ def _load_training_images(cfg: TrainConfig, progress) -> PatchSource:
         root = data_root()
         if root is None:
             raise InputError("data_source tfds: no manual data folder found; set DRRN_DATA")
-        source = PatchSource.from_tfds(cfg.train_data, manual_dir=root, scales=cfg.scales, patch=cfg.patch)
-        return source
+        return PatchSource.from_tfds(cfg.train_data, manual_dir=root, scales=cfg.scales, patch=cfg.patch)
     _, folder = resolve_dataset(cfg.train_data)
     ys, names = load_luminance_folder(folder, progress)
     if cfg.max_images:
@@ -86,8 +85,7 @@ def _load_checkpoint(path: Path) -> keras.Model:
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise InputError(f"{path}: corrupt or unreadable checkpoint ({first[:200]})") from None
+        raise InputError(f"{path}: corrupt or unreadable checkpoint ({first_line(e)})") from None
 
 
 def _warm_start(model: keras.Model, path: Path) -> None:
@@ -100,8 +98,7 @@ def _warm_start(model: keras.Model, path: Path) -> None:
         else:
             model.set_weights(keras.saving.load_model(path, safe_mode=True).get_weights())
     except Exception as e:  # noqa: BLE001 - wrong file or wrong architecture
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise InputError(f"{path}: cannot initialise {model.name} from it ({first[:200]})") from None
+        raise InputError(f"{path}: cannot initialise {model.name} from it ({first_line(e)})") from None
 
 
 def _inference_copy(model: keras.Model, cfg: TrainConfig) -> keras.Model:

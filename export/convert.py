@@ -11,7 +11,7 @@ import tensorflow as tf
 
 from drrn_tf.errors import InputError
 from drrn_tf.evaluation import bicubic_input, hr_luminance
-from drrn_tf.image_io import list_images, read_image
+from drrn_tf.image_io import list_images, read_image, to_8bit
 from drrn_tf.imaging import imresize
 
 __all__ = ["QUANT_MODES", "convert_tflite", "convert_e2e", "convert_onnx", "representative_samples"]
@@ -50,7 +50,7 @@ def representative_samples(
             pixels = read_image(path).pixels
             if rgb:
                 img = imresize(pixels[..., :3] if pixels.ndim == 3 else np.dstack([pixels] * 3), 1.0 / s)
-                img = img if img.dtype == np.uint8 else np.round(img / 257.0).astype(np.uint8)
+                img = to_8bit(img)
             else:
                 img = bicubic_input(hr_luminance(pixels), s)[1].astype(np.float32)[..., None]
             cache[(path, s)] = img if img.shape[0] >= h and img.shape[1] >= w else None
