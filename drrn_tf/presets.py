@@ -53,6 +53,13 @@ PRESETS: dict[str, Preset] = {
             {"blocks": 1, "units": 9, "filters": 32},
             weights="drrn_b1u9_f32.weights.h5",
         ),
+        Preset(
+            "drrn_b1u9_f32_qat",
+            "drrn_b1u9_f32 fine-tuned through int8 fake quantisation (drrn qat): the one to export as full int8",
+            models.drrn,
+            {"blocks": 1, "units": 9, "filters": 32},
+            weights="drrn_b1u9_f32_qat.weights.h5",
+        ),
     ]
 }
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from drrn_tf.errors import InputError
 
-__all__ = ["register"]
+__all__ = ["register", "export_e2e"]
 
 
 def _parse_shape(text: str) -> tuple[int, int] | None:
@@ -80,35 +80,63 @@ def cmd_export(args) -> int:
 
 
 def _export_e2e(args, model, shape, out, card_path) -> int:
+    if shape is None:
+        raise InputError("--e2e-scale needs a fixed --shape HxW (the LR input size)")
+    artefact, card = export_e2e(
+        model, shape, args.e2e_scale, args.quant, io=args.e2e_io, representative=args.representative,
+        calibration_samples=args.calibration_samples, threads=args.threads,
+        agreement_data=args.parity_data if args.parity_data != "none" else "set5", file_name=out.name,
+    )
+    return _write(out, artefact, card_path, card)
+
+
+def export_e2e(
+    model, shape: tuple[int, int], scale: int, quant: str, io: str = "uint8", representative=None,
+    calibration_samples: int = 120, threads: int = 2, agreement_data: str | None = "set5", file_name: str = "model.tflite",
+) -> tuple[bytes, dict]:
+    """Convert the end-to-end phone model and build its card (with the agreement with
+    ``drrn upscale`` on ``agreement_data`` unless None); int8 calibrates on LR RGB crops
+    from ``representative`` (a folder; default train291)."""
     from drrn_tf.datasets import resolve_dataset
+    from drrn_tf.stats import receptive_radius
     from drrn_tf.upscale import upscale_pixels
 
     from .card import model_card
     from .convert import convert_e2e, representative_samples
+    from .e2e import tile_halo
     from .parity import e2e_agreement
     from .runtime import LiteRTModel
 
-    if shape is None:
-        raise InputError("--e2e-scale needs a fixed --shape HxW (the LR input size)")
-    if args.quant == "int16x8":
+    if quant == "int16x8":
         raise InputError("the end-to-end model supports --quant none, fp16, dynamic or int8")
-    representative = None
-    if args.quant == "int8":
-        folder = Path(args.representative) if args.representative else resolve_dataset("train291")[1]
-        representative = representative_samples(folder, n=args.calibration_samples, size=shape, scales=(args.e2e_scale,), rgb=True)
-    artefact = convert_e2e(model, shape[0], shape[1], args.e2e_scale, args.quant, representative)
-    runner = LiteRTModel(artefact, threads=args.threads)
-    agreement = e2e_agreement(
-        lambda lr: runner.run_raw(lr[None])[0],
-        lambda lr: upscale_pixels(model, lr, args.e2e_scale),
-        shape[0], shape[1], args.e2e_scale,
-        data=args.parity_data if args.parity_data != "none" else "set5",
+    samples = None
+    if quant == "int8":
+        folder = Path(representative) if representative else resolve_dataset("train291")[1]
+        samples = representative_samples(folder, n=calibration_samples, size=shape, scales=(scale,), rgb=True)
+    artefact = convert_e2e(model, shape[0], shape[1], scale, quant, samples, io=io)
+    agreement = None
+    if agreement_data:
+        runner = LiteRTModel(artefact, threads=threads)
+        agreement = e2e_agreement(
+            lambda lr: runner.run_raw(lr[None].astype(runner.input["dtype"]))[0],
+            lambda lr: upscale_pixels(model, lr, scale),
+            shape[0], shape[1], scale, data=agreement_data,
+        )
+        print(f"end-to-end vs drrn upscale: {agreement}")
+    card = model_card(artefact, "tflite", quant, model, file_name, None)
+    card["end_to_end"] = {
+        "scale": scale,
+        "lr_shape": list(shape),
+        "io_dtype": io,
+        "tile_halo_lr": tile_halo(receptive_radius(model), scale),
+        "agreement_with_drrn_upscale": agreement,
+    }
+    card["preprocessing"] = (
+        f"Input: the LR RGB image, {io} pixel values 0..255, fixed size {shape[0]}x{shape[1]}; output: the RGB image "
+        f"{scale}x larger, {io} 0..255. Larger photos: tiles of the input size overlapping by tile_halo_lr "
+        "LR pixels (drrn_tf.tiling.axis_plan), padded symmetrically when the photo is smaller. Nothing else to do outside the model."
     )
-    print(f"end-to-end vs drrn upscale: {agreement}")
-    card = model_card(artefact, "tflite", args.quant, model, out.name, None)
-    card["end_to_end"] = {"scale": args.e2e_scale, "lr_shape": list(shape), "agreement_with_drrn_upscale": agreement}
-    card["preprocessing"] = "Input: the LR RGB image, uint8, fixed size; output: the upscaled RGB image, uint8. Nothing to do outside the model."
-    return _write(out, artefact, card_path, card)
+    return artefact, card
 
 
 def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
@@ -140,5 +168,6 @@ def register(sub) -> None:
     ex.add_argument("--threads", type=int, default=2, help="runtime threads for the parity check")
     ex.add_argument("--force", action="store_true", help="write the artefact even if parity fails")
     ex.add_argument("--e2e-scale", type=int, choices=(2, 3, 4), metavar="S", help="export the end-to-end phone model instead: uint8 LR RGB of --shape in, uint8 RGB x S out")
+    ex.add_argument("--e2e-io", choices=("uint8", "float32"), default="uint8", help="pixel dtype of the end-to-end model's input/output (float32 for LiteRT's Kotlin CompiledModel)")
     ex.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.tflite or OUT.onnx (the card goes to OUT.json)")
     ex.set_defaults(func=cmd_export)

@@ -109,14 +109,19 @@ def convert_tflite(
     return _convert(model, lambda x: model(x, training=False), _signature(shape), quant, representative)
 
 
-def convert_e2e(model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None) -> bytes:
-    """The end-to-end model (:mod:`export.e2e`): uint8 RGB (1, H, W, 3) -> uint8 RGB (1, sH, sW, 3).
+def convert_e2e(
+    model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None, io: str = "uint8"
+) -> bytes:
+    """The end-to-end model (:mod:`export.e2e`): RGB (1, H, W, 3) -> RGB (1, sH, sW, 3),
+    uint8 or (``io="float32"``) float32 pixel values.
 
     ``representative`` for int8/int16x8: uint8 RGB crops (1, H, W, 3).
     """
-    from .e2e import EndToEnd
+    from .e2e import IO_DTYPES, EndToEnd
 
-    e2e = EndToEnd(model, height, width, scale)
+    e2e = EndToEnd(model, height, width, scale, io)
+    if representative is not None:
+        representative = [r.astype(IO_DTYPES[io].as_numpy_dtype) for r in representative]
     return _convert(model, e2e.__call__, e2e.signature(), quant, representative)
 
 

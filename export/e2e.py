@@ -14,9 +14,17 @@ import tensorflow as tf
 
 from drrn_tf.imaging import _YCBCR_MATRIX, _YCBCR_OFFSET, imresize
 
-__all__ = ["resize_matrix", "EndToEnd", "e2e_input_name"]
+__all__ = ["resize_matrix", "EndToEnd", "e2e_input_name", "tile_halo", "IO_DTYPES"]
 
 e2e_input_name = "lr_rgb"
+IO_DTYPES = {"uint8": tf.uint8, "float32": tf.float32}
+
+
+def tile_halo(receptive_radius: int, scale: int) -> int:
+    """LR pixels of context a tile needs so that tiled and whole-image outputs agree:
+    the network's receptive radius (HR pixels) in LR pixels, plus the bicubic kernel's
+    reach (2 LR pixels for MATLAB's 4-tap cubic when upscaling)."""
+    return -(-receptive_radius // scale) + 2
 
 
 def resize_matrix(n: int, scale: int) -> np.ndarray:
@@ -25,10 +33,18 @@ def resize_matrix(n: int, scale: int) -> np.ndarray:
 
 
 class EndToEnd(tf.Module):
-    """``__call__(lr_rgb uint8 (1, H, W, 3)) -> uint8 (1, sH, sW, 3)`` around a Y network."""
+    """``__call__(lr_rgb (1, H, W, 3)) -> (1, sH, sW, 3)`` around a Y network.
 
-    def __init__(self, model: keras.Model, height: int, width: int, scale: int):
+    ``io="uint8"``: uint8 pixels in and out. ``io="float32"``: the same pixel values
+    (0..255, whole numbers out) as float32, for runtimes without uint8 tensors (LiteRT's
+    Kotlin ``CompiledModel``/``TensorBuffer`` has no UINT8 element type).
+    """
+
+    def __init__(self, model: keras.Model, height: int, width: int, scale: int, io: str = "uint8"):
         super().__init__()
+        if io not in IO_DTYPES:
+            raise ValueError(f"io must be one of {sorted(IO_DTYPES)}, got {io!r}")
+        self.io = IO_DTYPES[io]
         self.model = model
         self.shape = (height, width)
         self.scale = scale
@@ -39,7 +55,7 @@ class EndToEnd(tf.Module):
         self.offset = tf.constant(_YCBCR_OFFSET, tf.float32)
 
     def signature(self) -> tf.TensorSpec:
-        return tf.TensorSpec((1, *self.shape, 3), tf.uint8, name=e2e_input_name)
+        return tf.TensorSpec((1, *self.shape, 3), self.io, name=e2e_input_name)
 
     def __call__(self, lr_rgb):
         x = tf.cast(lr_rgb, tf.float32) / 255.0
@@ -50,4 +66,4 @@ class EndToEnd(tf.Module):
         ycc_up = tf.concat([tf.cast(y, tf.float32), up[..., 1:]], axis=-1)
         rgb = tf.tensordot(ycc_up - self.offset, self.from_ycc, axes=1)
         rgb = tf.clip_by_value(tf.round(rgb * 255.0), 0.0, 255.0)
-        return tf.cast(rgb, tf.uint8)
+        return tf.cast(rgb, self.io)

@@ -10,24 +10,37 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from drrn_tf.tiling import axis_plan
 
-__all__ = ["LiteRTModel", "OnnxModel", "time_call"]
+__all__ = ["LiteRTModel", "OnnxModel", "Timing", "time_call", "symmetric_index"]
 
 
-def time_call(fn, runs: int = 10, warmup: int = 2) -> tuple[float, float]:
-    """(median, p90) wall time of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``."""
+class Timing(NamedTuple):
+    median_ms: float
+    p90_ms: float
+    runs: int
+
+
+def time_call(fn, runs: int = 10, warmup: int = 2, budget_s: float | None = None, min_runs: int = 3) -> Timing:
+    """Median and p90 wall time of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``.
+
+    ``budget_s``: when the first timed call shows that ``runs`` calls would take longer,
+    time only as many as fit (at least ``min_runs``); ``Timing.runs`` says how many.
+    """
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(runs):
+    times: list[float] = []
+    while len(times) < runs:
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000, float(np.percentile(times, 90)) * 1000
+        if budget_s is not None and len(times) == 1:
+            runs = max(min_runs, min(runs, int(budget_s / max(times[0], 1e-9))))
+    return Timing(statistics.median(times) * 1000, float(np.percentile(times, 90)) * 1000, len(times))
 
 
 class LiteRTModel:
@@ -73,6 +86,39 @@ class LiteRTModel:
                     r.own_start - r.start : r.own_stop - r.start, c.own_start - c.start : c.own_stop - c.start
                 ]
         return out
+
+
+    def upscale_e2e(self, rgb: np.ndarray, scale: int, halo: int) -> np.ndarray:
+        """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.
+
+        Same plan as ``web_demo/tiling.js`` (``upscaleTiled``) and the Android demo: LR
+        windows of the model's input size from :func:`drrn_tf.tiling.axis_plan` with
+        ``halo`` LR pixels (:func:`export.e2e.tile_halo`), padded symmetrically when the
+        image is smaller; each window writes its own part, ``scale`` times larger.
+        """
+        if self.fixed is None:
+            raise ValueError("upscale_e2e needs a fixed-shape end-to-end model")
+        th, tw = self.fixed
+        h, w = rgb.shape[:2]
+        s = scale
+        out = np.empty((h * s, w * s, 3), np.uint8)
+        for r in axis_plan(h, th, halo):
+            rows = symmetric_index(np.arange(r.start, r.start + th), h)
+            for c in axis_plan(w, tw, halo):
+                cols = symmetric_index(np.arange(c.start, c.start + tw), w)
+                tile = np.ascontiguousarray(rgb[np.ix_(rows, cols)], self.input["dtype"])
+                res = self.run_raw(tile[None])[0]
+                out[r.own_start * s : r.own_stop * s, c.own_start * s : c.own_stop * s] = res[
+                    (r.own_start - r.start) * s : (r.own_stop - r.start) * s,
+                    (c.own_start - c.start) * s : (c.own_stop - c.start) * s,
+                ]
+        return out
+
+
+def symmetric_index(i: np.ndarray, n: int) -> np.ndarray:
+    """``numpy.pad(mode="symmetric")`` indices: mirror including the edge, repeated for long pads."""
+    j = np.mod(i, 2 * n)
+    return np.where(j < n, j, 2 * n - 1 - j)
 
 
 class OnnxModel:

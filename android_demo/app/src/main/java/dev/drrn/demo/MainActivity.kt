@@ -1,0 +1,192 @@
+package dev.drrn.demo
+
+import android.graphics.Bitmap
+import android.graphics.BitmapFactory
+import android.graphics.ImageDecoder
+import android.net.Uri
+import android.os.Build
+import android.os.Bundle
+import android.view.View
+import android.widget.AdapterView
+import android.widget.ArrayAdapter
+import android.widget.Button
+import android.widget.ProgressBar
+import android.widget.SeekBar
+import android.widget.Spinner
+import android.widget.TextView
+import androidx.activity.result.PickVisualMediaRequest
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.appcompat.app.AppCompatActivity
+import androidx.lifecycle.lifecycleScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.isActive
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import kotlin.coroutines.coroutineContext
+import kotlin.math.sqrt
+
+/**
+ * Pick a photo (system photo picker), upscale it on the phone with the selected accelerator, show
+ * before/after with a slider and the inference time per tile and in total. All model work runs on
+ * Dispatchers.Default; Cancel stops between tiles.
+ */
+class MainActivity : AppCompatActivity() {
+    private lateinit var status: TextView
+    private lateinit var progress: ProgressBar
+    private lateinit var pick: Button
+    private lateinit var cancel: Button
+    private lateinit var compare: BeforeAfterView
+    private var upscaler: Upscaler? = null
+    private var job: Job? = null
+    /** Held while a model is used or replaced: a cancelled upscale may still be inside a tile. */
+    private val modelLock = Mutex()
+    private val cpuThreads = Runtime.getRuntime().availableProcessors().coerceIn(1, 4)
+
+    private val picker = registerForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
+        if (uri != null) upscale(uri)
+    }
+
+    override fun onCreate(savedInstanceState: Bundle?) {
+        super.onCreate(savedInstanceState)
+        setContentView(R.layout.activity_main)
+        status = findViewById(R.id.status)
+        progress = findViewById(R.id.progress)
+        pick = findViewById(R.id.pick)
+        cancel = findViewById(R.id.cancel)
+        compare = findViewById(R.id.compare)
+        val spinner = findViewById<Spinner>(R.id.accelerator)
+        spinner.adapter = ArrayAdapter(this, android.R.layout.simple_spinner_dropdown_item, ModelAsset.entries.map { it.label })
+        spinner.onItemSelectedListener = object : AdapterView.OnItemSelectedListener {
+            override fun onItemSelected(parent: AdapterView<*>?, view: View?, position: Int, id: Long) = load(ModelAsset.entries[position])
+            override fun onNothingSelected(parent: AdapterView<*>?) = Unit
+        }
+        findViewById<SeekBar>(R.id.slider).setOnSeekBarChangeListener(object : SeekBar.OnSeekBarChangeListener {
+            override fun onProgressChanged(bar: SeekBar, value: Int, fromUser: Boolean) {
+                compare.fraction = value / 1000f
+            }
+            override fun onStartTrackingTouch(bar: SeekBar) = Unit
+            override fun onStopTrackingTouch(bar: SeekBar) = Unit
+        })
+        pick.setOnClickListener {
+            picker.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly))
+        }
+        cancel.setOnClickListener { job?.cancel() }
+    }
+
+    /** (Re)compiles the model for [asset] off the UI thread. */
+    private fun load(asset: ModelAsset) {
+        job?.cancel()
+        pick.isEnabled = false
+        status.text = "Loading ${asset.fileName}…"
+        job = lifecycleScope.launch {
+            val old = upscaler
+            upscaler = null
+            try {
+                val fresh = withContext(Dispatchers.Default) {
+                    modelLock.withLock {
+                        old?.close()
+                        Upscaler.open(applicationContext, asset, cpuThreads)
+                    }
+                }
+                upscaler = fresh
+                val c = fresh.card
+                status.text = "Ready: ${c.sourceModel} x${c.scale}, ${asset.label}, ${threadsText(fresh)}, " +
+                    "tiles of ${c.tileHeight}x${c.tileWidth} LR pixels."
+                pick.isEnabled = true
+            } catch (e: Exception) {
+                status.text = "Cannot use ${asset.fileName}: ${e.message}"
+            }
+        }
+    }
+
+    private fun threadsText(u: Upscaler) = u.threads?.let { "$it CPU threads" } ?: "GPU"
+
+    private fun upscale(uri: Uri) {
+        val u = upscaler ?: return
+        job?.cancel()
+        pick.isEnabled = false
+        cancel.isEnabled = true
+        progress.progress = 0
+        progress.visibility = View.VISIBLE
+        job = lifecycleScope.launch {
+            try {
+                val (photo, note) = withContext(Dispatchers.IO) { decode(uri) }
+                val ctx = coroutineContext
+                val result = withContext(Dispatchers.Default) {
+                    modelLock.withLock {
+                        u.upscale(photo, isCancelled = { !ctx.isActive }) { done, total, ms ->
+                            lifecycleScope.launch {
+                                progress.progress = done * 1000 / total
+                                status.text = "Tile $done/$total: ${"%.0f".format(ms)} ms"
+                            }
+                        }
+                    }
+                }
+                if (result == null) {
+                    status.text = "Cancelled."
+                } else {
+                    compare.show(photo, result.bitmap)
+                    val sorted = result.tileMs.sorted()
+                    status.text = buildString {
+                        append("${photo.width}x${photo.height} → ${result.bitmap.width}x${result.bitmap.height}")
+                        if (note != null) append(" ($note)")
+                        append("\n${result.tiles} tiles, inference per tile: median ${"%.1f".format(sorted[(sorted.size - 1) / 2])} ms")
+                        append(", total ${"%.0f".format(result.tileMs.sum())} ms (whole upscale ${"%.0f".format(result.totalMs)} ms)")
+                        append("\n${u.asset.label}, ${threadsText(u)}, ${u.card.quantization}, ${u.card.params} parameters")
+                    }
+                }
+            } catch (e: kotlinx.coroutines.CancellationException) {
+                status.text = "Cancelled."
+            } catch (e: Exception) {
+                status.text = "Failed: ${e.message}"
+            } finally {
+                progress.visibility = View.INVISIBLE
+                cancel.isEnabled = false
+                pick.isEnabled = upscaler != null
+            }
+        }
+    }
+
+    /** Decodes the picked photo as ARGB_8888, shrunk to at most MAX_INPUT_PIXELS (the output is scale² larger). */
+    private fun decode(uri: Uri): Pair<Bitmap, String?> {
+        var original = 0 to 0
+        val bitmap = if (Build.VERSION.SDK_INT >= Build.VERSION_CODES.P) {
+            ImageDecoder.decodeBitmap(ImageDecoder.createSource(contentResolver, uri)) { decoder, info, _ ->
+                original = info.size.width to info.size.height
+                val f = shrink(info.size.width, info.size.height)
+                if (f < 1.0) decoder.setTargetSize((info.size.width * f).toInt(), (info.size.height * f).toInt())
+                decoder.allocator = ImageDecoder.ALLOCATOR_SOFTWARE
+            }
+        } else {
+            val bounds = BitmapFactory.Options().apply { inJustDecodeBounds = true }
+            contentResolver.openInputStream(uri).use { BitmapFactory.decodeStream(it, null, bounds) }
+            original = bounds.outWidth to bounds.outHeight
+            var sample = 1
+            while (bounds.outWidth.toLong() * bounds.outHeight / (sample * sample) > MAX_INPUT_PIXELS) sample *= 2
+            val opts = BitmapFactory.Options().apply { inSampleSize = sample }
+            contentResolver.openInputStream(uri).use { BitmapFactory.decodeStream(it, null, opts) }
+        } ?: throw IllegalArgumentException("the picked file is not a readable image")
+        val argb = if (bitmap.config == Bitmap.Config.ARGB_8888) bitmap else bitmap.copy(Bitmap.Config.ARGB_8888, false)
+        val note = if (argb.width != original.first) "shrunk from ${original.first}x${original.second} to fit memory" else null
+        return argb to note
+    }
+
+    private fun shrink(w: Int, h: Int): Double {
+        val pixels = w.toLong() * h
+        return if (pixels <= MAX_INPUT_PIXELS) 1.0 else sqrt(MAX_INPUT_PIXELS.toDouble() / pixels)
+    }
+
+    override fun onDestroy() {
+        job?.cancel()
+        upscaler?.close()
+        super.onDestroy()
+    }
+
+    companion object {
+        /** Largest LR photo upscaled as is: x4 makes 16x the pixels (1 MP -> 64 MB of ARGB). */
+        const val MAX_INPUT_PIXELS = 1_000_000L
+    }
+}

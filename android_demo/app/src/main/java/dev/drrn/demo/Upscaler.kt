@@ -1,0 +1,136 @@
+package dev.drrn.demo
+
+import android.content.Context
+import android.graphics.Bitmap
+import com.google.ai.edge.litert.Accelerator
+import com.google.ai.edge.litert.CompiledModel
+import com.google.ai.edge.litert.Environment
+import com.google.ai.edge.litert.Model
+import com.google.ai.edge.litert.TensorBuffer
+import com.google.ai.edge.litert.TensorType
+
+/**
+ * One end-to-end DRRN model (LR RGB in, upscaled RGB out, float32 pixel values 0..255) compiled
+ * with LiteRT's CompiledModel API for one accelerator, and the tiled upscaling around it.
+ *
+ * Why CompiledModel with float32 I/O: it is LiteRT's current API and the only one that serves
+ * both the CPU (XNNPACK) and the GPU accelerator from one code path, but its TensorBuffer has no
+ * UINT8 element type, so the export stage writes a float32-I/O variant of the end-to-end model
+ * (`--e2e-io float32`); the int8 model quantizes inside the graph.
+ */
+class Upscaler private constructor(
+    val asset: ModelAsset,
+    val card: ModelCard,
+    /** CPU threads asked for; null on the GPU. */
+    val threads: Int?,
+    private val env: Environment,
+    private val model: CompiledModel,
+) : AutoCloseable {
+    private val inputs: List<TensorBuffer> = model.createInputBuffers()
+    private val outputs: List<TensorBuffer> = model.createOutputBuffers()
+    private val tileIn = FloatArray(card.tileHeight * card.tileWidth * 3)
+
+    data class Result(val bitmap: Bitmap, val tiles: Int, val tileMs: List<Double>, val totalMs: Double)
+
+    /** One inference on a tile of `tileHeight x tileWidth` RGB pixel values (HWC); returns the upscaled tile. */
+    fun runTile(pixels: FloatArray): FloatArray {
+        inputs[0].writeFloat(pixels)
+        model.run(inputs, outputs)
+        return outputs[0].readFloat()
+    }
+
+    /**
+     * Upscales [bitmap] tile by tile (TilePlan, overlap card.tileHaloLr). Blocking: call it off the
+     * UI thread. [isCancelled] is polled before every tile; [onTile] gets (done, total, ms).
+     */
+    fun upscale(bitmap: Bitmap, isCancelled: () -> Boolean, onTile: (Int, Int, Double) -> Unit): Result? {
+        val h = bitmap.height
+        val w = bitmap.width
+        val s = card.scale
+        val th = card.tileHeight
+        val tw = card.tileWidth
+        val src = IntArray(w * h)
+        bitmap.getPixels(src, 0, w, 0, 0, w, h)
+        val outW = w * s
+        val out = IntArray(outW * h * s)
+        val rows = TilePlan.axisPlan(h, th, card.tileHaloLr)
+        val cols = TilePlan.axisPlan(w, tw, card.tileHaloLr)
+        val total = rows.size * cols.size
+        val tileMs = ArrayList<Double>(total)
+        val started = System.nanoTime()
+        var done = 0
+        for (r in rows) {
+            for (c in cols) {
+                if (isCancelled()) return null
+                for (y in 0 until th) {
+                    val sy = TilePlan.symmetricIndex(r.start + y, h)
+                    for (x in 0 until tw) {
+                        val p = src[sy * w + TilePlan.symmetricIndex(c.start + x, w)]
+                        val i = (y * tw + x) * 3
+                        tileIn[i] = ((p shr 16) and 0xFF).toFloat()
+                        tileIn[i + 1] = ((p shr 8) and 0xFF).toFloat()
+                        tileIn[i + 2] = (p and 0xFF).toFloat()
+                    }
+                }
+                val t0 = System.nanoTime()
+                val res = runTile(tileIn)
+                val ms = (System.nanoTime() - t0) / 1e6
+                tileMs.add(ms)
+                val resW = tw * s
+                for (y in r.ownStart * s until r.ownStop * s) {
+                    val ty = y - r.start * s
+                    for (x in c.ownStart * s until c.ownStop * s) {
+                        val i = (ty * resW + (x - c.start * s)) * 3
+                        out[y * outW + x] = (0xFF shl 24) or (channel(res[i]) shl 16) or (channel(res[i + 1]) shl 8) or channel(res[i + 2])
+                    }
+                }
+                done += 1
+                onTile(done, total, ms)
+            }
+        }
+        val result = Bitmap.createBitmap(out, outW, h * s, Bitmap.Config.ARGB_8888)
+        return Result(result, total, tileMs, (System.nanoTime() - started) / 1e6)
+    }
+
+    private fun channel(v: Float): Int = v.toInt().coerceIn(0, 255) // the model already rounds and clips
+
+    override fun close() {
+        inputs.forEach { it.close() }
+        outputs.forEach { it.close() }
+        model.close()
+        env.close()
+    }
+
+    companion object {
+        /** Loads [asset] and its card from assets/, checks the card against the model, compiles it. */
+        fun open(context: Context, asset: ModelAsset, cpuThreads: Int): Upscaler {
+            val card = context.assets.open(asset.cardName).bufferedReader().use { ModelCard.parse(it.readText()) }
+            Model.load(context.assets, asset.fileName).use { m ->
+                checkTensor("input", m.getInputTensorType(card.inputName), card.inputShape, asset)
+                checkTensor("output", m.getOutputTensorType(card.outputName), card.outputShape, asset)
+            }
+            val env = Environment.create()
+            val options = when (asset) {
+                ModelAsset.CPU_INT8 -> CompiledModel.Options(Accelerator.CPU).apply {
+                    cpuOptions = CompiledModel.CpuOptions(numThreads = cpuThreads)
+                }
+                ModelAsset.GPU_FP16 -> CompiledModel.Options(Accelerator.GPU)
+            }
+            val compiled = try {
+                CompiledModel.create(context.assets, asset.fileName, options, env)
+            } catch (e: Exception) {
+                env.close()
+                throw e
+            }
+            return Upscaler(asset, card, if (asset == ModelAsset.CPU_INT8) cpuThreads else null, env, compiled)
+        }
+
+        private fun checkTensor(what: String, type: TensorType, cardShape: List<Int>, asset: ModelAsset) {
+            check(type.elementType == TensorType.ElementType.FLOAT) {
+                "${asset.fileName}: $what is ${type.elementType}, the card and the app expect FLOAT"
+            }
+            val dims = type.layout?.dimensions?.toList()
+            check(dims == null || dims == cardShape) { "${asset.fileName}: $what shape $dims, its model card says $cardShape" }
+        }
+    }
+}

@@ -1,0 +1,150 @@
+"""``drrn serve-demo``: serve ``web_demo/`` with fixed-shape end-to-end models, cross-origin isolated.
+
+Exports (or takes, with ``--tflite``) fixed-shape end-to-end ``.tflite`` models and their
+model cards, lists them in ``models.json`` and serves the page, LiteRT.js (from
+``web_demo/node_modules/@litertjs``) and the models on 127.0.0.1 with
+``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy:
+require-corp``, which the threaded WebAssembly build needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from drrn_tf.errors import InputError
+
+__all__ = ["register", "WEB_DEMO", "make_server"]
+
+WEB_DEMO = Path(__file__).resolve().parents[1] / "web_demo"
+MIME = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".tflite": "application/octet-stream"}
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files from three roots, with the isolation headers on every response."""
+
+    def __init__(self, *args, roots: dict[str, Path], **kwargs):
+        self.roots = roots
+        super().__init__(*args, directory=str(roots[""]), **kwargs)
+
+    def translate_path(self, path):
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        for prefix, root in self.roots.items():
+            if prefix and (clean == prefix or clean.startswith(prefix + "/")):
+                rel = clean[len(prefix) :].lstrip("/")
+                target = (root / rel).resolve()
+                return str(target) if target.is_relative_to(root.resolve()) else str(root / "__outside__")
+        return super().translate_path(path)
+
+    def guess_type(self, path):
+        return MIME.get(Path(path).suffix, None) or super().guess_type(path)
+
+    def end_headers(self):
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+        self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, fmt, *args):  # quiet unless something fails
+        if args and str(args[1]) not in ("200", "304"):
+            super().log_message(fmt, *args)
+
+
+def make_server(models_dir: Path, host: str = "127.0.0.1", port: int = 8765, web_root: Path = WEB_DEMO) -> http.server.ThreadingHTTPServer:
+    vendor = web_root / "node_modules" / "@litertjs"
+    if not (vendor / "core" / "wasm").is_dir() or not (vendor / "wasm-utils").is_dir():
+        raise InputError(f"{vendor}: LiteRT.js is not installed; run: npm ci --prefix {web_root}")
+    roots = {"": web_root, "/vendor/litertjs": vendor, "/models": models_dir, "/models.json": models_dir / "models.json"}
+    handler = functools.partial(_Handler, roots=roots)
+    return http.server.ThreadingHTTPServer((host, port), handler)
+
+
+def _entry(file: Path, card: dict) -> dict:
+    e2e = card["end_to_end"]
+    name = f"{card['source_model']} x{e2e['scale']} {card['quantization']} ({e2e['lr_shape'][0]}x{e2e['lr_shape'][1]} tiles)"
+    return {"name": name, "file": f"models/{file.name}", "card": f"models/{file.with_suffix('.json').name}"}
+
+
+def _prepare_models(args, models_dir: Path) -> list[dict]:
+    from drrn_tf.fileio import write_bytes_atomic
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    entries = []
+    if args.tflite:
+        for src in map(Path, args.tflite):
+            card_path = src.with_suffix(".json")
+            if not src.is_file() or not card_path.is_file():
+                raise InputError(f"{src}: needs the .tflite and its model card {card_path.name} beside it")
+            card = json.loads(card_path.read_text())
+            if "end_to_end" not in card:
+                raise InputError(f"{card_path}: not an end-to-end model card (export with --e2e-scale and --shape)")
+            if src.resolve().parent != models_dir.resolve():
+                shutil.copyfile(src, models_dir / src.name)
+                shutil.copyfile(card_path, models_dir / card_path.name)
+            entries.append(_entry(models_dir / src.name, card))
+    else:
+        from drrn_tf.loading import load_model
+
+        from .commands import _parse_shape, export_e2e
+
+        shape = _parse_shape(args.tile)
+        if shape is None:
+            raise InputError("--tile must be HxW: LiteRT.js needs a fixed input shape")
+        model = load_model(args.model)
+        for scale in args.scales:
+            out = models_dir / f"{model.name}_x{scale}_{args.quant}_{shape[0]}x{shape[1]}.tflite"
+            if not out.is_file() or not out.with_suffix(".json").is_file():
+                print(f"exporting {out.name} …", file=sys.stderr, flush=True)
+                artefact, card = export_e2e(model, shape, scale, args.quant, agreement_data=None, file_name=out.name)
+                write_bytes_atomic(out, artefact)
+                write_bytes_atomic(out.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
+            entries.append(_entry(out, json.loads(out.with_suffix(".json").read_text())))
+    write_bytes_atomic(models_dir / "models.json", (json.dumps({"models": entries}, indent=2) + "\n").encode())
+    return entries
+
+
+def cmd_serve_demo(args) -> int:
+    models_dir = Path(args.models_dir)
+    entries = _prepare_models(args, models_dir)
+    server = make_server(models_dir, args.host, args.port)
+    host, port = server.server_address[:2]
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(
+            f"warning: serving on {args.host}: anyone on this network can open the page. Phones reach it at "
+            f"http://<this machine's address>:{port}/ (threads need cross-origin isolation, which browsers grant over "
+            "plain HTTP only for localhost: expect 1 thread there).",
+            file=sys.stderr,
+        )
+    print(f"models: {', '.join(e['name'] for e in entries)}")
+    print(f"serving http://{'127.0.0.1' if host in ('0.0.0.0', '127.0.0.1') else host}:{port}/ (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def register(sub) -> None:
+    from drrn_tf.presets import DEFAULT_PRESET
+
+    p = sub.add_parser(
+        "serve-demo",
+        help="serve the browser demo (LiteRT.js) with fixed-shape end-to-end models",
+        description="Export fixed-shape end-to-end models (or take --tflite ones with their cards) and serve web_demo/ on 127.0.0.1 with the COOP/COEP headers multi-threaded WebAssembly needs.",
+    )
+    p.add_argument("--model", default=DEFAULT_PRESET, help=f"preset or .keras file to export (default {DEFAULT_PRESET})")
+    p.add_argument("--tflite", nargs="+", metavar="FILE", help="serve these end-to-end .tflite files (cards beside them) instead of exporting")
+    p.add_argument("--scales", type=int, nargs="+", default=[3], choices=(2, 3, 4), help="one model per scale (default 3)")
+    p.add_argument("--quant", default="int8", choices=("none", "fp16", "dynamic", "int8"), help="default int8")
+    p.add_argument("--tile", default="96x96", metavar="HxW", help="LR tile = model input size (default 96x96)")
+    p.add_argument("--models-dir", default="runs/web_models", help="where exported models and models.json go (default runs/web_models)")
+    p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; 0.0.0.0 serves your network (explicit opt-in)")
+    p.add_argument("--port", type=int, default=8765, help="default 8765; 0 picks a free port")
+    p.set_defaults(func=cmd_serve_demo)

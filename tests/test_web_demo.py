@@ -1,0 +1,183 @@
+"""The browser demo: same tile plan as Python, and a real headless Chromium run whose output
+equals Python LiteRT's on the same .tflite and input.
+
+Needs Node.js, ``web_demo/node_modules`` (``npm ci --prefix web_demo``, done here if
+missing) and Debian's ``chromium`` (``.ci/run`` installs it); skips with the reason where
+they cannot be had.
+"""
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import tiny_drrn
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "web_demo"
+CHROMIUM = os.environ.get("DRRN_CHROMIUM", "/usr/bin/chromium")
+
+
+def _node_eval(script: str) -> str:
+    if shutil.which("node") is None:
+        pytest.skip("Node.js not installed")
+    p = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60, cwd=WEB)
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_js_tile_plan_matches_python():
+    from drrn_tf.tiling import axis_plan
+
+    cases = [(n, window, halo) for n in (1, 5, 37, 96, 97, 150, 301, 1000) for window, halo in ((24, 5), (96, 9), (64, 0), (96, 47))]
+    out = _node_eval(
+        "import {axisPlan} from './tiling.js';"
+        f"const cases = {json.dumps(cases)};"
+        "console.log(JSON.stringify(cases.map(([n, w, h]) => axisPlan(n, w, h).map(s => [s.start, s.stop, s.ownStart, s.ownStop]))));"
+    )
+    assert json.loads(out) == [[list(s) for s in axis_plan(*c)] for c in cases]
+
+
+def test_js_symmetric_padding_matches_numpy():
+    from export.runtime import symmetric_index
+
+    idx = list(range(-30, 60))
+    out = _node_eval(f"import {{symmetricIndex}} from './tiling.js'; console.log(JSON.stringify({idx}.map(i => symmetricIndex(i, 7))));")
+    assert json.loads(out) == symmetric_index(np.array(idx), 7).tolist()
+    # and numpy.pad(mode="symmetric") is what that index means, long pads included
+    a = np.arange(7)
+    assert np.pad(a, (30, 53), mode="symmetric").tolist() == a[symmetric_index(np.array(idx), 7)].tolist()
+
+
+@pytest.fixture(scope="module")
+def browser_ready():
+    if shutil.which("node") is None:
+        pytest.skip("Node.js not installed")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} not found (Debian: apt-get install chromium; .ci/run does it)")
+    if not (WEB / "node_modules" / "playwright-core").is_dir():
+        p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            pytest.skip(f"npm ci failed: {p.stderr.strip().splitlines()[-1:]}")
+    return True
+
+
+@pytest.fixture(scope="module")
+def e2e_model(tmp_path_factory, browser_ready):
+    """A tiny trained-shape DRRN exported as a fixed-shape int8 end-to-end model, x3, 40x40 LR tiles."""
+    from export.commands import export_e2e
+
+    folder = tmp_path_factory.mktemp("models")
+    model = tiny_drrn(units=2, filters=8)
+    calib = tmp_path_factory.mktemp("calib")
+    import skimage.data
+
+    from drrn_tf.image_io import write_image
+
+    write_image(calib / "astronaut.png", skimage.data.astronaut())
+    write_image(calib / "coffee.png", skimage.data.coffee())
+    artefact, card = export_e2e(model, (40, 40), 3, "int8", representative=calib, calibration_samples=8, agreement_data=None, file_name="tiny_x3.tflite")
+    (folder / "tiny_x3.tflite").write_bytes(artefact)
+    (folder / "tiny_x3.json").write_text(json.dumps(card))
+    return folder / "tiny_x3.tflite", card
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(tflite: Path, models_dir: Path):
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drrn_tf", "serve-demo", "--tflite", str(tflite), "--models-dir", str(models_dir), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("serving "):
+            return proc, line.split()[1]
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read())
+    proc.kill()
+    raise AssertionError("serve-demo did not start")
+
+
+def _drive(url: str, steps: list, tmp_path: Path) -> dict:
+    plan = tmp_path / "plan.json"
+    result = tmp_path / "result.json"
+    plan.write_text(json.dumps({"url": url, "chromium": CHROMIUM, "timeout_ms": 300000, "steps": steps}))
+    p = subprocess.run(["node", str(WEB / "tests" / "driver.mjs"), str(plan), str(result)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return json.loads(result.read_text())
+
+
+def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
+    from drrn_tf.image_io import read_image, write_image
+    from drrn_tf.imaging import imresize
+    from drrn_tf.tiling import axis_plan
+    from export.runtime import LiteRTModel
+
+    tflite, card = e2e_model
+    # a real photo: Set5 butterfly shrunk by 3 (MATLAB bicubic) -> 86x86, several 40x40 tiles
+    hr = read_image(data_dir / "Set5" / "butterfly.png").pixels
+    lr = np.clip(np.round(imresize(hr[..., :3] / 255.0, 1 / 3) * 255), 0, 255).astype(np.uint8)[:, :71]
+    photo = tmp_path / "photo.png"
+    write_image(photo, lr)
+    text = tmp_path / "notes.png"
+    text.write_text("this is not an image")
+    huge = tmp_path / "huge.png"
+    write_image(huge, np.zeros((1500, 1400, 3), np.uint8))
+
+    proc, url = _serve(tflite, tmp_path / "served")
+    try:
+        res = _drive(url, [{"upload": str(photo)}, {"upload": str(text)}, {"upload": str(huge)}], tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert res["initial_status"]["state"] == "ready", res
+    assert res["isolated"] is True  # COOP/COEP served, so threads are possible
+    ok, not_image, too_big = res["steps"]
+    assert ok["status"]["state"] == "done", (ok["status"], res["console"][-5:])
+    h, w = ok["input_height"], ok["input_width"]
+    seen = np.frombuffer(base64.b64decode(ok["input_b64"]), np.uint8).reshape(h, w, 3)
+    assert np.array_equal(seen, lr)  # the page decoded the PNG to the very pixels written
+    browser = np.frombuffer(base64.b64decode(ok["output_b64"]), np.uint8).reshape(ok["height"], ok["width"], 3)
+    python = LiteRTModel(tflite, threads=1).upscale_e2e(seen, 3, card["end_to_end"]["tile_halo_lr"])
+    assert browser.shape == python.shape == (3 * h, 3 * w, 3)
+    assert int(np.abs(browser.astype(int) - python.astype(int)).max()) == 0
+    # latency is reported, per tile and in total
+    halo = card["end_to_end"]["tile_halo_lr"]
+    tiles = len(axis_plan(h, 40, halo)) * len(axis_plan(w, 40, halo))
+    assert tiles > 1 and len(ok["tile_ms"]) == tiles and all(t > 0 for t in ok["tile_ms"]) and ok["inference_ms"] > 0
+    assert "inference total" in ok["timing_table"] and "ms" in ok["timing_table"]
+    # bad input gets a visible message
+    assert not_image["status"]["state"] == "error" and "could not be decoded" in not_image["status"]["text"]
+    assert too_big["status"]["state"] == "error" and "1400x1500" in too_big["status"]["text"]
+
+
+def test_browser_rejects_card_that_does_not_match_model(e2e_model, tmp_path):
+    tflite, card = e2e_model
+    bad = tmp_path / "bad_x3.tflite"
+    shutil.copyfile(tflite, bad)
+    wrong = json.loads(json.dumps(card))
+    wrong["end_to_end"]["lr_shape"] = [48, 48]
+    (tmp_path / "bad_x3.json").write_text(json.dumps(wrong))
+    proc, url = _serve(bad, tmp_path / "served")
+    try:
+        res = _drive(url, [], tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert res["initial_status"]["state"] == "error"
+    assert "model card says input 1x48x48x3, the model has 1x40x40x3" in res["initial_status"]["text"]
