@@ -248,6 +248,17 @@ def markdown_table(rows: list[dict], size: str) -> str:
     return "\n".join(lines)
 
 
+def speedup_check(rows: list[dict]) -> str | None:
+    """Issue #4's target: LiteRT int8 at 2 threads >= 2x faster than Keras fp32, DRRN B1U9, 288x288."""
+    cell = {(r["format"], r["quant"], int(r["threads"])): float(r["median_ms"]) for r in rows if r["model"] == "drrn_b1u9" and r["size"] == "288x288"}
+    keras = next((v for (f, _, _), v in cell.items() if f == "keras"), None)
+    int8 = cell.get(("litert", "int8", 2))
+    if keras is None or int8 is None:
+        return None
+    ratio = keras / int8
+    return f"check: drrn_b1u9 288x288: LiteRT int8 2 threads {int8:.1f} ms vs Keras fp32 {keras:.1f} ms = {ratio:.2f}x (target >= 2x): {'met' if ratio >= 2 else 'MISSED'}"
+
+
 def _write(rows: list[dict], out: Path, commands: list[str]) -> None:
     fields = ["model", "params", "macs_per_pixel", "format", "quant", "threads", "size", "file_bytes", "median_ms", "p90_ms", "runs", "command"]
     buf = io.StringIO()
@@ -280,7 +291,9 @@ def main(argv=None) -> int:
     ap.add_argument("--table", metavar="HxW", help="time nothing: print the README table at this size from OUT/latency.json")
     args = ap.parse_args(argv)
     if args.table:
-        print(markdown_table(json.loads((Path(args.out) / "latency.json").read_text())["rows"], args.table))
+        rows = json.loads((Path(args.out) / "latency.json").read_text())["rows"]
+        print(markdown_table(rows, args.table))
+        print(speedup_check(rows) or "check: no drrn_b1u9 288x288 Keras and LiteRT int8 2-thread rows yet")
         return 0
     if args.quick:
         args.models = args.models or QUICK_MODELS
@@ -297,7 +310,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     old = {} if args.fresh or not (out / "latency.json").is_file() else json.loads((out / "latency.json").read_text())
     rows = {tuple(str(r[k]) for k in KEY): r for r in old.get("rows", [])}
-    commands = [c for c in old.get("commands", []) if c != command] + [command]
+    order = [c for c in old.get("commands", []) if c != command] + [command]
     calib = representative_samples(resolve_dataset("train291")[1], n=args.calibration_samples, size=(64, 64))
     for name in models:
         if name != "bicubic" and not PRESETS[name].trained:
@@ -310,14 +323,16 @@ def main(argv=None) -> int:
         for bench in benches:
             for r in bench:
                 rows[tuple(str(r[k]) for k in KEY)] = r
-        commands = sorted({r["command"] for r in rows.values()}, key=commands.index)
-        _write(list(rows.values()), out, commands)
+        _write(list(rows.values()), out, sorted({r["command"] for r in rows.values()}, key=order.index))
 
     size0 = f"{sizes[0][0]}x{sizes[0][1]}"
     plots = _plots(list(rows.values()), out, size0)
     print(f"{'model':<14} {'format':<12} {'quant':<8} {'thr':>3} {'size':>9} {'median ms':>10} {'p90 ms':>9} {'runs':>4}")
     for r in rows.values():
         print(f"{r['model']:<14} {r['format']:<12} {r['quant']:<8} {r['threads']:>3} {r['size']:>9} {float(r['median_ms']):>10.1f} {float(r['p90_ms']):>9.1f} {r['runs']:>4}")
+    check = speedup_check(list(rows.values()))
+    if check:
+        print(check)
     print("wrote " + ", ".join(str(p) for p in [out / "latency.csv", out / "latency.json", *plots]))
     return 0
 

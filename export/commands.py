@@ -85,17 +85,17 @@ def _export_e2e(args, model, shape, out, card_path) -> int:
     artefact, card = export_e2e(
         model, shape, args.e2e_scale, args.quant, io=args.e2e_io, representative=args.representative,
         calibration_samples=args.calibration_samples, threads=args.threads,
-        agreement_data=args.parity_data if args.parity_data != "none" else "set5", file_name=out.name,
+        agreement_data=None if args.parity_data == "none" else tuple(dict.fromkeys([args.parity_data, "set14"])), file_name=out.name,
     )
     return _write(out, artefact, card_path, card)
 
 
 def export_e2e(
     model, shape: tuple[int, int], scale: int, quant: str, io: str = "uint8", representative=None,
-    calibration_samples: int = 120, threads: int = 2, agreement_data: str | None = "set5", file_name: str = "model.tflite",
+    calibration_samples: int = 120, threads: int = 2, agreement_data=("set5", "set14"), file_name: str = "model.tflite",
 ) -> tuple[bytes, dict]:
     """Convert the end-to-end phone model and build its card (with the agreement with
-    ``drrn upscale`` on ``agreement_data`` unless None); int8 calibrates on LR RGB crops
+    ``drrn upscale`` on the sets ``agreement_data`` unless None); int8 calibrates on LR RGB crops
     from ``representative`` (a folder; default train291)."""
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.stats import receptive_radius

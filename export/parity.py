@@ -42,17 +42,21 @@ def parity_report(
     return {"dataset": sets[0][0], "scales": rows, "worst_drop_db": worst, "target_db": target, "passed": worst <= target}
 
 
-def e2e_agreement(run_e2e: Callable[[np.ndarray], np.ndarray], upscale: Callable[[np.ndarray], np.ndarray], height: int, width: int, scale: int, data: str = "set5") -> dict:
+def e2e_agreement(
+    run_e2e: Callable[[np.ndarray], np.ndarray], upscale: Callable[[np.ndarray], np.ndarray], height: int, width: int, scale: int, data=("set5", "set14")
+) -> dict:
     """How far the end-to-end model is from ``drrn upscale`` on real photos.
 
-    For each image of ``data``: the HR photo is shrunk by ``scale`` (MATLAB bicubic,
-    rounded to uint8) and an HxW crop of it is upscaled both ways.
+    For each colour image of the sets ``data`` (a name or names): the HR photo is shrunk
+    by ``scale`` (MATLAB bicubic, rounded to uint8) and the top-left HxW crop of it is
+    upscaled both ways; images whose LR version is smaller than HxW are skipped.
     """
     from drrn_tf.image_io import list_images, read_image
     from drrn_tf.imaging import imresize
 
     diffs = []
-    for path in list_images(resolve_dataset(data)[1]):
+    paths = [p for name in ([data] if isinstance(data, str) else data) for p in list_images(resolve_dataset(name)[1])]
+    for path in paths:
         rgb = read_image(path).pixels
         if rgb.ndim != 3:
             continue

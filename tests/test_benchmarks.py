@@ -47,5 +47,17 @@ def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     formats = {(r["model"], r["format"], r["quant"]) for r in rows}
     assert ("drrn_b1u9_f32", "litert", "int8") in formats and ("srcnn", "onnxruntime", "fp32") in formats
     assert all(float(r["median_ms"]) > 0 for r in rows if r["format"] != "opencv")
-    assert json.loads((tmp_path / "latency.json").read_text())["command"].startswith("python benchmarks/latency.py --quick")
-    assert (tmp_path / "latency_vs_params.png").stat().st_size > 1000
+    doc = json.loads((tmp_path / "latency.json").read_text())
+    assert doc["commands"] == [doc["rows"][0]["command"]] and doc["commands"][0].startswith("python benchmarks/latency.py --quick")
+    assert all(int(r["runs"]) == 3 for r in rows)
+    assert (tmp_path / "latency_vs_params.png").stat().st_size > 1000 and (tmp_path / "psnr_vs_latency.png").stat().st_size > 1000
+    # a second run merges into the same files instead of replacing them
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--quick", "--models", "srcnn", "--threads", "2", "--quants", "none", "--formats", "litert", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    merged = json.loads((tmp_path / "latency.json").read_text())
+    assert len(merged["rows"]) == len(rows) + 1 and len(merged["commands"]) == 2
+    table = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--table", "64x64", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert table.returncode == 0 and "| drrn_b1u9_f32 | 19,105 |" in table.stdout and "litert int8 1t" in table.stdout

@@ -125,7 +125,7 @@ def test_end_to_end_model_matches_drrn_upscale_on_a_real_photo(capsys, tmp_path,
     assert card["inputs"][0]["dtype"] == "uint8" and card["inputs"][0]["shape"] == [1, 48, 64, 3]
     assert card["outputs"][0]["dtype"] == "uint8" and card["outputs"][0]["shape"] == [1, 96, 128, 3]
     agreement = card["end_to_end"]["agreement_with_drrn_upscale"]
-    assert agreement["images"] == 5 and agreement["fraction_within_1"] >= 0.99
+    assert agreement["images"] >= 15 and agreement["fraction_within_1"] >= 0.99  # Set5 + Set14 colour photos
     # Run it ourselves on a crop of a real photo.
     lr = imresize(read_image(data_dir / "Set14" / "monarch.png").pixels, 0.5)[100:148, 200:264]
     got = LiteRTModel(out).run_raw(np.ascontiguousarray(lr)[None])[0]
@@ -156,7 +156,7 @@ def test_end_to_end_int8_and_rgb_calibration(capsys, tmp_path, models, data_dir)
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["quantization"] == "int8" and card["inputs"][0]["dtype"] == "uint8"
     agreement = card["end_to_end"]["agreement_with_drrn_upscale"]
-    assert agreement["images"] == 5 and 0 < agreement["fraction_within_1"] <= 1  # measured, reported
+    assert agreement["images"] >= 15 and 0 < agreement["fraction_within_1"] <= 1  # measured, reported
 
 
 @pytest.mark.parametrize("io", ["uint8", "float32"])

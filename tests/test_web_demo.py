@@ -61,8 +61,11 @@ def test_js_symmetric_padding_matches_numpy():
 def browser_ready():
     if shutil.which("node") is None:
         pytest.skip("Node.js not installed")
+    if not Path(CHROMIUM).is_file() and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True, env=env, capture_output=True, timeout=1200)
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} not found (Debian: apt-get install chromium; .ci/run does it)")
+        pytest.skip(f"{CHROMIUM} not found and not installable here (Debian: apt-get install chromium, as root)")
     if not (WEB / "node_modules" / "playwright-core").is_dir():
         p = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True, text=True, timeout=600)
         if p.returncode != 0:
@@ -181,3 +184,30 @@ def test_browser_rejects_card_that_does_not_match_model(e2e_model, tmp_path):
         proc.wait(10)
     assert res["initial_status"]["state"] == "error"
     assert "model card says input 1x48x48x3, the model has 1x40x40x3" in res["initial_status"]["text"]
+
+
+def test_serve_demo_exports_fixed_shape_models(tmp_path):
+    """Without --tflite, serve-demo exports one fixed-shape end-to-end model per scale and lists it."""
+    import argparse
+
+    from drrn_tf.errors import InputError
+    from export.serve import _prepare_models, make_server
+
+    src = tmp_path / "tiny.keras"
+    tiny_drrn(units=2, filters=4).save(src)
+    args = argparse.Namespace(tflite=None, model=str(src), scales=[2, 4], quant="none", tile="48x40")
+    entries = _prepare_models(args, tmp_path / "models")
+    assert [e["file"] for e in entries] == ["models/tiny_x2_none_48x40.tflite", "models/tiny_x4_none_48x40.tflite"]
+    listed = json.loads((tmp_path / "models" / "models.json").read_text())["models"]
+    assert listed == entries
+    card = json.loads((tmp_path / "models" / "tiny_x4_none_48x40.json").read_text())
+    assert card["end_to_end"]["lr_shape"] == [48, 40] and card["inputs"][0]["shape"] == [1, 48, 40, 3]
+    # a second start reuses the exports
+    mtime = (tmp_path / "models" / "tiny_x2_none_48x40.tflite").stat().st_mtime_ns
+    _prepare_models(args, tmp_path / "models")
+    assert (tmp_path / "models" / "tiny_x2_none_48x40.tflite").stat().st_mtime_ns == mtime
+    with pytest.raises(InputError, match="--tile must be HxW"):
+        _prepare_models(argparse.Namespace(**{**vars(args), "tile": "dynamic"}), tmp_path / "models")
+    # without the npm packages there is nothing to serve: one clear line
+    with pytest.raises(InputError, match="LiteRT.js is not installed; run: npm ci --prefix"):
+        make_server(tmp_path / "models", port=0, web_root=tmp_path)
