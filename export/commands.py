@@ -167,7 +167,7 @@ def register(sub) -> None:
     ex.add_argument("--parity-data", default="set5", metavar="SET", help="dataset for the parity check (default set5; 'none' skips it)")
     ex.add_argument("--threads", type=int, default=2, help="runtime threads for the parity check")
     ex.add_argument("--force", action="store_true", help="write the artefact even if parity fails")
-    ex.add_argument("--e2e-scale", type=int, choices=(2, 3, 4), metavar="S", help="export the end-to-end phone model instead: uint8 LR RGB of --shape in, uint8 RGB x S out")
+    ex.add_argument("--e2e-scale", type=int, choices=(2, 3, 4), metavar="S", help="export the end-to-end phone model instead: LR RGB of --shape in, RGB x S out (pixel dtype: --e2e-io)")
     ex.add_argument("--e2e-io", choices=("uint8", "float32"), default="uint8", help="pixel dtype of the end-to-end model's input/output (float32 for LiteRT's Kotlin CompiledModel)")
     ex.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.tflite or OUT.onnx (the card goes to OUT.json)")
     ex.set_defaults(func=cmd_export)

@@ -87,7 +87,6 @@ class LiteRTModel:
                 ]
         return out
 
-
     def upscale_e2e(self, rgb: np.ndarray, scale: int, halo: int) -> np.ndarray:
         """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.
 
