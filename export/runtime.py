@@ -75,17 +75,7 @@ class LiteRTModel:
         y = np.asarray(y, np.float32)
         if self.fixed is None:
             return self._run(y[None, :, :, None])[0, :, :, 0]
-        wh, ww = self.fixed
-        out = np.empty(y.shape, np.float32)
-        for r in axis_plan(y.shape[0], wh, self.halo):
-            for c in axis_plan(y.shape[1], ww, self.halo):
-                tile = y[r.start : r.stop, c.start : c.stop]
-                pad = ((0, wh - tile.shape[0]), (0, ww - tile.shape[1]))
-                res = self._run(np.pad(tile, pad, mode="symmetric")[None, :, :, None])[0, :, :, 0]
-                out[r.own_start : r.own_stop, c.own_start : c.own_stop] = res[
-                    r.own_start - r.start : r.own_stop - r.start, c.own_start - c.start : c.own_stop - c.start
-                ]
-        return out
+        return self._tiled(y, 1, self.halo, np.float32, lambda tile: self._run(tile[None, :, :, None])[0, :, :, 0])
 
     def upscale_e2e(self, rgb: np.ndarray, scale: int, halo: int) -> np.ndarray:
         """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.
@@ -97,16 +87,20 @@ class LiteRTModel:
         """
         if self.fixed is None:
             raise ValueError("upscale_e2e needs a fixed-shape end-to-end model")
+        return self._tiled(rgb, scale, halo, np.uint8, lambda tile: self.run_raw(tile.astype(self.input["dtype"])[None])[0])
+
+    def _tiled(self, img: np.ndarray, scale: int, halo: int, dtype, run) -> np.ndarray:
+        """``run`` on every window of the model's fixed input size (symmetric padding where the
+        image is smaller), each writing its own part, ``scale`` times larger, into the output."""
         th, tw = self.fixed
-        h, w = rgb.shape[:2]
+        h, w = img.shape[:2]
         s = scale
-        out = np.empty((h * s, w * s, 3), np.uint8)
+        out = np.empty((h * s, w * s, *img.shape[2:]), dtype)
         for r in axis_plan(h, th, halo):
             rows = symmetric_index(np.arange(r.start, r.start + th), h)
             for c in axis_plan(w, tw, halo):
                 cols = symmetric_index(np.arange(c.start, c.start + tw), w)
-                tile = np.ascontiguousarray(rgb[np.ix_(rows, cols)], self.input["dtype"])
-                res = self.run_raw(tile[None])[0]
+                res = run(np.ascontiguousarray(img[np.ix_(rows, cols)]))
                 out[r.own_start * s : r.own_stop * s, c.own_start * s : c.own_stop * s] = res[
                     (r.own_start - r.start) * s : (r.own_stop - r.start) * s,
                     (c.own_start - c.start) * s : (c.own_stop - c.start) * s,
