@@ -47,6 +47,13 @@ KEY = ("model", "size", "format", "quant", "threads")
 PAPER_SET5_X3 = {"srcnn": 32.75, "vdsr": 33.66, "drrn_b1u9": 33.93, "drrn_b1u25": 34.03}
 
 
+def _row(base: dict, fmt, quant, threads, size, file_bytes, median_ms, p90_ms, runs, command) -> dict:
+    """One result row (and its progress line on stderr)."""
+    print(f"  {base['model']} {size} {fmt} {quant} {threads}t: {median_ms:.1f} ms ({runs} runs)", file=sys.stderr, flush=True)
+    return {**base, "format": fmt, "quant": quant, "threads": threads, "size": size, "file_bytes": file_bytes,
+            "median_ms": round(median_ms, 3), "p90_ms": round(p90_ms, 3), "runs": runs, "command": command}
+
+
 def _bench_model(name: str, sizes, args, calib, command: str):
     """Yield one row per timed cell."""
     import cv2
@@ -58,9 +65,7 @@ def _bench_model(name: str, sizes, args, calib, command: str):
     rng = np.random.default_rng(0)
 
     def row(base, fmt, quant, threads, size, file_bytes, timing):
-        print(f"  {name} {size} {fmt} {quant} {threads}t: {timing.median_ms:.1f} ms ({timing.runs} runs)", file=sys.stderr, flush=True)
-        return {**base, "format": fmt, "quant": quant, "threads": threads, "size": size, "file_bytes": file_bytes,
-                "median_ms": round(timing.median_ms, 3), "p90_ms": round(timing.p90_ms, 3), "runs": timing.runs, "command": command}
+        return _row(base, fmt, quant, threads, size, file_bytes, timing.median_ms, timing.p90_ms, timing.runs, command)
 
     def timed(fn):
         return time_call(fn, args.runs, args.warmup, budget_s=args.cell_budget_s)
@@ -133,9 +138,7 @@ def _bench_browser(name: str, sizes, args, calib, command: str):
             server.server_close()
     for (q, size, nbytes), step in zip(meta, res["steps"]):
         for b in step["bench"]:
-            print(f"  {name} {size} litert.js {q} {b['threads']}t: {b['median_ms']:.1f} ms ({b['runs']} runs)", file=sys.stderr, flush=True)
-            yield {**base, "format": "litert.js-wasm", "quant": "fp32" if q == "none" else q, "threads": b["threads"], "size": size,
-                   "file_bytes": nbytes, "median_ms": round(b["median_ms"], 3), "p90_ms": round(b["p90_ms"], 3), "runs": b["runs"], "command": command}
+            yield _row(base, "litert.js-wasm", "fp32" if q == "none" else q, b["threads"], size, nbytes, b["median_ms"], b["p90_ms"], b["runs"], command)
 
 
 def _set5_x3_psnr(name: str, quant: str = "fp32") -> tuple[float, str] | None:
