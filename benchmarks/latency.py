@@ -178,23 +178,28 @@ def _plots(rows: list[dict], out: Path, size: str) -> list[Path]:
         if r["size"] == size:
             groups.setdefault((r["format"], r["quant"], int(r["threads"])), []).append(r)
 
-    def save(fig, path):
+    def save(fig, path, drawn):
+        if not drawn:  # nothing at this size in these series (e.g. only 1-thread rows): no plot
+            plt.close(fig)
+            return []
         buf = io.BytesIO()
         fig.tight_layout()
         fig.savefig(buf, format="png", dpi=120)
         plt.close(fig)
         write_bytes_atomic(path, buf.getvalue())
-        return path
+        return [path]
 
     written = []
     # Two panels, same latencies: against parameters (what recursion saves) and against
     # MACs per pixel (what the time follows). Two-thread (Keras: all cores) series only.
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
     markers = iter("osD^v<>ph*")
+    drawn = False
     for (fmt, quant, threads), group in sorted(groups.items()):
         if fmt == "opencv" or (fmt != "keras" and threads != 2):
             continue
         pts = [r for r in group if int(r["params"]) > 0]
+        drawn = drawn or bool(pts)
         marker = next(markers, "o")
         for ax, key in zip(axes, ("params", "macs_per_pixel")):
             ax.scatter([int(r[key]) for r in pts], [float(r["median_ms"]) for r in pts], marker=marker, alpha=0.8, label=f"{fmt} {quant} {threads}t")
@@ -208,11 +213,12 @@ def _plots(rows: list[dict], out: Path, size: str) -> list[Path]:
     axes[0].set_title("B1U9 and B1U25 have the same parameters...", fontsize=9)
     axes[1].set_title("...but latency follows the compute", fontsize=9)
     axes[1].legend(fontsize=7)
-    written.append(save(fig, out / "latency_vs_params.png"))
+    written += save(fig, out / "latency_vs_params.png", drawn)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     bicubic = [r for (fmt, _, _), g in groups.items() if fmt == "opencv" for r in g]
     series = [("keras", "fp32", os.cpu_count(), "o", "C0"), ("litert", "fp32", 2, "^", "C1"), ("litert", "int8", 2, "s", "C2")]
+    drawn = False
     for fmt, quant, threads, marker, color in series:
         group = groups.get((fmt, quant, threads), []) + (bicubic if fmt == "keras" else [])
         for r in group:
@@ -220,6 +226,7 @@ def _plots(rows: list[dict], out: Path, size: str) -> list[Path]:
             if found:
                 db, source = found
                 ms = float(r["median_ms"])
+                drawn = True
                 ax.scatter(ms, db, marker=marker, facecolors="none" if source == "paper" else color, edgecolors=color)
                 if fmt == "keras":
                     ax.annotate(r["model"], (ms, db), fontsize=7, xytext=(4, -10), textcoords="offset points")
@@ -228,7 +235,7 @@ def _plots(rows: list[dict], out: Path, size: str) -> list[Path]:
     ax.set_title("filled: PSNR measured here (int8: of the int8 export); hollow: the paper's PSNR (weights not trained here)", fontsize=8)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
-    written.append(save(fig, out / "psnr_vs_latency.png"))
+    written += save(fig, out / "psnr_vs_latency.png", drawn)
     return written
 
 
