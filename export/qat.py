@@ -13,7 +13,7 @@ asymmetric int8 activations at exactly the tensors TFLite quantises (ReLUs fused
 the conv/add before them) — with straight-through gradients, and ``model.fit`` on
 train291 patches teaches the weights to tolerate the rounding. Activation ranges are
 read back from a real TFLite int8 conversion of the current weights (so they follow the
-converter's own rules) and re-read after every epoch. The fine-tuned float model is then exported with ordinary
+converter's own rules) and re-read after every epoch but the last. The fine-tuned float model is then exported with ordinary
 post-training int8 (``drrn export --quant int8``), which now matches it closely.
 """
 
@@ -33,7 +33,7 @@ import tensorflow as tf
 from drrn_tf.errors import InputError
 from drrn_tf.layers import RecursiveBlock
 
-__all__ = ["QatTwin", "RefreshRanges", "activation_ranges", "register"]
+__all__ = ["QatTwin", "RefreshRanges", "activation_ranges", "ranges_from_tflite", "register"]
 
 
 def _check_structure(model: keras.Model) -> list[RecursiveBlock]:
@@ -80,14 +80,19 @@ def _hook_names(model: keras.Model) -> list[str]:
 
 def activation_ranges(model: keras.Model, samples: list[np.ndarray]) -> dict[str, tuple[float, float]]:
     """Per-tensor (min, max) exactly as TFLite's int8 converter sets them for ``model``
-    calibrated on ``samples``: read back from the converted model, whose activation
-    tensors come out of its ops in the order :func:`_forward` visits them."""
-    from ai_edge_litert.interpreter import Interpreter
-
+    calibrated on ``samples`` (converts once; see :func:`ranges_from_tflite`)."""
     from .convert import convert_tflite
 
+    return ranges_from_tflite(model, convert_tflite(model, "int8", None, samples))
+
+
+def ranges_from_tflite(model: keras.Model, int8_tflite: bytes) -> dict[str, tuple[float, float]]:
+    """The activation ranges of ``model``'s full-int8 conversion ``int8_tflite``, read back
+    from it: its activation tensors come out of its ops in the order :func:`_forward` visits them."""
+    from ai_edge_litert.interpreter import Interpreter
+
     names = _hook_names(model)
-    it = Interpreter(model_content=convert_tflite(model, "int8", None, samples))
+    it = Interpreter(model_content=int8_tflite)
     tensors = {t["index"]: t for t in it.get_tensor_details()}
     produced = [op["outputs"][0] for op in it._get_ops_details() if op["op_name"] != "DEQUANTIZE"]
     if len(produced) != len(names):
@@ -111,6 +116,7 @@ class QatTwin(keras.Model):
         _check_structure(base)
         self.base = base
         self.names = _hook_names(base)
+        self.index = {n: i for i, n in enumerate(self.names)}
         self.lo = [self.add_weight(shape=(), initializer="zeros", trainable=False, name=f"lo_{i}") for i in range(len(self.names))]
         self.hi = [self.add_weight(shape=(), initializer="ones", trainable=False, name=f"hi_{i}") for i in range(len(self.names))]
         self.set_ranges(ranges)
@@ -121,34 +127,32 @@ class QatTwin(keras.Model):
             self.hi[i].assign(ranges[name][1])
 
     def call(self, x, training=False):
-        index = {n: i for i, n in enumerate(self.names)}
-
         def fake_quant(name, t):
-            i = index[name]
+            i = self.index[name]
             return tf.quantization.fake_quant_with_min_max_vars(t, self.lo[i], self.hi[i], num_bits=8)
 
         return _forward(self.base, x, fake_quant, _per_channel_int8)
 
 
 class RefreshRanges(keras.callbacks.Callback):
-    """After every epoch, re-read the activation ranges TFLite would now calibrate."""
+    """After every epoch but the last, re-read the activation ranges TFLite would now calibrate."""
 
     def __init__(self, twin: QatTwin, samples: list[np.ndarray]):
         super().__init__()
         self.twin, self.samples = twin, samples
 
     def on_epoch_end(self, epoch, logs=None):
-        self.twin.set_ranges(activation_ranges(self.twin.base, self.samples))
+        if epoch + 1 < self.params["epochs"]:
+            self.twin.set_ranges(activation_ranges(self.twin.base, self.samples))
 
 
-def _int8_parity(model, calib, data: str) -> dict:
+def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
     from drrn_tf.inference import predict_y
 
-    from .convert import convert_tflite
     from .parity import parity_report
     from .runtime import LiteRTModel
 
-    runner = LiteRTModel(convert_tflite(model, "int8", None, calib), threads=2)
+    runner = LiteRTModel(int8_tflite, threads=2)
     return parity_report(lambda y: predict_y(model, y), runner.predict_y, "int8", data=data)
 
 
@@ -158,7 +162,7 @@ def cmd_qat(args) -> int:
     from drrn_tf.fileio import atomic_path, write_bytes_atomic
     from drrn_tf.loading import load_model
 
-    from .convert import representative_samples
+    from .convert import convert_tflite, representative_samples
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
@@ -168,8 +172,9 @@ def cmd_qat(args) -> int:
     started = time.time()
     folder = resolve_dataset(args.data)[1]
     calib = representative_samples(folder, n=args.calibration_samples, size=(96, 96), seed=1)
-    ranges = activation_ranges(model, calib)
-    before = _int8_parity(model, calib, args.parity_data) if args.parity_data != "none" else None
+    int8 = convert_tflite(model, "int8", None, calib)
+    ranges = ranges_from_tflite(model, int8)
+    before = _int8_parity(model, int8, args.parity_data) if args.parity_data != "none" else None
     if before:
         print("before: int8 Set5 drop " + ", ".join(f"x{r['scale']} {r['drop_db']:+.3f} dB" for r in before["scales"]), flush=True)
 
@@ -193,7 +198,7 @@ def cmd_qat(args) -> int:
     writer.writerow(["epoch", "loss"])
     writer.writerows([e + 1, f"{v:.6g}"] for e, v in enumerate(history.history["loss"]))
     write_bytes_atomic(out / "log.csv", log.getvalue().encode())
-    after = _int8_parity(model, calib, args.parity_data) if args.parity_data != "none" else None
+    after = _int8_parity(model, convert_tflite(model, "int8", None, calib), args.parity_data) if args.parity_data != "none" else None
     report = {"command": "drrn qat " + " ".join(sys.argv[2:]), "model": args.model, "steps": args.steps, "seconds": round(time.time() - started, 1), "int8_parity_before": before, "int8_parity_after": after}
     write_bytes_atomic(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
     if after:
