@@ -41,12 +41,12 @@ def _tflite_io(artefact: bytes) -> tuple[list, list]:
     inputs = [_tensor(d) for d in it.get_input_details()]
     outputs = [_tensor(d) for d in it.get_output_details()]
     # names of the default signature's inputs/outputs (what CompiledModel APIs look tensors up by)
-    for sig in it._get_full_signature_list().values():
+    sig = next(iter(it._get_full_signature_list().values()), None)
+    if sig is not None:
         by_index = {i: n for n, i in sig["inputs"].items()} | {i: n for n, i in sig["outputs"].items()}
         for entry, detail in [*zip(inputs, it.get_input_details()), *zip(outputs, it.get_output_details())]:
             if detail["index"] in by_index:
                 entry["signature_name"] = by_index[detail["index"]]
-        break
     for entry, detail in zip(inputs, it.get_input_details()):
         for op in ops:
             if op["op_name"] == "QUANTIZE" and detail["index"] in op["inputs"]:

@@ -92,7 +92,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
         from drrn_tf.loading import load_model
         from drrn_tf.presets import DEFAULT_PRESET
 
-        from .commands import _parse_shape, export_e2e
+        from .commands import _parse_shape, _write, export_e2e
 
         shape = _parse_shape(args.tile)
         if shape is None:
@@ -103,8 +103,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
             if not out.is_file() or not out.with_suffix(".json").is_file():
                 print(f"exporting {out.name} …", file=sys.stderr, flush=True)
                 artefact, card = export_e2e(model, shape, scale, args.quant, agreement_data=None, file_name=out.name)
-                write_bytes_atomic(out, artefact)
-                write_bytes_atomic(out.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
+                _write(out, artefact, out.with_suffix(".json"), card)
             entries.append(_entry(out, json.loads(out.with_suffix(".json").read_text())))
     write_bytes_atomic(models_dir / "models.json", (json.dumps({"models": entries}, indent=2) + "\n").encode())
     return entries
