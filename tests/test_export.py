@@ -166,12 +166,12 @@ def test_end_to_end_tiles_are_seamless(tmp_path, models, io):
 
     import skimage.data
 
-    from drrn_tf.imaging import imresize
+    from drrn_tf.imaging import imresize, to_uint8
     from export.convert import convert_e2e
     from export.e2e import tile_halo
 
     model = keras.saving.load_model(models / "tiny.keras")
-    lr = np.clip(np.round(imresize(skimage.data.coffee()[:180, :270] / 255.0, 1 / 3) * 255), 0, 255).astype(np.uint8)  # 60x90
+    lr = to_uint8(imresize(skimage.data.coffee()[:180, :270] / 255.0, 1 / 3))  # 60x90
     halo = tile_halo(receptive_radius(model), 2)
     tiled = LiteRTModel(convert_e2e(model, 28, 32, 2, io=io), threads=1)
     assert tiled.input["dtype"] == np.dtype(io)
