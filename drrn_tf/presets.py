@@ -39,6 +39,9 @@ class Preset:
         return self.weights_path is not None and self.weights_path.is_file()
 
 
+# The compact architecture both shipped weight files are for (drrn_b1u9_f32 and its int8-tuned twin).
+_B1U9_F32 = {"blocks": 1, "units": 9, "filters": 32}
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
@@ -50,14 +53,14 @@ PRESETS: dict[str, Preset] = {
             "drrn_b1u9_f32",
             "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4); the default model",
             models.drrn,
-            {"blocks": 1, "units": 9, "filters": 32},
+            _B1U9_F32,
             weights="drrn_b1u9_f32.weights.h5",
         ),
         Preset(
             "drrn_b1u9_f32_qat",
             "drrn_b1u9_f32 fine-tuned through int8 fake quantisation (drrn qat): the one to export as full int8",
             models.drrn,
-            {"blocks": 1, "units": 9, "filters": 32},
+            _B1U9_F32,
             weights="drrn_b1u9_f32_qat.weights.h5",
         ),
     ]
