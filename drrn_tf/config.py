@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 
 from .errors import InputError, first_line
 
-__all__ = ["TrainConfig", "RECIPES", "load_config", "parse_override"]
+__all__ = ["TrainConfig", "RECIPES", "load_config", "config_from_dict", "parse_override"]
 
 # Recipe defaults for fields left null.
 RECIPES = {
@@ -66,7 +67,7 @@ class TrainConfig:
     filters: int = 128
     batch_norm: bool = False
     out_init: str = "he_normal"  # "zeros": start as bicubic (faster on short budgets)
-    init_weights: typing.Optional[str] = None  # warm start: a .keras or .weights.h5 of the same network
+    init_weights: typing.Optional[str] = None  # warm start: a trained preset name, or a .keras / .weights.h5 of the same network
     # Data.
     train_data: str = "train291"  # dataset name, folder, or TFDS config with data_source: tfds
     data_source: str = "folder"
@@ -94,6 +95,9 @@ class TrainConfig:
     bias_lr_mult: float = 0.1
     lr_step_epochs: int = 10
     lr_decay: float = 0.5
+    warmup_steps: int = 0  # cosine only: linear warm-up from 0 to lr over this many steps, then the decay
+    cosine_alpha: float = 0.01  # cosine only: the lr decays to cosine_alpha * lr
+    clip_norm: typing.Optional[float] = None  # adam only: clip the global norm of all gradients to this
     # Execution.
     strategy: str = "default"
     mixed_precision: str = "none"
@@ -108,9 +112,35 @@ class TrainConfig:
                 values[key] = default
         return TrainConfig(**values)
 
+    def check(self, origin: str) -> "TrainConfig":
+        """Refuse combinations of keys that cannot work together (on the resolved config)."""
+        if self.warmup_steps and self.schedule != "cosine":
+            raise InputError(f"{origin}: 'warmup_steps' needs schedule cosine, got {self.schedule!r}")
+        if self.clip_norm is not None and self.optimizer != "adam":
+            raise InputError(f"{origin}: 'clip_norm' is for optimizer adam; sgd clips by 'clip_theta'")
+        return self
+
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2) + "\n"
 
+
+# Smallest value of each integer key.
+_INT_MIN = {
+    **dict.fromkeys(("blocks", "units", "filters", "patch", "stride", "val_every", "steps_per_epoch", "batch_size", "epochs", "max_images", "lr_step_epochs"), 1),
+    "warmup_steps": 0,
+    "seed": 0,
+}
+# (low, high, low_open) of each float key; NaN and inf are always refused.
+_FLOAT_RANGES = {
+    "lr": (0.0, math.inf, True),
+    "momentum": (0.0, 0.999, False),
+    "weight_decay": (0.0, 1.0, False),
+    "clip_theta": (0.0, math.inf, False),
+    "bias_lr_mult": (0.0, 10.0, False),
+    "lr_decay": (0.0, 1.0, True),
+    "cosine_alpha": (0.0, 1.0, False),
+    "clip_norm": (0.0, math.inf, True),
+}
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 _HINTS = typing.get_type_hints(TrainConfig)
@@ -146,11 +176,14 @@ def _check_value(key: str, value, origin: str):
     if key in ("scales", "val_scales"):
         if not value or any(s not in (2, 3, 4) for s in value):
             raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
-    positive = ("blocks", "units", "filters", "patch", "stride", "val_every", "steps_per_epoch", "batch_size", "epochs", "max_images", "lr_step_epochs")
-    if key in positive and value < 1:
-        raise InputError(f"{origin}: '{key}' must be >= 1, got {value!r}")
-    if key in ("lr",) and value <= 0:
-        raise InputError(f"{origin}: '{key}' must be > 0, got {value!r}")
+    if key in _INT_MIN and value < _INT_MIN[key]:
+        raise InputError(f"{origin}: '{key}' must be >= {_INT_MIN[key]}, got {value!r}")
+    if key in _FLOAT_RANGES:
+        low, high, low_open = _FLOAT_RANGES[key]
+        inside = math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
+        if not inside:
+            bound = f"{'>' if low_open else '>='} {low:g}" + ("" if math.isinf(high) else f" and <= {high:g}")
+            raise InputError(f"{origin}: '{key}' must be a finite number {bound}, got {value!r}")
     return value
 
 
@@ -161,6 +194,11 @@ def _apply(values: dict, origin: str, config: TrainConfig) -> TrainConfig:
             raise InputError(f"{origin}: unknown key '{key}' (known: {', '.join(_FIELDS)})")
         current[key] = _check_value(key, value, origin)
     return TrainConfig(**current)
+
+
+def config_from_dict(values: dict, origin: str) -> TrainConfig:
+    """A config from a mapping of keys (a saved ``config.json``), every value validated."""
+    return _apply(values, origin, TrainConfig())
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -193,4 +231,5 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         config = _apply(doc, str(path), config)
     if overrides:
         config = _apply(overrides, "override", config)
+    config.resolved().check(str(path) if path is not None and not overrides else "config")
     return config

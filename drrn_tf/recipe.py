@@ -18,7 +18,8 @@ Paper (official Caffe solver), reproduced here:
 Under ``tf.distribute`` strategies the clipping sees the gradients *after* the
 cross-replica sum, so its norm is that of the global batch, as on one device.
 
-Modern: Adam, L1 or per-pixel MSE, cosine or step decay -- converges far faster on
+Modern: Adam (optionally with global-norm gradient clipping), L1 or per-pixel MSE,
+cosine (optionally after a linear warm-up) or step decay -- converges far faster on
 short budgets.
 """
 
@@ -100,23 +101,42 @@ class CaffeSGD(keras.optimizers.SGD):
         return {**config, "l2": self.l2, "clip_theta": self.clip_theta, "bias_lr_mult": self.bias_lr_mult}
 
 
-def make_schedule(kind: str, lr: float, steps_per_epoch: int, epochs: int, step_epochs: int = 10, decay: float = 0.5):
+def make_schedule(
+    kind: str,
+    lr: float,
+    steps_per_epoch: int,
+    epochs: int,
+    step_epochs: int = 10,
+    decay: float = 0.5,
+    warmup_steps: int = 0,
+    alpha: float = 0.01,
+):
+    """The lr schedule. ``cosine``: linear warm-up from 0 to ``lr`` over ``warmup_steps``,
+    then cosine decay over ``epochs * steps_per_epoch`` steps towards ``alpha * lr``
+    (Keras ``CosineDecay``: the decay counts from the end of the warm-up)."""
     if kind == "step":
         return keras.optimizers.schedules.ExponentialDecay(
             lr, decay_steps=step_epochs * steps_per_epoch, decay_rate=decay, staircase=True
         )
     if kind == "cosine":
-        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, epochs * steps_per_epoch), alpha=0.01)
+        total = max(1, epochs * steps_per_epoch)
+        if warmup_steps:
+            return keras.optimizers.schedules.CosineDecay(
+                0.0, decay_steps=total, alpha=alpha, warmup_target=lr, warmup_steps=warmup_steps
+            )
+        return keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=alpha)
     if kind == "constant":
         return lr
     raise ValueError(f"unknown schedule {kind!r}")
 
 
-def make_optimizer(kind: str, schedule, *, momentum=0.9, l2=1e-4, clip_theta=0.01, bias_lr_mult=0.1):
+def make_optimizer(kind: str, schedule, *, momentum=0.9, l2=1e-4, clip_theta=0.01, bias_lr_mult=0.1, clip_norm=None):
+    """``sgd``: :class:`CaffeSGD`; ``adam``: Keras Adam, its gradients' global norm clipped to
+    ``clip_norm`` when given."""
     if kind == "sgd":
         return CaffeSGD(schedule, momentum=momentum, l2=l2, clip_theta=clip_theta, bias_lr_mult=bias_lr_mult)
     if kind == "adam":
-        return keras.optimizers.Adam(schedule)
+        return keras.optimizers.Adam(schedule, global_clipnorm=clip_norm)
     raise ValueError(f"unknown optimizer {kind!r}")
 
 

@@ -26,12 +26,13 @@ import keras
 import tensorflow as tf
 
 from .callbacks import AtomicCheckpoints, PaperValidation, read_state
-from .config import TrainConfig
+from .config import TrainConfig, config_from_dict
 from .data import PatchSource, load_luminance_folder
 from .datasets import data_root, resolve_dataset
 from .errors import InputError, first_line
 from .fileio import atomic_path, write_bytes_atomic
 from .models import drrn
+from .presets import PRESETS
 from .recipe import make_loss, make_optimizer, make_schedule
 
 __all__ = ["train", "make_strategy", "build_model"]
@@ -54,7 +55,9 @@ def build_model(cfg: TrainConfig) -> keras.Model:
 
 
 def _compile(model: keras.Model, cfg: TrainConfig) -> None:
-    schedule = make_schedule(cfg.schedule, cfg.lr, cfg.steps_per_epoch, cfg.epochs, cfg.lr_step_epochs, cfg.lr_decay)
+    schedule = make_schedule(
+        cfg.schedule, cfg.lr, cfg.steps_per_epoch, cfg.epochs, cfg.lr_step_epochs, cfg.lr_decay, cfg.warmup_steps, cfg.cosine_alpha
+    )
     optimizer = make_optimizer(
         cfg.optimizer,
         schedule,
@@ -62,6 +65,7 @@ def _compile(model: keras.Model, cfg: TrainConfig) -> None:
         l2=cfg.weight_decay,
         clip_theta=cfg.clip_theta,
         bias_lr_mult=cfg.bias_lr_mult,
+        clip_norm=cfg.clip_norm,
     )
     model.compile(optimizer=optimizer, loss=make_loss(cfg.loss), jit_compile=False)
 
@@ -88,10 +92,16 @@ def _load_checkpoint(path: Path) -> keras.Model:
         raise InputError(f"{path}: corrupt or unreadable checkpoint ({first_line(e)})") from None
 
 
-def _warm_start(model: keras.Model, path: Path) -> None:
-    """Copy weights from a .keras model or a .weights.h5 file of the same architecture."""
+def _warm_start(model: keras.Model, spec: str) -> None:
+    """Copy weights from a trained preset, a .keras model or a .weights.h5 file of the same architecture."""
+    if spec in PRESETS:
+        if not PRESETS[spec].trained:
+            raise InputError(f"init_weights: preset '{spec}' ships no trained weights")
+        path = PRESETS[spec].weights_path
+    else:
+        path = Path(spec)
     if not path.is_file():
-        raise InputError(f"{path}: init_weights file not found")
+        raise InputError(f"{path}: init_weights is neither a trained preset ({', '.join(n for n, p in PRESETS.items() if p.trained)}) nor a file")
     try:
         if path.name.endswith(".weights.h5"):
             model.load_weights(path)
@@ -127,17 +137,21 @@ def train(
     if resume:
         if not (run_dir / "config.json").is_file():
             raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")
+        saved_path = run_dir / "config.json"
         try:
-            saved = TrainConfig(**json.loads((run_dir / "config.json").read_text()))
-        except (TypeError, ValueError) as e:
-            raise InputError(f"{run_dir / 'config.json'}: unreadable ({e})") from None
+            values = json.loads(saved_path.read_text())
+        except (UnicodeDecodeError, ValueError) as e:
+            raise InputError(f"{saved_path}: unreadable ({first_line(e)})") from None
+        if not isinstance(values, dict):
+            raise InputError(f"{saved_path}: expected a mapping of keys to values")
+        saved = config_from_dict(values, str(saved_path))
         if cfg.epochs and cfg.epochs != saved.epochs and saved.schedule == "cosine":
             raise InputError(f"{run_dir}: a cosine schedule is fixed by its epochs ({saved.epochs}); it cannot be extended on resume")
         cfg = TrainConfig(**{**saved.__dict__, "epochs": cfg.epochs or saved.epochs})
     else:
         if (run_dir / "config.json").exists():
             raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
-    cfg = cfg.resolved()
+    cfg = cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
 
     keras.utils.set_random_seed(cfg.seed)
     if cfg.deterministic:
@@ -151,7 +165,7 @@ def train(
         else:
             model = build_model(cfg)
             if cfg.init_weights:
-                _warm_start(model, Path(cfg.init_weights))
+                _warm_start(model, cfg.init_weights)
             _compile(model, cfg)
     source = _load_training_images(cfg, progress)
     val_images = []

@@ -44,6 +44,19 @@ def test_yaml_json_and_overrides(tmp_path):
         ("epochs: 0\n", "'epochs' must be >= 1"),
         ("- just\n- a list\n", "expected a mapping"),
         ("a: [unclosed\n", "not valid YAML/JSON"),
+        ("lr: .nan\n", "'lr' must be a finite number > 0, got nan"),
+        ("lr: .inf\n", "'lr' must be a finite number > 0"),
+        ("weight_decay: -5\n", "'weight_decay' must be a finite number >= 0"),
+        ("momentum: 7\n", "'momentum' must be a finite number >= 0 and <= 0.999"),
+        ("lr_decay: -2\n", "'lr_decay' must be a finite number > 0 and <= 1"),
+        ("clip_theta: -1\n", "'clip_theta' must be a finite number >= 0"),
+        ("warmup_steps: -1\n", "'warmup_steps' must be >= 0"),
+        ("cosine_alpha: 1.5\n", "'cosine_alpha' must be a finite number >= 0 and <= 1"),
+        ("recipe: modern\nclip_norm: 0\n", "'clip_norm' must be a finite number > 0"),
+        ("recipe: modern\nclip_norm: .nan\n", "'clip_norm' must be a finite number > 0"),
+        ("recipe: modern\nschedule: step\nwarmup_steps: 10\n", "'warmup_steps' needs schedule cosine"),
+        ("clip_norm: 1.0\n", "'clip_norm' is for optimizer adam"),
+        ("seed: -3\n", "'seed' must be >= 0"),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, text, words):
@@ -54,6 +67,21 @@ def test_bad_configs_name_the_file_and_key(tmp_path, text, words):
     assert words in str(e.value) and str(path) in str(e.value) and "\n" not in str(e.value)
 
 
+def test_shipped_recipes_state_the_gpu_runs():
+    """drrn_tf/weights/drrn_b1u9.yaml and drrn_b1u25.yaml: the recipe of the shipped GPU-trained weights."""
+    from drrn_tf.presets import WEIGHTS_DIR
+
+    b1u9 = load_config(WEIGHTS_DIR / "drrn_b1u9.yaml").resolved()
+    b1u25 = load_config(WEIGHTS_DIR / "drrn_b1u25.yaml").resolved()
+    for cfg, lr, steps in ((b1u9, 3e-4, 72_414), (b1u25, 1e-4, 13_835)):
+        assert (cfg.blocks, cfg.filters, cfg.optimizer, cfg.loss, cfg.schedule) == (1, 128, "adam", "l1", "cosine")
+        assert (cfg.batch_size, cfg.patch, cfg.sampling, cfg.mixed_precision) == (64, 48, "random", "bf16")
+        assert (cfg.lr, cfg.warmup_steps, cfg.cosine_alpha, cfg.clip_norm) == (lr, 500, 0.0, 1.0)
+        assert cfg.epochs * cfg.steps_per_epoch == steps
+    assert (b1u9.units, b1u9.out_init, b1u9.init_weights) == (9, "zeros", None)
+    assert (b1u25.units, b1u25.init_weights) == (25, "drrn_b1u9")
+
+
 def test_train_cli_bad_input(capsys, tmp_path, data_dir):
     (tmp_path / "bad.yaml").write_text("unknown_key: 1\n")
     (tmp_path / "empty").mkdir()
@@ -62,6 +90,8 @@ def test_train_cli_bad_input(capsys, tmp_path, data_dir):
     (tmp_path / "run" / "checkpoints" / "last.keras").write_bytes(b"PK\x03\x04 broken")
     (tmp_path / "run2").mkdir()
     (tmp_path / "run2" / "config.json").write_text(TrainConfig().to_json())
+    (tmp_path / "run3").mkdir()  # a stored config edited by hand is validated on resume too
+    (tmp_path / "run3" / "config.json").write_text(TrainConfig(momentum=7.0).to_json())
     cases = [
         (["--config", tmp_path / "bad.yaml", "--out", tmp_path / "o"], "unknown key 'unknown_key'"),
         (["--config", tmp_path / "missing.yaml", "--out", tmp_path / "o"], "no such config file"),
@@ -71,6 +101,9 @@ def test_train_cli_bad_input(capsys, tmp_path, data_dir):
         (["--out", tmp_path / "run2", "--resume"], "no checkpoint to resume from"),
         (["--out", tmp_path / "nothing", "--resume"], "not a run folder"),
         (["--out", tmp_path / "run2"], "already holds a run"),
+        (["--out", tmp_path / "run3", "--resume"], "'momentum' must be a finite number"),
+        (["--set", "init_weights=drrn_b1u25", "--set", "filters=32", "--out", tmp_path / "o"], "cannot initialise"),
+        (["--set", "init_weights=srcnn", "--out", tmp_path / "o"], "ships no trained weights"),
     ]
     for argv, words in cases:
         code = main(["train", *[str(a) for a in argv]])

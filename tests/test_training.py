@@ -144,3 +144,26 @@ def test_warm_start_from_a_previous_run(tmp_path, data_dir):
         np.testing.assert_allclose(wa, wb, atol=1e-6)
     with pytest.raises(InputError, match="cannot initialise"):
         train(_tiny(data_dir, filters=4, init_weights=first["model"]), tmp_path / "c", verbose=0)
+
+
+@pytest.mark.parametrize("name", ["drrn_b1u9", "drrn_b1u25"])
+def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
+    """The configs that state the GPU recipe train as they are (128 filters, 48x48 patches, bf16,
+    warm-up, clipping, warm start from a preset), here for 3 steps of 2 patches on 3 images."""
+    from drrn_tf.presets import WEIGHTS_DIR, build_preset
+
+    small = {"train_data": str(data_dir / "train291"), "max_images": 3, "batch_size": 2, "steps_per_epoch": 3, "epochs": 1,
+             "val_data": None, "tensorboard": False}
+    cfg = load_config(WEIGHTS_DIR / f"{name}.yaml", small)
+    result = train(cfg, tmp_path / "run", verbose=0)
+    (row,) = _log(tmp_path / "run")
+    assert np.isfinite(float(row["loss"]))
+    assert float(row["lr"]) == pytest.approx(cfg.lr * 3 / cfg.warmup_steps, rel=1e-4)  # 3 steps into the linear warm-up
+    last = keras.saving.load_model(tmp_path / "run" / "checkpoints" / "last.keras")
+    assert last.optimizer.global_clipnorm == 1.0 and last.get_layer("block_1").dtype_policy.name == "mixed_bfloat16"
+    trained = keras.saving.load_model(result["model"])
+    assert trained.count_params() == 297_601 and trained.get_layer("block_1").dtype_policy.name == "float32"
+    if cfg.init_weights:  # warm start: the preset's weights, moved a little by 3 small steps
+        start = build_preset(cfg.init_weights).get_weights()
+        moved = [np.abs(a - b).max() for a, b in zip(start, trained.get_weights())]
+        assert 0 < max(moved) < 1e-3
