@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-__all__ = ["imresize", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "to_uint8", "matlab_round"]
+__all__ = ["imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "to_uint8", "matlab_round"]
 
 # MATLAB's rgb2ycbcr matrix and offset for values in [0, 1].
 _YCBCR_MATRIX = np.array(
@@ -40,7 +40,7 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     return near + far
 
 
-def _contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+def bicubic_taps(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
     """Weights (out_len, taps) and source indices (out_len, taps) along one axis.
 
     Follows MATLAB's ``contributions``: when shrinking, the kernel is stretched by
@@ -67,14 +67,23 @@ def _contributions(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray,
     return weights[:, keep], indices[:, keep]
 
 
-def _resize_axis(img: np.ndarray, axis: int, out_len: int, scale: float) -> np.ndarray:
-    weights, indices = _contributions(img.shape[axis], out_len, scale)
+def apply_taps(img: np.ndarray, axis: int, weights: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Resample ``img`` along ``axis``: output sample i = sum over taps t of weights[i, t] * img[indices[i, t]].
+
+    Any subset of the rows of :func:`bicubic_taps` (with indices shifted into a crop that holds
+    them) gives exactly the numbers of the whole resize for those samples: the streaming
+    upscaler (:mod:`drrn_tf.stream`) relies on it.
+    """
     moved = np.moveaxis(img, axis, 0)
-    out = np.zeros((out_len,) + moved.shape[1:], dtype=np.float64)
-    w_shape = (out_len,) + (1,) * (moved.ndim - 1)
+    out = np.zeros((len(weights),) + moved.shape[1:], dtype=np.float64)
+    w_shape = (len(weights),) + (1,) * (moved.ndim - 1)
     for t in range(weights.shape[1]):
         out += weights[:, t].reshape(w_shape) * moved[indices[:, t]]
     return np.moveaxis(out, 0, axis)
+
+
+def _resize_axis(img: np.ndarray, axis: int, out_len: int, scale: float) -> np.ndarray:
+    return apply_taps(img, axis, *bicubic_taps(img.shape[axis], out_len, scale))
 
 
 def _output_size(shape: tuple[int, int], scale: float | None, size: tuple[int, int] | None):

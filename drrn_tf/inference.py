@@ -1,7 +1,9 @@
 """Run a super-resolution model on an image of any size, tiled to bound memory.
 
 Tiles overlap by the model's receptive radius (see :mod:`drrn_tf.tiling`), so the
-tiled result equals the whole-image result up to float rounding.
+tiled result equals the whole-image result up to float rounding. The network runs as one
+traced ``tf.function`` per model whose height and width are left open, so tiles and images
+of new sizes reuse it instead of retracing (or running op by op).
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import numpy as np
 from .stats import receptive_radius
 from .tiling import tile_plan
 
-__all__ = ["predict_y", "default_window"]
+__all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb"]
+
+# Bytes per pixel of a tile besides the network's activations (its float32 input and output,
+# and the streaming upscaler's float64 temporaries: drrn_tf.stream.ENGINE_BYTES_PER_PIXEL).
+_OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + 8 * 16
 
 
 def _max_channels(model: keras.Model) -> int:
@@ -25,15 +31,46 @@ def _max_channels(model: keras.Model) -> int:
     return widest
 
 
-def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | None = None) -> int:
-    """Largest square window whose activations fit in about ``memory_mb`` MiB.
+def check_memory_mb(memory_mb: float) -> float:
+    """``memory_mb`` as a float, or ``ValueError`` if it is not a finite number > 0."""
+    try:
+        value = float(memory_mb)
+    except (TypeError, ValueError):
+        raise ValueError(f"memory_mb must be a number, got {memory_mb!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"memory_mb must be a finite number > 0, got {memory_mb!r}")
+    return value
 
-    About six feature maps of the widest layer are alive at once in float32.
+
+def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | None = None) -> int:
+    """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB.
+
+    About six feature maps of the widest layer are alive at once in float32, plus the
+    tile's input/output and the upscaler's temporaries.
     """
     halo = receptive_radius(model) if halo is None else halo
-    per_pixel = 4 * 6 * _max_channels(model)
-    side = int(math.sqrt(memory_mb * 2**20 / per_pixel))
+    per_pixel = 4 * 6 * _max_channels(model) + _OVERHEAD_BYTES_PER_PIXEL
+    side = int(math.sqrt(check_memory_mb(memory_mb) * 2**20 / per_pixel))
     return max(side, 2 * halo + 32)
+
+
+def tile_runner(model: keras.Model):
+    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out, through a traced
+    function with open height and width (traced once per model, kept while the model lives)."""
+    run = getattr(model, "_drrn_tile_runner", None)
+    if run is None:
+        import tensorflow as tf
+
+        fn = tf.function(
+            lambda x: tf.cast(model(x, training=False), tf.float32),
+            input_signature=[tf.TensorSpec([1, None, None, 1], tf.float32)],
+        )
+
+        def run(y: np.ndarray) -> np.ndarray:
+            return fn(np.asarray(y, np.float32)[None, :, :, None]).numpy()[0, :, :, 0]
+
+        object.__setattr__(model, "_drrn_tile_runner", run)  # lives (and dies) with the model; untracked by Keras
+    return run
 
 
 def predict_y(
@@ -54,11 +91,10 @@ def predict_y(
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
     halo = receptive_radius(model)
     window = window or default_window(model, memory_mb, halo)
+    run = tile_runner(model)
     out = np.empty(y.shape, dtype=np.float32)
     for rows, cols in tile_plan(y.shape[0], y.shape[1], window, halo):
-        tile = y[rows.start : rows.stop, cols.start : cols.stop]
-        res = model(tile[None, :, :, None], training=False)
-        res = keras.ops.convert_to_numpy(keras.ops.cast(res, "float32"))[0, :, :, 0]
+        res = run(y[rows.start : rows.stop, cols.start : cols.stop])
         out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = res[
             rows.own_start - rows.start : rows.own_stop - rows.start,
             cols.own_start - cols.start : cols.own_stop - cols.start,

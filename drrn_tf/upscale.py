@@ -4,36 +4,43 @@ Gray images go through the network directly; RGB is converted to YCbCr (BT.601,
 float, unrounded), all three channels are bicubic-upscaled with the MATLAB-exact
 kernel, Y is restored by the network, and the result goes back to RGB. An alpha
 channel is upscaled bicubically. 8-bit in gives 8-bit out, 16-bit in gives 16-bit out.
+The work streams tile by tile from input to output pixels (:mod:`drrn_tf.stream`).
 """
 
 from __future__ import annotations
 
+from typing import Callable, Iterable
+
 import keras
 import numpy as np
 
-from .imaging import imresize, matlab_round, rgb2ycbcr, ycbcr2rgb
-from .inference import predict_y
+from .inference import check_memory_mb, default_window, tile_runner
+from .stats import receptive_radius
+from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 
 __all__ = ["upscale_pixels"]
 
 
-def upscale_pixels(model: keras.Model | None, pixels: np.ndarray, scale: int, **predict_kwargs) -> np.ndarray:
+def upscale_pixels(
+    model: keras.Model | None,
+    pixels: np.ndarray,
+    scale: int,
+    *,
+    window: int | None = None,
+    memory_mb: float = 1024.0,
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+) -> np.ndarray:
     """Upscale stored pixels (gray, RGB or RGBA; uint8 or uint16) by ``scale``.
 
-    ``model=None`` means plain bicubic interpolation.
+    ``model=None`` means plain bicubic interpolation. ``window`` is the tile side in output
+    pixels (default: the largest whose working memory fits in ``memory_mb`` MiB);
+    ``progress`` wraps the list of tiles.
     """
-    peak = float(np.iinfo(pixels.dtype).max)
-    x = pixels.astype(np.float64) / peak
-
-    def restore_y(y_up: np.ndarray) -> np.ndarray:
-        return y_up if model is None else predict_y(model, y_up, **predict_kwargs).astype(np.float64)
-
-    if x.ndim == 2:
-        out = restore_y(imresize(x, scale))
+    memory_mb = check_memory_mb(memory_mb)
+    if model is None:
+        halo, restore = 0, None
+        window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
     else:
-        ycc_up = imresize(rgb2ycbcr(x[..., :3]), scale)
-        ycc_up[..., 0] = restore_y(ycc_up[..., 0])
-        out = ycbcr2rgb(ycc_up)
-        if x.shape[2] == 4:
-            out = np.concatenate([out, imresize(x[..., 3:], scale)], axis=2)
-    return np.clip(matlab_round(out * peak), 0, peak).astype(pixels.dtype)
+        halo, restore = receptive_radius(model), tile_runner(model)
+        window = window or default_window(model, memory_mb, halo)
+    return upscale_stream(pixels, scale, restore, window=window, halo=halo, progress=progress)
