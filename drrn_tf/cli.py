@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import math
 import sys
 from pathlib import Path
 
 from .errors import InputError
 
 SCALES = (2, 3, 4)
+
+
+def _positive(kind):
+    """argparse type: a finite number > 0 of ``kind`` (int or float)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,67 +57,30 @@ def _check_tile(model, tile: int | None) -> None:
 
 
 # ---------------------------------------------------------------- upscale
-def _plan_outputs(inputs: list[Path], out: Path, scale: int) -> tuple[list[Path], Path | None]:
-    """Output path per input, and the folder to create (if any), without touching disk."""
-    from .image_io import is_image_path
-
-    single_file = len(inputs) == 1 and is_image_path(out) and not out.is_dir()
-    if single_file:
-        outputs = [out]
-        make_dir = None
-    else:
-        if out.exists() and not out.is_dir():
-            raise InputError(f"{out}: with several inputs, -o must be a folder")
-        if is_image_path(out) and not out.exists():
-            raise InputError(f"{out}: with several inputs, -o must be a folder, not an image name")
-        outputs = [out / f"{p.stem}_x{scale}{p.suffix.lower()}" for p in inputs]
-        make_dir = None if out.is_dir() else out
-    seen = {}
-    in_resolved = {p.resolve() for p in inputs}
-    for src, dst in zip(inputs, outputs):
-        r = dst.resolve()
-        if r in in_resolved:
-            raise InputError(f"{dst}: refusing to overwrite an input image")
-        if r in seen:
-            raise InputError(f"{src} and {seen[r]} would both be written to {dst}")
-        seen[r] = src
-    return outputs, make_dir
-
-
 def cmd_upscale(args) -> int:
-    from .image_io import check_output_path, read_image, write_image
+    from .batch import plan_upscale, run_upscale
     from .loading import load_model
-
-    inputs = [Path(p) for p in args.inputs]
-    outputs, make_dir = _plan_outputs(inputs, Path(args.output), args.scale)
-    # Validate everything before writing anything.
-    loaded_shapes = []
-    for p in inputs:
-        img = read_image(p)
-        loaded_shapes.append(img.pixels.shape)
-    for dst, shape in zip(outputs, loaded_shapes):
-        if make_dir is None:
-            check_output_path(dst)
-        if len(shape) == 3 and shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):
-            raise InputError(f"{dst}: the input has transparency, which JPEG cannot store; use .png")
-    if make_dir is not None:
-        parent = make_dir.parent if str(make_dir.parent) else Path(".")
-        if not parent.is_dir() or not os.access(parent, os.W_OK):
-            raise InputError(f"{make_dir}: cannot create output folder (parent missing or not writable)")
-    model = load_model(args.model, require_trained=True)
-    _check_tile(model, args.tile)
-
     from .upscale import upscale_pixels
 
-    if make_dir is not None:
-        make_dir.mkdir(parents=False, exist_ok=True)
-    pairs = list(zip(inputs, outputs))
-    iterator = _progress(pairs, desc="upscaling", unit="img") if len(pairs) > 1 else pairs
-    for src, dst in iterator:
-        img = read_image(src)
-        out = upscale_pixels(model, img.pixels, args.scale, window=args.tile, memory_mb=args.memory_mb)
-        write_image(dst, out)
-        print(f"{src} -> {dst} ({out.shape[1]}x{out.shape[0]})")
+    jobs, make_dir = plan_upscale(args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels)
+    model = load_model(args.model, require_trained=True)
+    _check_tile(model, args.tile)
+    many = len(jobs) > 1
+    bar = None if args.quiet or not many else _progress(None, total=len(jobs), desc="upscaling", unit="img")
+
+    def upscale(pixels):
+        tiles = (lambda it: it) if args.quiet or many else (lambda it: _progress(it, desc="upscaling", unit="tile"))
+        return upscale_pixels(model, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
+
+    def done(job, shape):
+        if not args.quiet:
+            print(f"{job.src} -> {job.dst} ({shape[1]}x{shape[0]})", flush=True)
+        if bar is not None:
+            bar.update(1)
+
+    run_upscale(jobs, make_dir, upscale, max_pixels=args.max_pixels, on_done=done)
+    if bar is not None:
+        bar.close()
     return 0
 
 
@@ -121,19 +100,23 @@ def cmd_eval(args) -> int:
     from .datasets import resolve_dataset
     from .evaluation import evaluate
     from .fileio import check_writable, write_bytes_atomic
-    from .loading import BICUBIC, load_model
+    from .loading import BICUBIC, load_model, open_exported
 
     datasets = [resolve_dataset(d) for d in args.data]
     if args.json:
         check_writable(args.json)
-    model = load_model(args.model, require_trained=True)
-    _check_tile(model, args.tile)
-    from .inference import predict_y
+    exported = open_exported(args.model)
+    if exported is not None:
+        predict, name = exported
+    else:
+        model = load_model(args.model, require_trained=True)
+        _check_tile(model, args.tile)
+        from .inference import predict_y
 
-    predict = None if model is None else (lambda y: predict_y(model, y, window=args.tile, memory_mb=args.memory_mb))
+        name = BICUBIC if model is None else model.name
+        predict = None if model is None else (lambda y: predict_y(model, y, window=args.tile, memory_mb=args.memory_mb))
     results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"))
     rows = [r.as_dict(per_image=args.per_image) for r in results]
-    name = BICUBIC if model is None else model.name
     print(_format_table(rows, name))
     if args.per_image:
         for r in results:
@@ -200,26 +183,34 @@ def cmd_train(args) -> int:
 
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    from .image_io import MAX_PIXELS
     from .loading import describe_model_spec
-    from .presets import DEFAULT_PRESET
+    from .presets import DEFAULT_PRESET, choice_guide
 
     p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_tiling(sp):
-        sp.add_argument("--tile", type=int, default=None, metavar="PX", help="input tile side in pixels (default: from --memory-mb)")
-        sp.add_argument("--memory-mb", type=float, default=1024.0, help="activation memory budget per tile (default 1024)")
+        sp.add_argument("--tile", type=_positive(int), default=None, metavar="PX", help="tile side in output pixels (default: from --memory-mb)")
+        sp.add_argument(
+            "--memory-mb", type=_positive(float), default=1024.0, metavar="MB",
+            help="working memory beyond the input and output pixel buffers, in MiB (default 1024): sets the tile size",
+        )
 
-    up = sub.add_parser("upscale", help="upscale images by 2, 3 or 4", description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.")
-    up.add_argument("inputs", nargs="+", metavar="IN", help="input image(s)")
+    guide = {"epilog": choice_guide(), "formatter_class": argparse.RawDescriptionHelpFormatter}
+    up = sub.add_parser("upscale", help="upscale images by 2, 3 or 4", description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.", **guide)
+    up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every file inside, sorted; each must be an image)")
     up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up)
+    up.add_argument("--max-pixels", type=_positive(int), default=MAX_PIXELS, metavar="N", help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})")
+    up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never an input)")
+    up.add_argument("--quiet", action="store_true", help="no progress bars and no per-image lines")
     up.set_defaults(func=cmd_upscale)
 
-    ev = sub.add_parser("eval", help="PSNR/SSIM table in the paper's protocol", description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).")
-    ev.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
+    ev = sub.add_parser("eval", help="PSNR/SSIM table in the paper's protocol", description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).", **guide)
+    ev.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()}, or an exported .tflite/.onnx made by drrn export (default: {DEFAULT_PRESET})")
     ev.add_argument("--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders")
     ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
     ev.add_argument("--json", metavar="OUT", help="also write the results as JSON")
@@ -239,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--mixed-precision", choices=("none", "bf16"), help="bf16: mixed_bfloat16 policy")
     tr.set_defaults(func=cmd_train)
 
-    inf = sub.add_parser("info", help="parameters, MACs per pixel, depth", description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.")
+    inf = sub.add_parser("info", help="parameters, MACs per pixel, depth", description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.", **guide)
     inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
     inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
     inf.set_defaults(func=cmd_info)

@@ -26,9 +26,12 @@ __all__ = ["IMAGE_EXTENSIONS", "to_8bit", "read_image", "write_image", "list_ima
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
 
-# Refuse pixel counts that could not be processed sensibly (and decompression bombs).
+# Refuse pixel counts that could not be processed sensibly (and decompression bombs): checked on
+# the header, before decoding (read_image's max_pixels). Pillow's own guard only warns below twice
+# its limit, so it is set to the largest max_pixels that can be asked for.
 MAX_PIXELS = 200_000_000
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+PILLOW_LIMIT = 1_000_000_000
+Image.MAX_IMAGE_PIXELS = PILLOW_LIMIT // 2
 
 
 @dataclass
@@ -97,8 +100,11 @@ def _pil_to_array(im: Image.Image) -> np.ndarray:
     return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
 
 
-def read_image(path: str | os.PathLike) -> LoadedImage:
-    """Read an image file; raise :class:`InputError` naming the file if it cannot be used."""
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+    """Read an image file; raise :class:`InputError` naming the file if it cannot be used.
+
+    An image whose header claims more than ``max_pixels`` pixels is refused before decoding.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
@@ -112,13 +118,15 @@ def read_image(path: str | os.PathLike) -> LoadedImage:
         raise InputError(f"{path}: empty file")
     try:
         with Image.open(io.BytesIO(data)) as im:
+            if im.width * im.height > max_pixels:
+                raise InputError(f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)")
             im.load()  # raises on truncated or corrupt data
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             fallback = _pil_to_array(im)
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image file (unrecognised format)") from None
     except Image.DecompressionBombError:
-        raise InputError(f"{path}: image too large (more than {MAX_PIXELS:,} pixels)") from None
+        raise InputError(f"{path}: image too large (more than {min(max_pixels, PILLOW_LIMIT):,} pixels)") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{path}: corrupt or truncated image ({e})") from None
 

@@ -1,8 +1,10 @@
 """The drrn command line: upscale, eval, info, and bad input handling."""
 
 import json
+import struct
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -111,9 +113,19 @@ def test_upscale_refuses_to_overwrite_input(capsys, tmp_path, photo, model_files
 
 
 def test_upscale_refuses_untrained_preset(capsys, tmp_path, photo):
-    code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "o.png", "--model", "drrn_b1u9")
+    code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "o.png", "--model", "vdsr")
     assert code == 2 and "no trained weights" in err
     assert not (tmp_path / "o.png").exists()
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height (8-bit gray) and whose data is a few bytes:
+    the shape of a decompression bomb, checked before anything is decoded."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
 def _bad_inputs(tmp_path, data_dir):
@@ -142,7 +154,20 @@ def test_bad_input_one_line_error_and_nothing_written(capsys, tmp_path, data_dir
         (["eval", "--model", tmp_path / "fake.keras", "--data", "set5"], "not a valid Keras model"),
         (["info", tmp_path / "nothing.keras"], "no such file"),
         (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--tile", 3], "too small"),
+        (["upscale", photo, "-s", 2, "-o", tmp_path / "x.gif", "--model", model], "unsupported output format '.gif'"),
+        (["upscale", photo, tmp_path / "anim.gif", "-s", 2, "-o", out, "--model", model], "anim_x2.gif: unsupported output format"),
+        (["upscale", tmp_path / "mixed", "-s", 2, "-o", out, "--model", model], "notes.txt: not an image file"),
+        (["upscale", tmp_path / "bomb.png", "-s", 2, "-o", out, "--model", model], "more than the limit of 200,000,000"),
+        (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--memory-mb", "-1"], "must be a finite number > 0"),
+        (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--memory-mb", "nan"], "must be a finite number > 0"),
+        (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--memory-mb", "0"], "must be a finite number > 0"),
+        (["eval", "--model", "bicubic", "--data", "set5", "--memory-mb", "inf"], "must be a finite number > 0"),
     ]
+    Image.new("P", (8, 8)).save(tmp_path / "anim.gif")
+    (tmp_path / "mixed").mkdir()
+    (tmp_path / "mixed" / "a.png").write_bytes(photo.read_bytes())
+    (tmp_path / "mixed" / "notes.txt").write_text("not a picture")
+    (tmp_path / "bomb.png").write_bytes(png_header_only(17_000, 17_000))
     before = sorted(p.name for p in tmp_path.iterdir())
     for argv, words in cases:
         code, stdout, err = run(capsys, *argv)
@@ -184,3 +209,23 @@ def test_info_json(capsys, model_files):
     assert b1u25["depth"] == 52 and vdsr["depth"] == 20
     code, out, _ = run(capsys, "info", model_files / "tiny.keras")
     assert code == 0 and "parameters" in out
+
+
+def test_upscale_folders_overwrite_and_progress(capsys, tmp_path, photo, model_files):
+    model = model_files / "tiny.keras"
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("b.png", "a.png"):
+        (src / name).write_bytes(photo.read_bytes())
+    code, out, err = run(capsys, "upscale", src, "-s", 2, "-o", tmp_path / "out", "--model", model)
+    assert code == 0 and out.splitlines() == [f"{src / n} -> {tmp_path / 'out' / n.replace('.png', '_x2.png')} (82x60)" for n in ("a.png", "b.png")]
+    assert "img" in err  # a per-image progress bar for several images
+    written = (tmp_path / "out" / "a_x2.png").stat().st_mtime_ns
+    code, _, err = run(capsys, "upscale", src, "-s", 2, "-o", tmp_path / "out", "--model", model)
+    assert code == 2 and "a_x2.png: already exists (pass --overwrite" in err
+    assert (tmp_path / "out" / "a_x2.png").stat().st_mtime_ns == written
+    code, out, err = run(capsys, "upscale", src, "-s", 2, "-o", tmp_path / "out", "--model", model, "--overwrite", "--quiet")
+    assert code == 0 and out == "" and err == ""
+    # One image in several tiles: a per-tile progress bar.
+    code, out, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "one.png", "--model", model, "--tile", 30)
+    assert code == 0 and "tile" in err and out.startswith(f"{photo} -> ")

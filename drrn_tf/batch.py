@@ -1,0 +1,112 @@
+"""Upscaling a batch of pictures (``drrn upscale``): plan, validate everything, then write.
+
+:func:`plan_upscale` turns inputs (files and folders) and ``-o`` into (input, output) pairs
+and checks every one of them -- each input decodes, is within the pixel limit, each output
+name has a writable format that can hold it, no input or existing file is overwritten
+unless asked -- before :func:`run_upscale` writes the first byte. Each output is written
+atomically (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import InputError
+from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, check_output_path, is_image_path, read_image, write_image
+
+__all__ = ["UpscaleJob", "expand_inputs", "plan_upscale", "run_upscale"]
+
+
+@dataclass(frozen=True)
+class UpscaleJob:
+    src: Path
+    dst: Path
+
+
+def expand_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """Files as given; a folder stands for every visible file directly inside it, sorted by name
+    (each must then be an image: a stray file is reported, not skipped)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
+            if not files:
+                raise InputError(f"{p}: empty folder, no images to upscale")
+            out.extend(files)
+        else:
+            out.append(p)
+    return out
+
+
+def _outputs(inputs: list[Path], out: Path, scale: int) -> tuple[list[Path], Path | None]:
+    """Output path per input, and the folder to create (if any), without touching disk."""
+    if out.is_dir():
+        return [out / f"{p.stem}_x{scale}{p.suffix.lower()}" for p in inputs], None
+    if len(inputs) == 1 and out.suffix:  # a file name (its format is checked with the others)
+        return [out], None
+    if out.exists():
+        raise InputError(f"{out}: with several inputs, -o must be a folder")
+    if out.suffix:
+        raise InputError(f"{out}: with several inputs, -o must be a folder, not a file name")
+    return [out / f"{p.stem}_x{scale}{p.suffix.lower()}" for p in inputs], out
+
+
+def plan_upscale(
+    inputs: Iterable[str | os.PathLike],
+    output: str | os.PathLike,
+    scale: int,
+    *,
+    overwrite: bool = False,
+    max_pixels: int = MAX_PIXELS,
+) -> tuple[list[UpscaleJob], Path | None]:
+    """Jobs and the output folder to create (``None`` if none), every check done; nothing written.
+
+    Each input is decoded once here to validate it (format, truncation, pixel limit).
+    """
+    sources = expand_inputs(inputs)
+    outputs, make_dir = _outputs(sources, Path(output), scale)
+    seen: dict[Path, Path] = {}
+    in_resolved = {p.resolve() for p in sources}
+    for src, dst in zip(sources, outputs):
+        r = dst.resolve()
+        if r in in_resolved:
+            raise InputError(f"{dst}: refusing to overwrite an input image")
+        if r in seen:
+            raise InputError(f"{src} and {seen[r]} would both be written to {dst}")
+        seen[r] = src
+    if make_dir is not None:
+        parent = make_dir.parent if str(make_dir.parent) else Path(".")
+        if not parent.is_dir() or not os.access(parent, os.W_OK):
+            raise InputError(f"{make_dir}: cannot create output folder (parent missing or not writable)")
+    for src, dst in zip(sources, outputs):  # every input decodes, within the pixel limit
+        pixels = read_image(src, max_pixels=max_pixels).pixels
+        if pixels.ndim == 3 and pixels.shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):
+            raise InputError(f"{dst}: the input has transparency, which JPEG cannot store; use .png")
+    for dst in outputs:  # every output name has a format and a writable place
+        if make_dir is None:
+            check_output_path(dst)  # format, and the folder exists and is writable
+        elif not is_image_path(dst):
+            raise InputError(f"{dst}: unsupported output format '{dst.suffix}' (use one of {', '.join(IMAGE_EXTENSIONS)})")
+        if dst.exists() and not overwrite:
+            raise InputError(f"{dst}: already exists (pass --overwrite to replace it)")
+    return [UpscaleJob(s, d) for s, d in zip(sources, outputs)], make_dir
+
+
+def run_upscale(
+    jobs: list[UpscaleJob],
+    make_dir: Path | None,
+    upscale: Callable,
+    *,
+    max_pixels: int = MAX_PIXELS,
+    on_done: Callable[[UpscaleJob, tuple], None] = lambda job, shape: None,
+) -> None:
+    """``upscale(pixels) -> pixels`` for every planned job, each output written atomically."""
+    if make_dir is not None:
+        make_dir.mkdir(parents=False, exist_ok=True)
+    for job in jobs:
+        out = upscale(read_image(job.src, max_pixels=max_pixels).pixels)
+        write_image(job.dst, out)
+        on_done(job, out.shape)
