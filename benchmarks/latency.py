@@ -42,8 +42,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 FULL_MODELS = ["bicubic", "srcnn", "vdsr", "drrn_b1u9", "drrn_b1u25", "drrn_b1u9_f32", "drrn_b1u9_f32_qat"]
 QUICK_MODELS = ["bicubic", "srcnn", "drrn_b1u9_f32"]
 KEY = ("model", "size", "format", "quant", "threads")
-# Set5 x3 PSNR the paper reports (Tai et al. 2017, Table 3) for presets this project ships
-# without trained weights; plotted as hollow "paper" points beside measured ones.
+# Set5 x3 PSNR the paper reports (Tai et al. 2017, Table 3); plotted as hollow "paper" points for
+# presets without a committed evaluation (benchmarks/results/NAME_eval.json).
 PAPER_SET5_X3 = {"srcnn": 32.75, "vdsr": 33.66, "drrn_b1u9": 33.93, "drrn_b1u25": 34.03}
 
 
@@ -232,7 +232,7 @@ def _plots(rows: list[dict], out: Path, size: str) -> list[Path]:
                     ax.annotate(r["model"], (ms, db), fontsize=7, xytext=(4, -10), textcoords="offset points")
         ax.scatter([], [], marker=marker, color=color, label=f"{fmt} {quant} {threads}t" + (" (bicubic: OpenCV)" if fmt == "keras" else ""))
     ax.set(xscale="log", xlabel=f"latency at {size} (ms, median)", ylabel="Set5 x3 PSNR (dB)")
-    ax.set_title("filled: PSNR measured here (int8: of the int8 export); hollow: the paper's PSNR (weights not trained here)", fontsize=8)
+    ax.set_title("filled: PSNR measured here (int8: of the int8 export); hollow: the paper's PSNR (no weights shipped)", fontsize=8)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     written += save(fig, out / "psnr_vs_latency.png", drawn)
@@ -306,7 +306,12 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", action="store_true", help="replace latency.csv/.json instead of merging into them")
     ap.add_argument("--out", default=str(RESULTS), help="folder for latency.csv/.json and the plots")
     ap.add_argument("--table", metavar="HxW", help="time nothing: print the README table at this size from OUT/latency.json")
+    ap.add_argument("--plot", metavar="HxW", help="time nothing: redraw the plots at this size from OUT/latency.json and the current PSNR results")
     args = ap.parse_args(argv)
+    if args.plot:
+        rows = json.loads((Path(args.out) / "latency.json").read_text())["rows"]
+        print("wrote " + ", ".join(str(p) for p in _plots(rows, Path(args.out), args.plot)))
+        return 0
     if args.table:
         rows = json.loads((Path(args.out) / "latency.json").read_text())["rows"]
         print(markdown_table(rows, args.table))

@@ -37,6 +37,7 @@ _EXPORTS = {
     "srcnn": "models",
     "drrn_param_count": "models",
     "PRESETS": "presets",
+    "DEFAULT_PRESET": "presets",
     "build_preset": "presets",
     "load_model": "loading",
     "model_stats": "stats",

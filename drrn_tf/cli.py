@@ -70,7 +70,7 @@ def cmd_upscale(args) -> int:
 
     def upscale(pixels):
         tiles = (lambda it: it) if args.quiet or many else (lambda it: _progress(it, desc="upscaling", unit="tile"))
-        return upscale_pixels(model, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
+        return upscale_pixels(model, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, runtime=args.runtime, progress=tiles)
 
     def done(job, shape):
         if not args.quiet:
@@ -113,8 +113,8 @@ def cmd_eval(args) -> int:
         _check_tile(model, args.tile)
         from .inference import predict_y
 
-        name = BICUBIC if model is None else model.name
-        predict = None if model is None else (lambda y: predict_y(model, y, window=args.tile, memory_mb=args.memory_mb))
+        name = BICUBIC if model is None else model.name + ("" if args.runtime == "keras" else f" ({args.runtime} int8)")
+        predict = None if model is None else (lambda y: predict_y(model, y, window=args.tile, memory_mb=args.memory_mb, runtime=args.runtime))
     results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"))
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     print(_format_table(rows, name))
@@ -184,6 +184,7 @@ def cmd_train(args) -> int:
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from .image_io import MAX_PIXELS
+    from .inference import RUNTIMES
     from .loading import describe_model_spec
     from .presets import DEFAULT_PRESET, choice_guide
 
@@ -195,6 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--memory-mb", type=_positive(float), default=1024.0, metavar="MB",
             help="working memory beyond the input and output pixel buffers, in MiB (default 1024): sets the tile size",
+        )
+        sp.add_argument(
+            "--runtime", choices=RUNTIMES, default="keras",
+            help="keras (TensorFlow, default) or litert: the model's full-int8 LiteRT export, made and parity-checked on "
+            "first use and cached (DRRN_CACHE, else ~/.cache/drrn-tf); needs the export extra",
         )
 
     guide = {"epilog": choice_guide(), "formatter_class": argparse.RawDescriptionHelpFormatter}

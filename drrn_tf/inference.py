@@ -16,7 +16,11 @@ import numpy as np
 from .stats import receptive_radius
 from .tiling import tile_plan
 
-__all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb"]
+__all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
+
+# Where the network runs: TensorFlow, or a quantised LiteRT export made (and cached) by the export
+# stage, which registers it as the "litert" entry of the drrn_tf.runtimes entry-point group.
+RUNTIMES = ("keras", "litert")
 
 # Bytes per pixel of a tile besides the network's activations (its float32 input and output,
 # and the streaming upscaler's float64 temporaries: drrn_tf.stream.ENGINE_BYTES_PER_PIXEL).
@@ -54,22 +58,40 @@ def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | No
     return max(side, 2 * halo + 32)
 
 
-def tile_runner(model: keras.Model):
-    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out, through a traced
-    function with open height and width (traced once per model, kept while the model lives)."""
-    run = getattr(model, "_drrn_tile_runner", None)
-    if run is None:
-        import tensorflow as tf
+def tile_runner(model: keras.Model, runtime: str = "keras"):
+    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out, made once per model
+    and runtime and kept while the model lives. ``keras``: a traced function with open height and
+    width; ``litert``: the model's cached full-int8 LiteRT export (made and parity-checked on first use)."""
+    runners = getattr(model, "_drrn_tile_runners", None)
+    if runners is None:
+        runners = {}
+        object.__setattr__(model, "_drrn_tile_runners", runners)  # lives (and dies) with the model; untracked by Keras
+    if runtime not in runners:
+        runners[runtime] = _keras_runner(model) if runtime == "keras" else _plugin_runner(model, runtime)
+    return runners[runtime]
 
-        fn = tf.function(
-            lambda x: tf.cast(model(x, training=False), tf.float32),
-            input_signature=[tf.TensorSpec([1, None, None, 1], tf.float32)],
-        )
 
-        def run(y: np.ndarray) -> np.ndarray:
-            return fn(np.asarray(y, np.float32)[None, :, :, None]).numpy()[0, :, :, 0]
+def _keras_runner(model: keras.Model):
+    import tensorflow as tf
 
-        object.__setattr__(model, "_drrn_tile_runner", run)  # lives (and dies) with the model; untracked by Keras
+    fn = tf.function(
+        lambda x: tf.cast(model(x, training=False), tf.float32),
+        input_signature=[tf.TensorSpec([1, None, None, 1], tf.float32)],
+    )
+    return lambda y: fn(np.asarray(y, np.float32)[None, :, :, None]).numpy()[0, :, :, 0]
+
+
+def _plugin_runner(model: keras.Model, runtime: str):
+    from importlib.metadata import entry_points
+
+    from .errors import InputError
+
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    plugin = next((ep for ep in entry_points(group="drrn_tf.runtimes") if ep.name == runtime), None)
+    if plugin is None:
+        raise InputError(f"--runtime {runtime} needs the export stage (pip install 'drrn-tf[export]')")
+    run, _path = plugin.load()(model, quant="int8")
     return run
 
 
@@ -79,10 +101,12 @@ def predict_y(
     *,
     window: int | None = None,
     memory_mb: float = 1024.0,
+    runtime: str = "keras",
 ) -> np.ndarray:
     """Apply ``model`` to a luminance image ``y`` (H, W) in [0, 1]; returns float32 (H, W).
 
-    ``window`` is the input tile side (default: chosen from ``memory_mb``). No clipping.
+    ``window`` is the input tile side (default: chosen from ``memory_mb``); ``runtime`` one of
+    :data:`RUNTIMES` (see :func:`tile_runner`). No clipping.
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 3 and y.shape[2] == 1:
@@ -91,7 +115,7 @@ def predict_y(
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
     halo = receptive_radius(model)
     window = window or default_window(model, memory_mb, halo)
-    run = tile_runner(model)
+    run = tile_runner(model, runtime)
     out = np.empty(y.shape, dtype=np.float32)
     for rows, cols in tile_plan(y.shape[0], y.shape[1], window, halo):
         res = run(y[rows.start : rows.stop, cols.start : cols.stop])

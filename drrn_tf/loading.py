@@ -8,9 +8,12 @@ from pathlib import Path
 import keras
 
 from .errors import InputError, first_line
-from .presets import PRESETS, build_preset
+from .presets import DEFAULT_PRESET, PRESETS, build_preset
 
-__all__ = ["BICUBIC", "load_model", "describe_model_spec"]
+__all__ = ["BICUBIC", "load_model", "describe_model_spec", "open_exported"]
+
+# Suffixes of exported models that installed packages can run (entry point group drrn_tf.exported).
+EXPORTED_SUFFIXES = (".tflite", ".onnx")
 
 BICUBIC = "bicubic"
 
@@ -19,8 +22,9 @@ def describe_model_spec() -> str:
     return f"'{BICUBIC}', a preset ({', '.join(PRESETS)}) or a .keras file"
 
 
-def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> keras.Model | None:
-    """Resolve a model spec. ``bicubic`` gives ``None`` (no network).
+def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: bool = False) -> keras.Model | None:
+    """Resolve a model spec (default: the default preset, DRRN B1U9 with its trained weights).
+    ``bicubic`` gives ``None`` (no network).
 
     ``require_trained`` refuses presets that ship no weights (their output would be
     that of a random network).
@@ -51,3 +55,20 @@ def load_model(spec: str | os.PathLike, *, require_trained: bool = False) -> ker
     if len(shape) != 4 or shape[-1] != 1:
         raise InputError(f"{spec}: expected input shape (None, H, W, 1), the model has {shape}")
     return model
+
+
+def open_exported(spec: str | os.PathLike, threads: int = 2):
+    """``(predict_y, name)`` for an exported model file (``.tflite``, ``.onnx``), run by the runtime
+    an installed package registers for its suffix (the export stage does); ``None`` if ``spec`` is
+    not such a file name."""
+    from importlib.metadata import entry_points
+
+    path = Path(spec)
+    if path.suffix not in EXPORTED_SUFFIXES:
+        return None
+    if not path.is_file():
+        raise InputError(f"{spec}: no such file")
+    opener = next((ep for ep in entry_points(group="drrn_tf.exported") if ep.name == path.suffix[1:]), None)
+    if opener is None:
+        raise InputError(f"{spec}: running exported models needs the export stage (pip install 'drrn-tf[export]')")
+    return opener.load()(path, threads=threads)

@@ -4,7 +4,8 @@ A preset is an architecture plus, where this project has trained one, a weights 
 shipped inside the package (``drrn_tf/weights/``, beside the config and log of the run
 that produced it). Presets without shipped weights build a freshly initialised
 network: fine for ``drrn info``, training and export benchmarks, but not for
-upscaling pictures (the CLI refuses that).
+upscaling pictures (the CLI refuses that). ``build_preset(name, load_weights=False)``
+builds any preset freshly initialised (for timing the untrained graph).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import keras
 
 from . import models
 
-__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "preset_names"]
+__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "preset_names", "choice_guide"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -29,6 +30,12 @@ class Preset:
     builder: Callable[..., keras.Model]
     kwargs: dict = field(default_factory=dict)
     weights: str | None = None  # file name inside drrn_tf/weights/
+    # What to pick it for, with two figures measured here (tests/test_presets.py checks them against
+    # benchmarks/results/): Set5 x4 PSNR in the paper's protocol, and ms per 288x288 output on 2 CPU
+    # threads (Keras fp32; for the phone preset: its full-int8 export in LiteRT).
+    use: str | None = None
+    set5_x4_psnr: float | None = None
+    ms_288: float | None = None
 
     @property
     def weights_path(self) -> Path | None:
@@ -45,16 +52,37 @@ _B1U9_F32 = {"blocks": 1, "units": 9, "filters": 32}
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
-        Preset("drrn_b1u9", "DRRN B1U9, d=20, 128 filters (paper)", models.drrn, {"blocks": 1, "units": 9}),
-        Preset("drrn_b1u25", "DRRN B1U25, d=52, 128 filters (paper)", models.drrn, {"blocks": 1, "units": 25}),
+        Preset(
+            "drrn_b1u9",
+            "DRRN B1U9, d=20, 128 filters (paper), GPU-trained on train291 (x2/x3/x4); the default model",
+            models.drrn,
+            {"blocks": 1, "units": 9},
+            weights="drrn_b1u9.weights.h5",
+            use="quality",
+            set5_x4_psnr=31.38,
+            ms_288=2248.9,
+        ),
+        Preset(
+            "drrn_b1u25",
+            "DRRN B1U25, d=52, 128 filters (paper), warm-started from drrn_b1u9: best quality, 2.8x its compute",
+            models.drrn,
+            {"blocks": 1, "units": 25},
+            weights="drrn_b1u25.weights.h5",
+            use="best quality",
+            set5_x4_psnr=31.54,
+            ms_288=5945.2,
+        ),
         Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", models.vdsr),
         Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", models.srcnn),
         Preset(
             "drrn_b1u9_f32",
-            "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4); the default model",
+            "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4): the fast preset",
             models.drrn,
             _B1U9_F32,
             weights="drrn_b1u9_f32.weights.h5",
+            use="speed",
+            set5_x4_psnr=30.37,
+            ms_288=157.3,
         ),
         Preset(
             "drrn_b1u9_f32_qat",
@@ -62,16 +90,29 @@ PRESETS: dict[str, Preset] = {
             models.drrn,
             _B1U9_F32,
             weights="drrn_b1u9_f32_qat.weights.h5",
+            use="phones, exported as full int8 (drrn export drrn_b1u9_f32_qat --quant int8)",
+            set5_x4_psnr=30.29,
+            ms_288=60.1,
         ),
     ]
 }
 
 # What a command uses when --model is left out.
-DEFAULT_PRESET = "drrn_b1u9_f32"
+DEFAULT_PRESET = "drrn_b1u9"
 
 
 def preset_names() -> list[str]:
     return list(PRESETS)
+
+
+def choice_guide() -> str:
+    """One line per trained preset: what it is for, Set5 x4 PSNR and time per 288x288 output."""
+    lines = []
+    for p in PRESETS.values():
+        if p.use:
+            default = ", the default" if p.name == DEFAULT_PRESET else ""
+            lines.append(f"  {p.name:<18} {p.use}{default}: Set5 x4 {p.set5_x4_psnr:.2f} dB, {p.ms_288 / 1000:.2f} s per 288x288 output")
+    return "which model (2 CPU threads):\n" + "\n".join(lines)
 
 
 def build_preset(name: str, load_weights: bool = True) -> keras.Model:

@@ -28,19 +28,21 @@ def upscale_pixels(
     *,
     window: int | None = None,
     memory_mb: float = 1024.0,
+    runtime: str = "keras",
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
     """Upscale stored pixels (gray, RGB or RGBA; uint8 or uint16) by ``scale``.
 
     ``model=None`` means plain bicubic interpolation. ``window`` is the tile side in output
     pixels (default: the largest whose working memory fits in ``memory_mb`` MiB);
-    ``progress`` wraps the list of tiles.
+    ``runtime``: ``keras`` or ``litert`` (the model's cached full-int8 export, see
+    :func:`drrn_tf.inference.tile_runner`); ``progress`` wraps the list of tiles.
     """
     memory_mb = check_memory_mb(memory_mb)
     if model is None:
         halo, restore = 0, None
         window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
     else:
-        halo, restore = receptive_radius(model), tile_runner(model)
+        halo, restore = receptive_radius(model), tile_runner(model, runtime)
         window = window or default_window(model, memory_mb, halo)
     return upscale_stream(pixels, scale, restore, window=window, halo=halo, progress=progress)

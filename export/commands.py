@@ -151,12 +151,16 @@ def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
 
 
 def register(sub) -> None:
-    from drrn_tf.presets import DEFAULT_PRESET
+    import argparse
+
+    from drrn_tf.presets import DEFAULT_PRESET, choice_guide
 
     ex = sub.add_parser(
         "export",
         help="convert to TFLite (quantized) or ONNX, with a parity check",
         description="Convert a model to TFLite (none|fp16|dynamic|int8|int16x8) or ONNX; check Set5 parity against Keras; write OUT and its model card OUT.json.",
+        epilog=choice_guide(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ex.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
     ex.add_argument("--format", choices=("tflite", "onnx"), default="tflite")

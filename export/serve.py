@@ -21,7 +21,8 @@ from drrn_tf.errors import InputError
 __all__ = ["register", "WEB_DEMO", "make_server"]
 
 WEB_DEMO = Path(__file__).resolve().parents[1] / "web_demo"
-INT8_PRESET = "drrn_b1u9_f32_qat"  # fine-tuned for int8 (drrn qat); the float default for other --quant
+INT8_PRESET = "drrn_b1u9_f32_qat"  # fine-tuned for int8 (drrn qat)
+FLOAT_PRESET = "drrn_b1u9_f32"  # for the other --quant: the fast preset (B1U9 takes ~6 s per 288x288 in WebAssembly)
 MIME = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".tflite": "application/octet-stream"}
 
 
@@ -90,14 +91,13 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
             entries.append(_entry(models_dir / src.name, card))
     else:
         from drrn_tf.loading import load_model
-        from drrn_tf.presets import DEFAULT_PRESET
 
         from .commands import _parse_shape, _write, export_e2e
 
         shape = _parse_shape(args.tile)
         if shape is None:
             raise InputError("--tile must be HxW: LiteRT.js needs a fixed input shape")
-        model = load_model(args.model or (INT8_PRESET if args.quant == "int8" else DEFAULT_PRESET))
+        model = load_model(args.model or (INT8_PRESET if args.quant == "int8" else FLOAT_PRESET))
         for scale in args.scales:
             out = models_dir / f"{model.name}_x{scale}_{args.quant}_{shape[0]}x{shape[1]}.tflite"
             if not out.is_file() or not out.with_suffix(".json").is_file():
@@ -133,14 +133,12 @@ def cmd_serve_demo(args) -> int:
 
 
 def register(sub) -> None:
-    from drrn_tf.presets import DEFAULT_PRESET
-
     p = sub.add_parser(
         "serve-demo",
         help="serve the browser demo (LiteRT.js) with fixed-shape end-to-end models",
         description="Export fixed-shape end-to-end models (or take --tflite ones with their cards) and serve web_demo/ on 127.0.0.1 with the COOP/COEP headers multi-threaded WebAssembly needs.",
     )
-    p.add_argument("--model", help=f"preset or .keras file to export (default {INT8_PRESET} for int8, else {DEFAULT_PRESET})")
+    p.add_argument("--model", help=f"preset or .keras file to export (default {INT8_PRESET} for int8, else {FLOAT_PRESET})")
     p.add_argument("--tflite", nargs="+", metavar="FILE", help="serve these end-to-end .tflite files (cards beside them) instead of exporting")
     p.add_argument("--scales", type=int, nargs="+", default=[3], choices=(2, 3, 4), help="one model per scale (default 3)")
     p.add_argument("--quant", default="int8", choices=("none", "fp16", "dynamic", "int8"), help="default int8")

@@ -229,3 +229,20 @@ def test_upscale_folders_overwrite_and_progress(capsys, tmp_path, photo, model_f
     # One image in several tiles: a per-tile progress bar.
     code, out, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "one.png", "--model", model, "--tile", 30)
     assert code == 0 and "tile" in err and out.startswith(f"{photo} -> ")
+
+
+def test_litert_runtime_caches_a_gated_int8_export(capsys, tmp_path, photo, model_files, data_dir, monkeypatch):
+    """--runtime litert: the model's int8 export is made once (parity-checked), cached, and reused."""
+    monkeypatch.setenv("DRRN_CACHE", str(tmp_path / "cache"))
+    model = model_files / "brighter.keras"
+    code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "a.png", "--model", model, "--runtime", "litert")
+    assert code == 0 and "making the LiteRT int8 export" in err and "parity: worst PSNR drop" in err
+    cached = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert len(cached) == 2 and cached[0].endswith(".json") and cached[1].endswith(".tflite")
+    code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", tmp_path / "b.png", "--model", model, "--runtime", "litert")
+    assert code == 0 and "making" not in err  # reused
+    keras_out = tmp_path / "k.png"
+    assert run(capsys, "upscale", photo, "-s", 2, "-o", keras_out, "--model", model)[0] == 0
+    a, k = read_image(tmp_path / "a.png").pixels.astype(int), read_image(keras_out).pixels.astype(int)
+    assert (a == read_image(tmp_path / "b.png").pixels).all()
+    assert 0 < np.abs(a - k).max() <= 3  # int8 is close to, not equal to, the float model

@@ -97,7 +97,7 @@ def test_batch_norm_variant_has_one_bn_per_use_and_shared_convs():
 
 
 def test_he_normal_kernels_and_zero_biases():
-    model = build_preset("drrn_b1u9")
+    model = build_preset("drrn_b1u9", load_weights=False)  # fresh initialisation
     k = np.asarray(model.get_layer("block_1").conv_a.kernel)
     assert abs(k.std() - np.sqrt(2 / (9 * 128))) < 0.15 * np.sqrt(2 / (9 * 128))
     for w in model.weights:

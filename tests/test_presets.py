@@ -1,30 +1,100 @@
-"""The shipped, project-trained default preset."""
+"""The shipped, trained presets: checksums, provenance, published numbers, the default model."""
 
+import csv
+import hashlib
 import json
+import re
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from drrn_tf.cli import main
+from drrn_tf.evaluation import bicubic_input, hr_luminance, score
 from drrn_tf.image_io import read_image
-from drrn_tf.presets import DEFAULT_PRESET, PRESETS, build_preset
+from drrn_tf.inference import predict_y
+from drrn_tf.presets import DEFAULT_PRESET, PRESETS, WEIGHTS_DIR, build_preset
 from drrn_tf.stats import model_stats
 
 ROOT = Path(__file__).resolve().parents[1]
-EVAL_JSON = ROOT / "benchmarks" / "results" / "drrn_b1u9_f32_eval.json"
+RESULTS = ROOT / "benchmarks" / "results"
+TRAINED = [name for name, p in PRESETS.items() if p.weights]
+# The paper's rows (Set5 x2/x3/x4, Set14 x2/x3/x4).
+SRCNN = {("Set5", 2): 36.66, ("Set5", 3): 32.75, ("Set5", 4): 30.48, ("Set14", 2): 32.42, ("Set14", 3): 29.28, ("Set14", 4): 27.49}
+VDSR = {("Set5", 2): 37.53, ("Set5", 3): 33.66, ("Set5", 4): 31.35, ("Set14", 2): 33.03, ("Set14", 3): 29.77, ("Set14", 4): 28.01}
 
 
-def test_default_preset_ships_small_trained_weights():
-    preset = PRESETS[DEFAULT_PRESET]
-    assert preset.trained, "the default preset's weights file is missing"
-    assert preset.weights_path.stat().st_size < 5 * 2**20
-    weights_dir = preset.weights_path.parent
-    for name in ("drrn_b1u9_f32.yaml", "drrn_b1u9_f32.log.csv", "drrn_b1u9_f32.state.json"):
-        assert (weights_dir / name).is_file(), name
-    # Compact: fewer than 1/5 of DRRN B1U9's multiply-adds per pixel.
-    ours = model_stats(build_preset(DEFAULT_PRESET))["macs_per_pixel"]
+def _published(name: str) -> dict:
+    """The preset's Set5/Set14 table, as written by `drrn eval --model NAME --data set5 set14 --per-image --json`."""
+    doc = json.loads((RESULTS / f"{name}_eval.json").read_text())
+    return {(r["dataset"], r["scale"]): r for r in doc["results"]}
+
+
+def test_the_paper_model_is_the_default():
+    import drrn_tf
+
+    assert DEFAULT_PRESET == drrn_tf.DEFAULT_PRESET == "drrn_b1u9" and PRESETS[DEFAULT_PRESET].trained
+    model = drrn_tf.load_model()  # the Python API's default, with its trained weights
+    assert model.name == "drrn_b1u9"
+    for a, b in zip(model.get_weights(), build_preset("drrn_b1u9").get_weights()):
+        assert (a == b).all()
+
+
+def test_shipped_weights_match_their_checksums_and_provenance():
+    sums = dict(reversed(line.split()) for line in (WEIGHTS_DIR / "SHA256SUMS").read_text().splitlines())
+    assert sorted(sums) == sorted(PRESETS[n].weights for n in TRAINED)
+    headings = " ".join(line for line in (WEIGHTS_DIR / "PROVENANCE.md").read_text().splitlines() if line.startswith("## "))
+    documented = set(re.findall(r"drrn_\w+", headings))
+    for name in TRAINED:
+        path = PRESETS[name].weights_path
+        assert path.stat().st_size < 5 * 2**20, name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name], name
+        assert name in documented, name
+    for name in ("drrn_b1u9", "drrn_b1u25"):  # the GPU runs' own logs and reports, and the recipe for drrn train
+        for suffix in (".train.log", ".report.json", ".yaml"):
+            assert (WEIGHTS_DIR / f"{name}{suffix}").is_file(), name + suffix
+    for suffix in (".yaml", "_stage2.yaml", ".log.csv", "_stage2.log.csv"):
+        assert (WEIGHTS_DIR / f"drrn_b1u9_f32{suffix}").is_file(), suffix
+
+
+def test_compact_preset_is_compact():
+    ours = model_stats(build_preset("drrn_b1u9_f32"))["macs_per_pixel"]
     b1u9 = model_stats(build_preset("drrn_b1u9", load_weights=False))["macs_per_pixel"]
     assert ours < b1u9 / 5
+
+
+@pytest.mark.parametrize("name", TRAINED)
+def test_every_shipped_preset_reproduces_a_published_number(name, data_dir):
+    """One image (Set5 bird, x3) through the preset gives the per-image PSNR/SSIM its committed table holds."""
+    row = next(r for r in _published(name)[("Set5", 3)]["per_image"] if r["image"] == "bird.png")
+    hr, up = bicubic_input(hr_luminance(read_image(data_dir / "Set5" / "bird.png").pixels), 3)
+    p, s = score(predict_y(build_preset(name), up), hr, 3)
+    assert p == pytest.approx(row["psnr"], abs=0.01) and s == pytest.approx(row["ssim"], abs=1e-4)
+
+
+def test_published_tables_stand_where_the_readme_says():
+    """The committed tables (README's results table) against the paper's rows."""
+    b1u9, b1u25, compact = _published("drrn_b1u9"), _published("drrn_b1u25"), _published("drrn_b1u9_f32")
+    for cell, vdsr in VDSR.items():
+        assert b1u9[cell]["psnr"] >= vdsr, cell  # the default model is at least VDSR-class
+        assert b1u25[cell]["psnr"] >= b1u9[cell]["psnr"], cell  # deeper is better
+        assert compact[cell]["psnr"] > SRCNN[cell], cell  # the fast preset beats SRCNN
+
+
+def test_help_figures_are_the_committed_measurements():
+    """The figures `drrn upscale --help` shows for each trained preset come from benchmarks/results/."""
+    with open(RESULTS / "latency.csv") as f:
+        ms = {(r["model"], r["format"], r["quant"]): float(r["median_ms"]) for r in csv.DictReader(f) if r["size"] == "288x288" and r["threads"] == "2"}
+    guided = [p for p in PRESETS.values() if p.use]
+    assert {p.name for p in guided} == set(TRAINED)
+    for p in guided:
+        if p.name.endswith("_qat"):  # the phone preset: its full-int8 export
+            card = json.loads((RESULTS / "export" / f"{p.name}_int8.json").read_text())
+            psnr = next(r["export_psnr"] for r in card["parity"]["scales"] if r["scale"] == 4)
+            latency = ms[(p.name, "litert", "int8")]
+        else:
+            psnr, latency = _published(p.name)[("Set5", 4)]["psnr"], ms[(p.name, "keras", "fp32")]
+        assert (p.set5_x4_psnr, p.ms_288) == (round(psnr, 2), round(latency, 1)), p.name
 
 
 def test_upscale_without_model_uses_the_default_preset(capsys, tmp_path, data_dir):
@@ -33,30 +103,25 @@ def test_upscale_without_model_uses_the_default_preset(capsys, tmp_path, data_di
     out = tmp_path / "out.png"
     assert main(["upscale", str(photo), "-s", "3", "-o", str(out)]) == 0
     assert read_image(out).pixels.shape == (240, 288, 3)
+    explicit = tmp_path / "explicit.png"
+    assert main(["upscale", str(photo), "-s", "3", "-o", str(explicit), "--model", "drrn_b1u9"]) == 0
+    assert (read_image(out).pixels == read_image(explicit).pixels).all()
 
 
-def test_published_table_is_reproduced(capsys, data_dir):
-    """README's table of the shipped preset comes from benchmarks/results/drrn_b1u9_f32_eval.json;
-    evaluating again must give the same numbers."""
-    published = {(r["dataset"], r["scale"]): r for r in json.loads(EVAL_JSON.read_text())["results"]}
-    assert main(["eval", "--data", "set5", "set14", "--scales", "2", "3", "4"]) == 0
+def test_compact_table_is_reproduced(capsys, data_dir):
+    """The fast preset's whole Set5/Set14 table, evaluated again, gives the committed numbers."""
+    published = _published("drrn_b1u9_f32")
+    assert main(["eval", "--model", "drrn_b1u9_f32", "--data", "set5", "set14", "--scales", "2", "3", "4"]) == 0
     table = capsys.readouterr().out
     for (name, scale), r in published.items():
         assert f"| {name} | x{scale} | {r['psnr']:.2f} | {r['ssim']:.4f} |" in table
-    # Where it stands against the paper's SRCNN row (README: misses PSNR by <= 0.11 dB).
-    srcnn = {("Set5", 2): 36.66, ("Set5", 3): 32.75, ("Set5", 4): 30.48, ("Set14", 2): 32.42, ("Set14", 3): 29.28, ("Set14", 4): 27.49}
-    gaps = {k: published[k]["psnr"] - v for k, v in srcnn.items()}
-    assert min(gaps.values()) >= -0.12, gaps
-    assert gaps[("Set5", 2)] > 0
 
 
 def test_int8_export_of_the_qat_preset_meets_parity(tmp_path, capsys, data_dir):
-    """Issue #4: full-int8 export of the compact preset keeps Set5 PSNR within 0.3 dB of Keras
-    (the quantisation-aware fine-tuned drrn_b1u9_f32_qat; plain post-training int8 of
-    drrn_b1u9_f32 drops 0.75 dB at x4), and the model card shows it."""
-    weights_dir = PRESETS["drrn_b1u9_f32_qat"].weights_path.parent
+    """Full-int8 export of the compact preset keeps Set5 PSNR within 0.3 dB of Keras (the
+    quantisation-aware fine-tuned drrn_b1u9_f32_qat), and the model card shows it."""
     for name in ("drrn_b1u9_f32_qat.weights.h5", "drrn_b1u9_f32_qat.log.csv", "drrn_b1u9_f32_qat.report.json"):
-        assert (weights_dir / name).is_file(), name
+        assert (WEIGHTS_DIR / name).is_file(), name
     out = tmp_path / "qat_int8.tflite"
     assert main(["export", "drrn_b1u9_f32_qat", "--quant", "int8", "-o", str(out)]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
