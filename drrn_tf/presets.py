@@ -36,6 +36,9 @@ class Preset:
     use: str | None = None
     set5_x4_psnr: float | None = None
     ms_288: float | None = None
+    # A preset fine-tuned for full int8 (drrn qat) that stands in for this one where an int8 export
+    # is made for it (``--runtime litert``): its own post-training int8 fails the parity gate.
+    int8_twin: str | None = None
 
     @property
     def weights_path(self) -> Path | None:
@@ -83,6 +86,7 @@ PRESETS: dict[str, Preset] = {
             use="speed",
             set5_x4_psnr=30.37,
             ms_288=157.3,
+            int8_twin="drrn_b1u9_f32_qat",
         ),
         Preset(
             "drrn_b1u9_f32_qat",

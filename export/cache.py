@@ -60,6 +60,21 @@ def _data_folder(name: str, tmp: Path) -> Path:
         return _skimage_photos(FALLBACK_PHOTOS, tmp / "photos")
 
 
+def _export_source(model: keras.Model, quant: str) -> keras.Model:
+    """What to convert: the model itself, or for int8 of an unchanged preset that has one, its
+    int8-tuned twin (``Preset.int8_twin``, made by ``drrn qat``); the gate still compares with ``model``."""
+    from drrn_tf.presets import PRESETS, build_preset
+
+    preset = PRESETS.get(model.name)
+    if quant != "int8" or preset is None or not preset.int8_twin or not preset.trained:
+        return model
+    shipped = build_preset(model.name).get_weights()
+    ours = model.get_weights()
+    if len(ours) != len(shipped) or not all(np.array_equal(a, b) for a, b in zip(ours, shipped)):
+        return model
+    return build_preset(preset.int8_twin)
+
+
 def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log=lambda m: print(m, file=sys.stderr)) -> Path:
     """The path of the cached LiteRT export of ``model`` (dynamic H and W), making it first if needed."""
     from drrn_tf.fileio import atomic_path, write_bytes_atomic
@@ -77,12 +92,14 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
     path = folder / f"{model.name}-{quant}-{model_key(model, quant)}.tflite"
     if path.is_file() and path.with_suffix(".json").is_file():
         return path
-    log(f"making the LiteRT {quant} export of {model.name} (once; cached in {folder})")
+    source = _export_source(model, quant)
+    via = "" if source is model else f" through its int8-tuned twin {source.name}"
+    log(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {folder})")
     with tempfile.TemporaryDirectory() as tmp:
         representative = None
         if quant == "int8":
             representative = representative_samples(_data_folder("train291", Path(tmp)), n=120, size=(96, 96))
-        artefact = convert_tflite(model, quant, None, representative)
+        artefact = convert_tflite(source, quant, None, representative)
         runner = LiteRTModel(artefact, threads=threads, halo=receptive_radius(model))
         parity = parity_report(lambda y: predict_y(model, y), runner.predict_y, quant, data=str(_data_folder("set5", Path(tmp))))
     worst = parity["worst_drop_db"]
@@ -95,7 +112,9 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp_path:
         tmp_path.write_bytes(artefact)
-    write_bytes_atomic(path.with_suffix(".json"), (json.dumps(model_card(artefact, "tflite", quant, model, path.name, parity), indent=2) + "\n").encode())
+    card = model_card(artefact, "tflite", quant, source, path.name, parity)
+    card["parity_reference"] = model.name  # the gate compared the export with this model
+    write_bytes_atomic(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
     return path
 
 

@@ -61,3 +61,25 @@ def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     assert len(merged["rows"]) == len(rows) + 1 and len(merged["commands"]) == 2
     table = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--table", "64x64", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert table.returncode == 0 and "| drrn_b1u9_f32 | 19,105 |" in table.stdout and "litert int8 1t" in table.stdout
+
+
+def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
+    out = tmp_path / "upscale_speed.json"
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "upscale_speed.py"), "--quick", "--out", str(out)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    import json
+
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["runtime"], r["input"]) for r in rows] == [("keras", "160x120"), ("litert", "160x120")]
+    assert all(r["wall_s"] > 0 and r["compute_s"] > 0 and r["peak_rss_mib"] > 100 for r in rows)
+    assert "| drrn_b1u9_f32 | litert | 160x120 |" in p.stdout
+
+
+def test_results_table_prints_the_committed_evaluations():
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "results_table.py")], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert "| paper: VDSR | 37.53 / .9587 |" in p.stdout and "| **drrn_b1u9 (default)** |" in p.stdout
+    assert "drrn eval --model drrn_b1u9 --data set5 set14 --per-image --json benchmarks/results/drrn_b1u9_eval.json" in p.stdout

@@ -1,0 +1,119 @@
+"""End-to-end `drrn upscale` against the model's own compute: wall time and peak memory.
+
+    python benchmarks/upscale_speed.py            # the two cases below, keras and litert (~10 min here)
+    python benchmarks/upscale_speed.py --quick    # a small photo and model (CI: checks that it runs)
+
+Cases (photos made from scikit-image's bundled `astronaut.png` by MATLAB-bicubic enlargement,
+so nothing is downloaded): `drrn_b1u9_f32` on a 4000x3000 photo at x2, and the default model
+on a 1500x1000 photo at x2. For each runtime (`keras`, `litert`) it runs `drrn upscale` in a
+child process and records its wall time and peak RSS (`ru_maxrss` of the child), then times
+the model alone in another child: warm calls on a fixed-shape tile, scaled to the output's
+pixel count ("compute"). Results go to benchmarks/results/upscale_speed.json; a README table
+is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+CASES = [("drrn_b1u9_f32", (3000, 4000)), ("drrn_b1u9", (1000, 1500))]
+QUICK = [("drrn_b1u9_f32", (120, 160))]
+
+# Timing the model alone, in a child process: warm calls of a fixed-shape tile.
+_COMPUTE = r"""
+import json, sys, time, numpy as np
+import drrn_tf
+from drrn_tf.inference import tile_runner
+name, runtime, side, pixels, cache = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+import os; os.environ["DRRN_CACHE"] = cache
+model = drrn_tf.load_model(name)
+run = tile_runner(model, runtime)
+tile = np.random.default_rng(0).random((side, side)).astype(np.float32)
+run(tile); run(tile)
+times = []
+for _ in range(3):
+    t = time.perf_counter(); run(tile); times.append(time.perf_counter() - t)
+print(json.dumps({"tile": side, "s_per_tile": min(times), "compute_s": min(times) * pixels / side**2}))
+"""
+
+
+def make_photo(path: Path, size: tuple[int, int]) -> None:
+    import skimage
+
+    from drrn_tf.image_io import read_image, write_image
+    from drrn_tf.imaging import imresize
+
+    src = read_image(Path(skimage.__file__).parent / "data" / "astronaut.png").pixels
+    write_image(path, imresize(src, size=size))
+
+
+def child(argv: list[str], env: dict) -> tuple[float, float, str]:
+    """(wall s, peak RSS MiB, stdout) of one child process (its own rusage, from wait4)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t = time.perf_counter()
+        p = subprocess.Popen(argv, stdout=out, stderr=err, text=True, env=env)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed:\n{err.read()[-2000:]}")
+        return wall, usage.ru_maxrss / 1024, out.read()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="one small case (for CI)")
+    ap.add_argument("--runtimes", nargs="+", default=["keras", "litert"], choices=["keras", "litert"])
+    ap.add_argument("--memory-mb", type=float, nargs="+", default=[1024.0], help="--memory-mb values to run (default 1024)")
+    ap.add_argument("--out", default=str(RESULTS / "upscale_speed.json"))
+    args = ap.parse_args(argv)
+    command = " ".join(["python benchmarks/upscale_speed.py", *(sys.argv[1:] if argv is None else argv)])
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        env = {**os.environ, "DRRN_CACHE": str(tmp / "cache")}
+        for name, (h, w) in QUICK if args.quick else CASES:
+            photo = tmp / f"photo_{w}x{h}.png"
+            make_photo(photo, (h, w))
+            out_pixels = 4 * h * w
+            for runtime in args.runtimes:
+                if runtime == "litert":  # make the cached export first: its one-off cost is not upscaling
+                    child([sys.executable, "-c", _COMPUTE, name, runtime, "64", "1", str(tmp / "cache")], env)
+                for mb in args.memory_mb:
+                    out = tmp / f"out_{runtime}.png"
+                    wall, rss, _ = child(
+                        [sys.executable, "-m", "drrn_tf", "upscale", str(photo), "-s", "2", "-o", str(out), "--model", name,
+                         "--runtime", runtime, "--memory-mb", str(mb), "--quiet", "--overwrite"], env)
+                    side = 256 if args.quick else 512
+                    compute = json.loads(child([sys.executable, "-c", _COMPUTE, name, runtime, str(side), str(out_pixels), str(tmp / "cache")], env)[2])
+                    buffers = (h * w * 3 + out_pixels * 3) / 2**20
+                    row = {"model": name, "runtime": runtime, "input": f"{w}x{h}", "scale": 2, "memory_mb": mb,
+                           "wall_s": round(wall, 2), "compute_s": round(compute["compute_s"], 2), "ratio": round(wall / compute["compute_s"], 2),
+                           "peak_rss_mib": round(rss), "pixel_buffers_mib": round(buffers), "command": command}
+                    rows.append(row)
+                    print(f"{name} {runtime} {w}x{h} x2 --memory-mb {mb:g}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s "
+                          f"({row['ratio']:.2f}x), peak RSS {rss:,.0f} MiB (pixel buffers {buffers:,.0f} MiB)", file=sys.stderr, flush=True)
+    from drrn_tf.fileio import write_bytes_atomic
+
+    write_bytes_atomic(args.out, (json.dumps({"command": command, "rows": rows}, indent=1) + "\n").encode())
+    print("| model | runtime | input (x2) | --memory-mb | end to end (s) | model alone (s) | ratio | peak RSS (MiB) | pixel buffers (MiB) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['runtime']} | {r['input']} | {r['memory_mb']:g} | {r['wall_s']} | {r['compute_s']} | {r['ratio']} | {r['peak_rss_mib']:,} | {r['pixel_buffers_mib']:,} |")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
