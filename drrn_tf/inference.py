@@ -117,7 +117,7 @@ def predict_y(
     window = window or default_window(model, memory_mb, halo)
     run = tile_runner(model, runtime)
     out = np.empty(y.shape, dtype=np.float32)
-    for rows, cols in tile_plan(y.shape[0], y.shape[1], window, halo):
+    for rows, cols in tile_plan(y.shape[0], y.shape[1], window, halo, balanced=True):
         res = run(y[rows.start : rows.stop, cols.start : cols.stop])
         out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = res[
             rows.own_start - rows.start : rows.own_stop - rows.start,

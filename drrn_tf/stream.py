@@ -38,7 +38,8 @@ def upscale_stream(
     """Upscale stored pixels (gray, RGB or RGBA; uint8 or uint16) by ``scale``, tile by tile.
 
     ``restore_y`` maps an upscaled Y tile (float32 (h, w) in [0, 1]) to the restored one
-    (same shape); ``None`` keeps bicubic. ``window`` is the tile side in output pixels and
+    (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels
+    (each axis is split evenly, :func:`drrn_tf.tiling.balanced_window`) and
     ``halo`` the overlap each tile needs around the part it owns (the network's receptive
     radius; 0 for bicubic). ``progress`` wraps the list of tiles (a progress bar).
     """
@@ -48,7 +49,7 @@ def upscale_stream(
     taps_w = bicubic_taps(w, out_w, scale)
     peak = float(np.iinfo(pixels.dtype).max)
     out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=pixels.dtype)
-    for rows, cols in progress(tile_plan(out_h, out_w, window, halo)):
+    for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=True)):
         # The LR crop that the bicubic taps of this tile read, and the taps shifted into it.
         wr, ir = taps_h[0][rows.start : rows.stop], taps_h[1][rows.start : rows.stop]
         wc, ic = taps_w[0][cols.start : cols.stop], taps_w[1][cols.start : cols.stop]

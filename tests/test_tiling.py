@@ -6,7 +6,7 @@ import pytest
 from conftest import tiny_drrn
 from drrn_tf.inference import default_window, predict_y
 from drrn_tf.stats import receptive_radius
-from drrn_tf.tiling import axis_plan, tile_plan
+from drrn_tf.tiling import axis_plan, balanced_window, tile_plan
 
 
 @pytest.mark.parametrize("n,window,halo", [(100, 40, 10), (41, 40, 10), (40, 40, 10), (7, 40, 10), (1000, 256, 20), (333, 100, 49)])
@@ -64,3 +64,13 @@ def test_default_window_respects_memory_budget():
     big = default_window(model, memory_mb=1024)
     small = default_window(model, memory_mb=1)
     assert big > small >= 2 * receptive_radius(model) + 32
+
+
+@pytest.mark.parametrize("n,window,halo", [(720, 598, 20), (656, 598, 20), (8000, 1128, 20), (41, 40, 10), (333, 100, 49), (30, 40, 10)])
+def test_balanced_window_covers_with_as_few_windows_and_less_work(n, window, halo):
+    b = balanced_window(n, window, halo)
+    fixed, balanced = axis_plan(n, window, halo), axis_plan(n, b, halo)
+    assert 2 * halo < b <= window or n <= window
+    assert len(balanced) == len(fixed)
+    assert sum(s.stop - s.start for s in balanced) <= sum(s.stop - s.start for s in fixed)
+    assert balanced[0].own_start == 0 and balanced[-1].own_stop == n
