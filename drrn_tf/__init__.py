@@ -30,6 +30,7 @@ _EXPORTS = {
     "axis_plan": "tiling",
     "tile_plan": "tiling",
     "InputError": "errors",
+    "DrrnError": "errors",
     "RecursiveBlock": "layers",
     "PreActivation": "layers",
     "drrn": "models",

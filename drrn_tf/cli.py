@@ -12,12 +12,12 @@ import math
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from .errors import DrrnError, InputError
 
 SCALES = (2, 3, 4)
 
 
-def _positive(kind):
+def positive(kind):
     """argparse type: a finite number > 0 of ``kind`` (int or float)."""
 
     def parse(text: str):
@@ -192,9 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_tiling(sp):
-        sp.add_argument("--tile", type=_positive(int), default=None, metavar="PX", help="tile side in output pixels (default: from --memory-mb)")
+        sp.add_argument("--tile", type=positive(int), default=None, metavar="PX", help="tile side in output pixels (default: from --memory-mb)")
         sp.add_argument(
-            "--memory-mb", type=_positive(float), default=1024.0, metavar="MB",
+            "--memory-mb", type=positive(float), default=1024.0, metavar="MB",
             help="working memory beyond the input and output pixel buffers, in MiB (default 1024): sets the tile size",
         )
         sp.add_argument(
@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up)
-    up.add_argument("--max-pixels", type=_positive(int), default=MAX_PIXELS, metavar="N", help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})")
+    up.add_argument("--max-pixels", type=positive(int), default=MAX_PIXELS, metavar="N", help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})")
     up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never an input)")
     up.add_argument("--quiet", action="store_true", help="no progress bars and no per-image lines")
     up.set_defaults(func=cmd_upscale)
@@ -249,16 +249,35 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every temporary file is removed on the way out."""
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)  # the drrn command owns its process
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except InputError as e:
+    except DrrnError as e:
         print(f"drrn: error: {e}", file=sys.stderr)
         return 2
+    except _Terminated:
+        print("drrn: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("drrn: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,11 +1,17 @@
-"""The one exception type for bad user input.
+"""The package's exceptions: what the ``drrn`` command turns into one line.
 
-Anything raised as :class:`InputError` is shown by the CLI as a single line
+:class:`DrrnError` is the base; :class:`InputError` is bad input from the user (a missing
+file, a corrupt image, a wrong option value) and :class:`drrn_tf.stats.UnsupportedModel` a
+model whose layers the package cannot describe. The CLI prints any ``DrrnError`` as
 ``drrn: error: <message>`` with exit status 2, never as a traceback.
 """
 
 
-class InputError(Exception):
+class DrrnError(Exception):
+    """Base of the errors the CLI reports in one line."""
+
+
+class InputError(DrrnError):
     """Bad input from the user: a missing file, a corrupt image, a wrong option value."""
 
 

@@ -14,11 +14,14 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .errors import InputError
 from .image_io import list_images, read_image, to_8bit
 from .imaging import imresize, modcrop, rgb2ycbcr, shave, to_uint8
 from .metrics import psnr, ssim
 
 __all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
+
+SSIM_WINDOW = 11  # Wang et al.'s Gaussian window (drrn_tf.metrics.ssim)
 
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
@@ -72,6 +75,13 @@ def evaluate(
     scales = list(scales)
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
     jobs = [(name, s, p, y) for name, images in sets for s in scales for p, y in images]
+    for _, s, path, y in jobs:  # SSIM needs an 11x11 window inside the shaved, modcropped image
+        side = min(n - n % s for n in y.shape[:2]) - 2 * s
+        if side < SSIM_WINDOW:
+            raise InputError(
+                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s} "
+                f"(each side needs {SSIM_WINDOW + 2 * s} pixels after cropping to a multiple of {s})"
+            )
     scores: dict[tuple[str, int], list[dict]] = {}
     for name, s, path, y in progress(jobs):
         hr, up = bicubic_input(y, s)

@@ -154,9 +154,20 @@ def check_output_path(path: str | os.PathLike) -> Path:
 
 
 def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
-    """Write gray/RGB/RGBA uint8 or uint16 pixels atomically; 16-bit only where the format has it."""
+    """Write gray/RGB/RGBA pixels atomically: uint8, uint16 (16-bit only where the format has it),
+    or float in [0, 1] (written as 8-bit)."""
     path = check_output_path(path)
     a = np.asarray(pixels)
+    if a.dtype.kind == "f":
+        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
+            raise ValueError("float pixels must be finite and in [0, 1]")
+        from .imaging import to_uint8
+
+        a = to_uint8(a)
+    if a.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"pixels must be uint8, uint16 or float in [0, 1], got {a.dtype}")
+    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (1, 3, 4))):
+        raise ValueError(f"pixels must be (H, W) or (H, W, 1|3|4), got shape {a.shape}")
     if a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT:
         a = to_8bit(a)
     if a.ndim == 3 and a.shape[2] == 3:

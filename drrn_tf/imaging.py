@@ -165,6 +165,8 @@ def ycbcr2rgb(img: np.ndarray) -> np.ndarray:
 
 def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
     """Crop height and width down to multiples of ``scale`` (keeps the top-left)."""
+    if not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"modcrop: scale must be an integer >= 1, got {scale!r}")
     h, w = img.shape[:2]
     return img[: h - h % scale, : w - w % scale]
 

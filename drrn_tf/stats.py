@@ -13,6 +13,7 @@ import math
 import keras
 from keras import layers
 
+from .errors import DrrnError
 from .layers import PreActivation, RecursiveBlock
 
 __all__ = ["model_stats", "receptive_radius", "UnsupportedModel"]
@@ -32,7 +33,7 @@ _POINTWISE = (
 )
 
 
-class UnsupportedModel(ValueError):
+class UnsupportedModel(DrrnError, ValueError):
     """The model has a layer whose spatial behaviour these statistics cannot describe."""
 
 

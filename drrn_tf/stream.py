@@ -35,7 +35,7 @@ def upscale_stream(
     halo: int,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
-    """Upscale stored pixels (gray, RGB or RGBA; uint8 or uint16) by ``scale``, tile by tile.
+    """Upscale pixels (gray, RGB or RGBA; uint8, uint16 or float in [0, 1]) by ``scale``, tile by tile.
 
     ``restore_y`` maps an upscaled Y tile (float32 (h, w) in [0, 1]) to the restored one
     (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels
@@ -47,8 +47,9 @@ def upscale_stream(
     out_h, out_w = h * scale, w * scale
     taps_h = bicubic_taps(h, out_h, scale)
     taps_w = bicubic_taps(w, out_w, scale)
-    peak = float(np.iinfo(pixels.dtype).max)
-    out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=pixels.dtype)
+    floating = pixels.dtype.kind == "f"
+    peak = 1.0 if floating else float(np.iinfo(pixels.dtype).max)
+    out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
     for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=True)):
         # The LR crop that the bicubic taps of this tile read, and the taps shifted into it.
         wr, ir = taps_h[0][rows.start : rows.stop], taps_h[1][rows.start : rows.stop]
@@ -68,5 +69,5 @@ def upscale_stream(
         if x.ndim == 3 and x.shape[2] == 4:
             alpha = apply_taps(apply_taps(x[..., 3:], 0, wr[own[0]], ir[own[0]] - r0), 1, wc[own[1]], ic[own[1]] - c0)
             res = np.concatenate([res, alpha], axis=2)
-        out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = np.clip(matlab_round(res * peak), 0, peak)
+        out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = np.clip(res if floating else matlab_round(res * peak), 0, peak)
     return out

@@ -85,7 +85,7 @@ def _load_training_images(cfg: TrainConfig, progress) -> PatchSource:
 
 def _load_checkpoint(path: Path) -> keras.Model:
     if not path.is_file():
-        raise InputError(f"{path}: no checkpoint to resume from")
+        raise InputError(f"{path}: no checkpoint to resume from, though state.json says an epoch finished")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
@@ -160,9 +160,12 @@ def train(
 
     strategy = make_strategy(cfg.strategy)
     with strategy.scope():
-        if resume:
-            model = _load_checkpoint(run_dir / "checkpoints" / "last.keras")
-        else:
+        last = run_dir / "checkpoints" / "last.keras"
+        if resume and (last.exists() or (run_dir / "state.json").exists()):
+            model = _load_checkpoint(last)
+        else:  # a new run, or one stopped before its first checkpoint: step 0 of its saved config
+            if resume:
+                log(f"{run_dir}: no checkpoint yet (stopped during the first epoch): starting it again from step 0")
             model = build_model(cfg)
             if cfg.init_weights:
                 _warm_start(model, cfg.init_weights)

@@ -18,7 +18,28 @@ from .inference import check_memory_mb, default_window, tile_runner
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 
-__all__ = ["upscale_pixels"]
+__all__ = ["upscale_pixels", "check_pixels", "SCALES"]
+
+SCALES = (2, 3, 4)  # the scales the models are trained for (the paper's)
+
+
+def check_pixels(pixels) -> np.ndarray:
+    """``pixels`` as an (H, W) or (H, W, 3|4) array of uint8, uint16 or float32/64 in [0, 1];
+    ``TypeError``/``ValueError`` naming what is wrong otherwise."""
+    if not isinstance(pixels, np.ndarray):
+        raise TypeError(f"pixels must be a numpy array, got {type(pixels).__name__}")
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
+        raise TypeError(f"pixels must be uint8, uint16 or float in [0, 1], got {pixels.dtype}")
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))) or min(pixels.shape[:2]) < 1:
+        raise ValueError(f"pixels must be (H, W) gray or (H, W, 3|4) RGB(A), got shape {pixels.shape}")
+    if pixels.dtype.kind == "f":
+        if not np.isfinite(pixels).all():
+            raise ValueError("pixels contain NaN or inf")
+        if pixels.min() < 0 or pixels.max() > 1:
+            raise ValueError(f"float pixels must be in [0, 1], got values in [{pixels.min():g}, {pixels.max():g}]")
+    return pixels
 
 
 def upscale_pixels(
@@ -31,7 +52,8 @@ def upscale_pixels(
     runtime: str = "keras",
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
-    """Upscale stored pixels (gray, RGB or RGBA; uint8 or uint16) by ``scale``.
+    """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
+    by ``scale`` (2, 3 or 4); the result has the input's dtype (float: float32, not rounded).
 
     ``model=None`` means plain bicubic interpolation. ``window`` is the tile side in output
     pixels (default: the largest whose working memory fits in ``memory_mb`` MiB);
@@ -39,6 +61,9 @@ def upscale_pixels(
     :func:`drrn_tf.inference.tile_runner`); ``progress`` wraps the list of tiles.
     """
     memory_mb = check_memory_mb(memory_mb)
+    pixels = check_pixels(pixels)
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
     if model is None:
         halo, restore = 0, None
         window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))

@@ -12,12 +12,18 @@ from drrn_tf.errors import InputError
 __all__ = ["register", "export_e2e"]
 
 
+# Largest fixed input (pixels) an export may take: a 4096x4096 tile.
+MAX_SHAPE_PIXELS = 4096 * 4096
+
+
 def _parse_shape(text: str) -> tuple[int, int] | None:
     if text == "dynamic":
         return None
     m = re.fullmatch(r"(\d+)x(\d+)", text)
     if not m or min(int(m[1]), int(m[2])) < 1:
         raise InputError(f"--shape {text}: expected HxW (for example 288x288) or 'dynamic'")
+    if int(m[1]) * int(m[2]) > MAX_SHAPE_PIXELS:
+        raise InputError(f"--shape {text}: at most {MAX_SHAPE_PIXELS:,} pixels (a 4096x4096 tile); larger photos are tiled")
     return int(m[1]), int(m[2])
 
 
@@ -38,7 +44,7 @@ def cmd_export(args) -> int:
     if out.suffix != suffix:
         raise InputError(f"{out}: a {args.format} artefact must end in {suffix}")
     check_writable(out)
-    card_path = out.with_suffix(".json")
+    card_path = check_writable(out.with_suffix(".json"))  # the card too, before anything is converted
     shape = _parse_shape(args.shape)
     if args.format == "onnx" and (args.quant != "none" or shape is not None):
         raise InputError("--format onnx exports float32 with dynamic H and W; drop --quant/--shape")
@@ -153,6 +159,7 @@ def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
 def register(sub) -> None:
     import argparse
 
+    from drrn_tf.cli import positive
     from drrn_tf.presets import DEFAULT_PRESET, choice_guide
 
     ex = sub.add_parser(
@@ -167,9 +174,9 @@ def register(sub) -> None:
     ex.add_argument("--quant", choices=("none", "fp16", "dynamic", "int8", "int16x8"), default="none", help="TFLite quantisation (default none = float32)")
     ex.add_argument("--shape", default="dynamic", metavar="HxW|dynamic", help="fixed input size (for LiteRT.js and phones) or dynamic (default)")
     ex.add_argument("--representative", metavar="DIR", help="images for int8/int16x8 calibration (default: train291)")
-    ex.add_argument("--calibration-samples", type=int, default=120, metavar="N", help="calibration crops (default 120)")
+    ex.add_argument("--calibration-samples", type=positive(int), default=120, metavar="N", help="calibration crops (default 120)")
     ex.add_argument("--parity-data", default="set5", metavar="SET", help="dataset for the parity check (default set5; 'none' skips it)")
-    ex.add_argument("--threads", type=int, default=2, help="runtime threads for the parity check")
+    ex.add_argument("--threads", type=positive(int), default=2, help="runtime threads for the parity check (default 2)")
     ex.add_argument("--force", action="store_true", help="write the artefact even if parity fails")
     ex.add_argument("--e2e-scale", type=int, choices=(2, 3, 4), metavar="S", help="export the end-to-end phone model instead: LR RGB of --shape in, RGB x S out (pixel dtype: --e2e-io)")
     ex.add_argument("--e2e-io", choices=("uint8", "float32"), default="uint8", help="pixel dtype of the end-to-end model's input/output (float32 for LiteRT's Kotlin CompiledModel)")

@@ -162,7 +162,12 @@ def test_bad_input_one_line_error_and_nothing_written(capsys, tmp_path, data_dir
         (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--memory-mb", "nan"], "must be a finite number > 0"),
         (["upscale", photo, "-s", 2, "-o", out, "--model", model, "--memory-mb", "0"], "must be a finite number > 0"),
         (["eval", "--model", "bicubic", "--data", "set5", "--memory-mb", "inf"], "must be a finite number > 0"),
+        (["eval", "--model", "bicubic", "--data", tmp_path / "tiny1"], "1x1 is too small to score at x2"),
+        (["eval", "--model", "bicubic", "--data", tmp_path / "tiny16", "--scales", "4"], "16x16 is too small to score at x4"),
     ]
+    for name, side in (("tiny1", 1), ("tiny16", 16)):
+        (tmp_path / name).mkdir()
+        Image.new("RGB", (side, side)).save(tmp_path / name / "a.png")
     Image.new("P", (8, 8)).save(tmp_path / "anim.gif")
     (tmp_path / "mixed").mkdir()
     (tmp_path / "mixed" / "a.png").write_bytes(photo.read_bytes())
@@ -246,3 +251,26 @@ def test_litert_runtime_caches_a_gated_int8_export(capsys, tmp_path, photo, mode
     a, k = read_image(tmp_path / "a.png").pixels.astype(int), read_image(keras_out).pixels.astype(int)
     assert (a == read_image(tmp_path / "b.png").pixels).all()
     assert 0 < np.abs(a - k).max() <= 3  # int8 is close to, not equal to, the float model
+
+
+def test_sigterm_leaves_nothing_behind(tmp_path, data_dir):
+    """SIGTERM is handled like Ctrl-C: exit 143, one line, no output or temporary file left."""
+    import signal
+    import time
+
+    big = tmp_path / "big.png"
+    Image.open(data_dir / "Set14" / "barbara.png").save(big)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "drrn_tf", "upscale", str(big), "-s", "4", "-o", str(tmp_path / "x.png"), "--model", "drrn_b1u25", "--tile", "200"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    err = b""
+    deadline = time.time() + 120
+    while b"tile" not in err and p.poll() is None and time.time() < deadline:  # wait for the tile progress bar
+        err += p.stderr.read1(4096)
+    p.send_signal(signal.SIGTERM)
+    err += p.communicate(timeout=120)[1]
+    text = err.decode()
+    assert p.returncode == 143, text
+    assert text.strip().splitlines()[-1].endswith("drrn: terminated")
+    assert [f.name for f in tmp_path.iterdir()] == ["big.png"]

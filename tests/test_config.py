@@ -90,6 +90,7 @@ def test_train_cli_bad_input(capsys, tmp_path, data_dir):
     (tmp_path / "run" / "checkpoints" / "last.keras").write_bytes(b"PK\x03\x04 broken")
     (tmp_path / "run2").mkdir()
     (tmp_path / "run2" / "config.json").write_text(TrainConfig().to_json())
+    (tmp_path / "run2" / "state.json").write_text('{"epoch": 1}')
     (tmp_path / "run3").mkdir()  # a stored config edited by hand is validated on resume too
     (tmp_path / "run3" / "config.json").write_text(TrainConfig(momentum=7.0).to_json())
     cases = [
@@ -98,7 +99,7 @@ def test_train_cli_bad_input(capsys, tmp_path, data_dir):
         (["--set", "train_data=" + str(tmp_path / "empty"), "--out", tmp_path / "o"], "no images found"),
         (["--set", "filters=lots", "--out", tmp_path / "o"], "'filters' must be an integer"),
         (["--out", tmp_path / "run", "--resume"], "corrupt or unreadable checkpoint"),
-        (["--out", tmp_path / "run2", "--resume"], "no checkpoint to resume from"),
+        (["--out", tmp_path / "run2", "--resume"], "no checkpoint to resume from, though state.json says"),
         (["--out", tmp_path / "nothing", "--resume"], "not a run folder"),
         (["--out", tmp_path / "run2"], "already holds a run"),
         (["--out", tmp_path / "run3", "--resume"], "'momentum' must be a finite number"),

@@ -87,7 +87,11 @@ def test_export_bad_input(capsys, tmp_path, models):
         (["export", m, "-o", str(tmp_path / "a.onnx")], "must end in .tflite"),
         (["export", m, "-o", str(tmp_path / "missing" / "a.tflite")], "does not exist"),
         (["export", "bicubic", "-o", str(tmp_path / "a.tflite")], "nothing to export"),
+        (["export", m, "--threads", "0", "-o", str(tmp_path / "a.tflite")], "must be a finite number > 0"),
+        (["export", m, "--shape", "99999x99999", "-o", str(tmp_path / "a.tflite")], "at most 16,777,216 pixels"),
+        (["export", m, "-o", str(tmp_path / "card" / "a.tflite")], "a.json: is a folder"),
     ]
+    (tmp_path / "card" / "a.json").mkdir(parents=True)  # where the card would go
     import os
 
     if os.geteuid() != 0:  # root can write anywhere
@@ -96,7 +100,7 @@ def test_export_bad_input(capsys, tmp_path, models):
         assert main(argv) == 2, argv
         err = capsys.readouterr().err.strip().splitlines()
         assert err[-1].startswith("drrn: error:") and words in err[-1], (argv, err)
-    assert not list(tmp_path.rglob("a.tflite")) and not list(tmp_path.rglob("a.onnx")) and not list(tmp_path.rglob("a.json"))
+    assert not list(tmp_path.rglob("a.tflite")) and not list(tmp_path.rglob("a.onnx")) and [p.is_dir() for p in tmp_path.rglob("a.json")] == [True]
 
 
 def test_failed_parity_writes_nothing_unless_forced(capsys, tmp_path, models, monkeypatch, data_dir):

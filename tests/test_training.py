@@ -167,3 +167,22 @@ def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
         start = build_preset(cfg.init_weights).get_weights()
         moved = [np.abs(a - b).max() for a, b in zip(start, trained.get_weights())]
         assert 0 < max(moved) < 1e-3
+
+
+def test_run_stopped_before_its_first_checkpoint_resumes_from_step_0(tmp_path, data_dir):
+    """A run killed during its first epoch has a config.json and no checkpoint: --resume starts it
+    again from step 0 with the saved config (and a fresh start in that folder is still refused)."""
+    from drrn_tf.errors import InputError
+
+    cfg = _tiny(data_dir, epochs=1)
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(cfg.resolved().to_json())
+    with pytest.raises(InputError, match="already holds a run"):
+        train(cfg, tmp_path / "run", verbose=0)
+    result = train(load_config(None, {}), tmp_path / "run", resume=True, verbose=0)
+    assert result["epoch"] == 1 and result["step"] == 10
+    straight = train(cfg, tmp_path / "straight", verbose=0)
+    a = keras.saving.load_model(result["model"]).get_weights()
+    b = keras.saving.load_model(straight["model"]).get_weights()
+    for wa, wb in zip(a, b):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
