@@ -26,21 +26,61 @@ FLOAT_PRESET = "drrn_b1u9_f32"  # for the other --quant: the fast preset (B1U9 t
 MIME = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".tflite": "application/octet-stream"}
 
 
+# The page's own files: nothing else of web_demo/ is served (not its tests, README or node_modules).
+PAGE_FILES = ("index.html", "app.js", "tiling.js", "sw.js", "style.css")
+IDLE_TIMEOUT_S = 15  # an idle or half-open connection is closed after this long
+
+
 class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files from three roots, with the isolation headers on every response."""
+    """An allow-list of files -- the page, LiteRT.js from node_modules/@litertjs, the models and
+    models.json -- each resolved to its real path and refused if that leaves its root; no folder
+    listings; 400 for malformed paths; the isolation and nosniff headers on every response."""
+
+    timeout = IDLE_TIMEOUT_S
 
     def __init__(self, *args, roots: dict[str, Path], **kwargs):
         self.roots = roots
-        super().__init__(*args, directory=str(roots[""]), **kwargs)
+        super().__init__(*args, directory=str(roots["page"]), **kwargs)
+
+    def _target(self) -> Path | None | bool:
+        """The file to serve, None (404) or False (400: malformed)."""
+        from urllib.parse import unquote
+
+        raw = self.path.split("?", 1)[0].split("#", 1)[0]
+        try:
+            path = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            return False
+        if "\0" in path or "\\" in path or not path.startswith("/") or any(part in ("..", ".") for part in path.split("/")):
+            return False
+        rel = path.lstrip("/")
+        if rel in ("", *PAGE_FILES):
+            root, name = self.roots["page"], rel or "index.html"
+        elif rel == "models.json":
+            root, name = self.roots["models"], "models.json"
+        elif rel.startswith("models/") and rel.count("/") == 1 and rel.endswith((".tflite", ".json")):
+            root, name = self.roots["models"], rel.split("/", 1)[1]
+        elif rel.startswith("vendor/litertjs/"):
+            root, name = self.roots["vendor"], rel[len("vendor/litertjs/") :]
+        else:
+            return None
+        root = root.resolve()
+        target = (root / name).resolve()  # symlinks followed here, then checked
+        return target if target.is_relative_to(root) and target.is_file() else None
+
+    def send_head(self):
+        target = self._target()
+        if target is False:
+            self.send_error(400, "malformed path")
+            return None
+        if target is None:
+            self.send_error(404, "not found")
+            return None
+        self._resolved = target
+        return super().send_head()
 
     def translate_path(self, path):
-        clean = path.split("?", 1)[0].split("#", 1)[0]
-        for prefix, root in self.roots.items():
-            if prefix and (clean == prefix or clean.startswith(prefix + "/")):
-                rel = clean[len(prefix) :].lstrip("/")
-                target = (root / rel).resolve()
-                return str(target) if target.is_relative_to(root.resolve()) else str(root / "__outside__")
-        return super().translate_path(path)
+        return str(self._resolved)
 
     def guess_type(self, path):
         return MIME.get(Path(path).suffix, None) or super().guess_type(path)
@@ -49,11 +89,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cross-Origin-Opener-Policy", "same-origin")
         self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         self.send_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
     def log_message(self, fmt, *args):  # quiet unless something fails
-        if args and str(args[1]) not in ("200", "304"):
+        if args and str(args[1]) not in ("200", "304", "404"):
             super().log_message(fmt, *args)
 
 
@@ -61,9 +102,10 @@ def make_server(models_dir: Path, host: str = "127.0.0.1", port: int = 8765, web
     vendor = web_root / "node_modules" / "@litertjs"
     if not (vendor / "core" / "wasm").is_dir() or not (vendor / "wasm-utils").is_dir():
         raise InputError(f"{vendor}: LiteRT.js is not installed; run: npm ci --prefix {web_root}")
-    roots = {"": web_root, "/vendor/litertjs": vendor, "/models": models_dir, "/models.json": models_dir / "models.json"}
-    handler = functools.partial(_Handler, roots=roots)
-    return http.server.ThreadingHTTPServer((host, port), handler)
+    handler = functools.partial(_Handler, roots={"page": web_root, "vendor": vendor, "models": models_dir})
+    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
 
 
 def _entry(file: Path, card: dict) -> dict:
