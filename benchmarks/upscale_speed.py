@@ -8,8 +8,9 @@ so nothing is downloaded): `drrn_b1u9_f32` on a 4000x3000 photo at x2, and the d
 on a 1500x1000 photo at x2. For each runtime (`keras`, `litert`) it runs `drrn upscale` in a
 child process and records its wall time and peak RSS (`ru_maxrss` of the child), then times
 the model alone in another child: warm calls on a fixed-shape tile, scaled to the output's
-pixel count ("compute"). Results go to benchmarks/results/upscale_speed.json; a README table
-is printed.
+pixel count ("compute"). With the benchmark sets around, `drrn eval --data set5 set14` (default
+model, x2/x3/x4) is measured the same way against the model alone on its 57 LR-up images' pixels.
+Results go to benchmarks/results/upscale_speed.json; a README table is printed.
 """
 
 from __future__ import annotations
@@ -71,11 +72,38 @@ def child(argv: list[str], env: dict) -> tuple[float, float, str]:
         return wall, usage.ru_maxrss / 1024, out.read()
 
 
+def eval_case(runtimes, env, tmp: Path, command: str) -> list[dict]:
+    """`drrn eval --data set5 set14` (default model) end to end against the model alone on the same pixels."""
+    from drrn_tf.datasets import resolve_dataset
+    from drrn_tf.image_io import list_images, read_image
+    from drrn_tf.presets import DEFAULT_PRESET
+
+    try:
+        folders = [resolve_dataset(n)[1] for n in ("set5", "set14")]
+    except Exception:  # noqa: BLE001 - no benchmark data here: nothing to measure
+        print("note: Set5/Set14 not found; skipping the eval case", file=sys.stderr)
+        return []
+    shapes = [read_image(p).pixels.shape[:2] for f in folders for p in list_images(f)]
+    pixels = sum((h - h % s) * (w - w % s) for h, w in shapes for s in (2, 3, 4))
+    rows = []
+    for runtime in runtimes:
+        wall, rss, _ = child([sys.executable, "-m", "drrn_tf", "eval", "--data", "set5", "set14", "--runtime", runtime,
+                              "--json", str(tmp / f"eval_{runtime}.json")], env)
+        compute = json.loads(child([sys.executable, "-c", _COMPUTE, DEFAULT_PRESET, runtime, "512", str(pixels), str(tmp / "cache")], env)[2])
+        rows.append({"model": DEFAULT_PRESET, "runtime": runtime, "input": "drrn eval --data set5 set14", "scale": "2,3,4", "memory_mb": 1024.0,
+                     "wall_s": round(wall, 2), "compute_s": round(compute["compute_s"], 2), "ratio": round(wall / compute["compute_s"], 2),
+                     "peak_rss_mib": round(rss), "pixel_buffers_mib": 0, "command": command})
+        print(f"eval {runtime}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s ({rows[-1]['ratio']:.2f}x), "
+              f"peak RSS {rss:,.0f} MiB", file=sys.stderr, flush=True)
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="one small case (for CI)")
     ap.add_argument("--runtimes", nargs="+", default=["keras", "litert"], choices=["keras", "litert"])
     ap.add_argument("--memory-mb", type=float, nargs="+", default=[1024.0], help="--memory-mb values to run (default 1024)")
+    ap.add_argument("--no-eval", action="store_true", help="skip the drrn eval case")
     ap.add_argument("--out", default=str(RESULTS / "upscale_speed.json"))
     args = ap.parse_args(argv)
     command = " ".join(["python benchmarks/upscale_speed.py", *(sys.argv[1:] if argv is None else argv)])
@@ -104,6 +132,8 @@ def main(argv=None) -> int:
                     rows.append(row)
                     print(f"{name} {runtime} {w}x{h} x2 --memory-mb {mb:g}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s "
                           f"({row['ratio']:.2f}x), peak RSS {rss:,.0f} MiB (pixel buffers {buffers:,.0f} MiB)", file=sys.stderr, flush=True)
+        if not args.quick and not args.no_eval:
+            rows += eval_case(args.runtimes, env, tmp, command)
     from drrn_tf.fileio import write_bytes_atomic
 
     write_bytes_atomic(args.out, (json.dumps({"command": command, "rows": rows}, indent=1) + "\n").encode())
