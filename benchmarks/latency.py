@@ -95,8 +95,8 @@ def _bench_model(name: str, sizes, args, calib, command: str):
                 continue
             for threads in args.threads:
                 rt = LiteRTModel(blob, threads=threads)
-                rt._run(x)  # resize + allocate
-                yield row(base, "litert", "fp32" if q == "none" else q, threads, size, len(blob), timed(lambda: rt._run(x)))
+                rt.run(x)  # resize + allocate
+                yield row(base, "litert", "fp32" if q == "none" else q, threads, size, len(blob), timed(lambda: rt.run(x)))
         for threads in args.threads if onnx is not None else ():
             ort_model = OnnxModel(onnx, threads=threads)
             yield row(base, "onnxruntime", "fp32", threads, size, len(onnx), timed(lambda: ort_model.predict_y(x[0, :, :, 0])))

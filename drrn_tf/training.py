@@ -132,8 +132,16 @@ def train(
     progress: Callable[[Iterable], Iterable] = lambda it: it,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> dict:
-    """Train (or resume) a run; returns the final ``state.json`` content plus paths."""
-    run_dir = Path(run_dir)
+    """Train (or resume) a run; returns the final ``state.json`` content plus paths. The global
+    Keras dtype policy the run sets (``mixed_precision``) is restored afterwards."""
+    previous = keras.config.dtype_policy()
+    try:
+        return _train(cfg, Path(run_dir), resume, verbose, progress, log)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress, log) -> dict:
     if resume:
         if not (run_dir / "config.json").is_file():
             raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")

@@ -62,8 +62,8 @@ class LiteRTModel:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output["index"])
 
-    def _run(self, x: np.ndarray) -> np.ndarray:
-        """x: (1, H, W, 1) float32 -> same shape float32."""
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """x: (1, H, W, 1) float32 -> same shape float32 (a dynamic-shape model is resized to x first)."""
         if self.fixed is None and tuple(self.input["shape"]) != x.shape:
             self.interpreter.resize_tensor_input(self.input["index"], x.shape)
             self.interpreter.allocate_tensors()
@@ -74,8 +74,8 @@ class LiteRTModel:
     def predict_y(self, y: np.ndarray) -> np.ndarray:
         y = np.asarray(y, np.float32)
         if self.fixed is None:
-            return self._run(y[None, :, :, None])[0, :, :, 0]
-        return self._tiled(y, 1, self.halo, np.float32, lambda tile: self._run(tile[None, :, :, None])[0, :, :, 0])
+            return self.run(y[None, :, :, None])[0, :, :, 0]
+        return self._tiled(y, 1, self.halo, np.float32, lambda tile: self.run(tile[None, :, :, None])[0, :, :, 0])
 
     def upscale_e2e(self, rgb: np.ndarray, scale: int, halo: int) -> np.ndarray:
         """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.

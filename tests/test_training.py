@@ -186,3 +186,9 @@ def test_run_stopped_before_its_first_checkpoint_resumes_from_step_0(tmp_path, d
     b = keras.saving.load_model(straight["model"]).get_weights()
     for wa, wb in zip(a, b):
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_training_restores_the_global_dtype_policy(tmp_path, data_dir):
+    before = keras.config.dtype_policy().name
+    train(_tiny(data_dir, epochs=1, steps_per_epoch=2, mixed_precision="bf16"), tmp_path / "run", verbose=0)
+    assert keras.config.dtype_policy().name == before
