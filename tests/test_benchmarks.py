@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -63,6 +65,7 @@ def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     assert table.returncode == 0 and "| drrn_b1u9_f32 | 19,105 |" in table.stdout and "litert int8 1t" in table.stdout
 
 
+@pytest.mark.slow
 def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
     out = tmp_path / "upscale_speed.json"
     p = subprocess.run(

@@ -236,6 +236,7 @@ def test_upscale_folders_overwrite_and_progress(capsys, tmp_path, photo, model_f
     assert code == 0 and "tile" in err and out.startswith(f"{photo} -> ")
 
 
+@pytest.mark.slow
 def test_litert_runtime_caches_a_gated_int8_export(capsys, tmp_path, photo, model_files, data_dir, monkeypatch):
     """--runtime litert: the model's int8 export is made once (parity-checked), cached, and reused."""
     monkeypatch.setenv("DRRN_CACHE", str(tmp_path / "cache"))
@@ -253,6 +254,7 @@ def test_litert_runtime_caches_a_gated_int8_export(capsys, tmp_path, photo, mode
     assert 0 < np.abs(a - k).max() <= 3  # int8 is close to, not equal to, the float model
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_nothing_behind(tmp_path, data_dir):
     """SIGTERM is handled like Ctrl-C: exit 143, one line, no output or temporary file left."""
     import signal

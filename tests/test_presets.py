@@ -108,6 +108,7 @@ def test_upscale_without_model_uses_the_default_preset(capsys, tmp_path, data_di
     assert (read_image(out).pixels == read_image(explicit).pixels).all()
 
 
+@pytest.mark.slow
 def test_compact_table_is_reproduced(capsys, data_dir):
     """The fast preset's whole Set5/Set14 table, evaluated again, gives the committed numbers."""
     published = _published("drrn_b1u9_f32")
@@ -117,6 +118,7 @@ def test_compact_table_is_reproduced(capsys, data_dir):
         assert f"| {name} | x{scale} | {r['psnr']:.2f} | {r['ssim']:.4f} |" in table
 
 
+@pytest.mark.slow
 def test_int8_export_of_the_qat_preset_meets_parity(tmp_path, capsys, data_dir):
     """Full-int8 export of the compact preset keeps Set5 PSNR within 0.3 dB of Keras (the
     quantisation-aware fine-tuned drrn_b1u9_f32_qat), and the model card shows it."""

@@ -146,6 +146,7 @@ def test_warm_start_from_a_previous_run(tmp_path, data_dir):
         train(_tiny(data_dir, filters=4, init_weights=first["model"]), tmp_path / "c", verbose=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["drrn_b1u9", "drrn_b1u25"])
 def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
     """The configs that state the GPU recipe train as they are (128 filters, 48x48 patches, bf16,
