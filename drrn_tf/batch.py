@@ -102,11 +102,16 @@ def run_upscale(
     *,
     max_pixels: int = MAX_PIXELS,
     on_done: Callable[[UpscaleJob, tuple], None] = lambda job, shape: None,
+    note: Callable[[str], None] = lambda message: None,
 ) -> None:
-    """``upscale(pixels) -> pixels`` for every planned job, each output written atomically."""
+    """``upscale(pixels) -> pixels`` for every planned job, each output written atomically;
+    ``note`` hears what the user should know (an animated input's other frames are dropped)."""
     if make_dir is not None:
         make_dir.mkdir(parents=False, exist_ok=True)
     for job in jobs:
-        out = upscale(read_image(job.src, max_pixels=max_pixels).pixels)
+        image = read_image(job.src, max_pixels=max_pixels)
+        if image.frames > 1:
+            note(f"{job.src}: animated ({image.frames} frames); only the first frame is upscaled")
+        out = upscale(image.pixels)
         write_image(job.dst, out)
         on_done(job, out.shape)

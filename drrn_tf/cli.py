@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -78,7 +79,7 @@ def cmd_upscale(args) -> int:
         if bar is not None:
             bar.update(1)
 
-    run_upscale(jobs, make_dir, upscale, max_pixels=args.max_pixels, on_done=done)
+    run_upscale(jobs, make_dir, upscale, max_pixels=args.max_pixels, on_done=done, note=lambda m: print(f"drrn: note: {m}", file=sys.stderr))
     if bar is not None:
         bar.close()
     return 0
@@ -189,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .presets import DEFAULT_PRESET, choice_guide
 
     p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
+    p.add_argument("--debug", action="store_true", help="show the full traceback behind an error (also DRRN_DEBUG=1)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_tiling(sp):
@@ -263,10 +265,16 @@ def main(argv: list[str] | None = None) -> int:
 
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _on_sigterm)  # the drrn command owns its process
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    debug = os.environ.get("DRRN_DEBUG") == "1" or "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
     except DrrnError as e:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
         print(f"drrn: error: {e}", file=sys.stderr)
         return 2
     except _Terminated:

@@ -223,7 +223,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         try:
             doc = yaml.safe_load(path.read_text())
         except (yaml.YAMLError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: not valid YAML/JSON ({first_line(e, limit=None)})") from None
+            raise InputError(f"{path}: not valid YAML/JSON ({first_line(e, limit=None)})") from e
         if doc is None:
             doc = {}
         if not isinstance(doc, dict):

@@ -46,6 +46,8 @@ def check_writable(path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise InputError(f"{path}: is a folder")
     parent = path.parent if str(path.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise InputError(f"{path}: {parent} is a file, not a folder")
     if not parent.is_dir():
         raise InputError(f"{path}: output folder {parent} does not exist")
     if not os.access(parent, os.W_OK):

@@ -40,6 +40,7 @@ class LoadedImage:
 
     pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8 or uint16
     path: Path
+    frames: int = 1  # an animated image (GIF, APNG, WebP) has more; pixels are its first frame
 
     @property
     def max_value(self) -> int:
@@ -113,7 +114,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+        raise InputError(f"{path}: cannot read ({e.strerror or e})") from e
     if not data:
         raise InputError(f"{path}: empty file")
     try:
@@ -122,13 +123,14 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
                 raise InputError(f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)")
             im.load()  # raises on truncated or corrupt data
             orientation = int(im.getexif().get(0x0112, 1) or 1)
+            frames = int(getattr(im, "n_frames", 1) or 1)
             fallback = _pil_to_array(im)
-    except UnidentifiedImageError:
-        raise InputError(f"{path}: not an image file (unrecognised format)") from None
-    except Image.DecompressionBombError:
-        raise InputError(f"{path}: image too large (more than {min(max_pixels, PILLOW_LIMIT):,} pixels)") from None
+    except UnidentifiedImageError as e:
+        raise InputError(f"{path}: not an image file (unrecognised format)") from e
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: image too large (more than {min(max_pixels, PILLOW_LIMIT):,} pixels)") from e
     except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: corrupt or truncated image ({e})") from None
+        raise InputError(f"{path}: corrupt or truncated image ({e})") from e
 
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None or pixels.dtype not in (np.uint8, np.uint16):
@@ -142,7 +144,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
         raise InputError(f"{path}: unsupported pixel format ({pixels.dtype}, shape {pixels.shape})")
     pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
-    return LoadedImage(pixels=pixels, path=path)
+    return LoadedImage(pixels=pixels, path=path, frames=frames)
 
 
 def check_output_path(path: str | os.PathLike) -> Path:

@@ -45,10 +45,14 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
         raise InputError(f"{spec}: not a preset ({', '.join(PRESETS)}) and no such file")
     if path.is_dir() or path.suffix != ".keras":
         raise InputError(f"{spec}: not a model file (expected a .keras file, {describe_model_spec()})")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise InputError(f"{spec}: not a valid Keras model file (a .keras file is a zip archive; this one is not)")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a usable model"
-        raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from None
+        raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from e
     if not isinstance(model, keras.Model) or len(model.inputs) != 1:
         raise InputError(f"{spec}: expected a model with one image input")
     shape = tuple(model.inputs[0].shape)

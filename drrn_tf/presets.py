@@ -126,6 +126,10 @@ def build_preset(name: str, load_weights: bool = True) -> keras.Model:
     except KeyError:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})") from None
     model = preset.builder(name=preset.name, **preset.kwargs)
-    if load_weights and preset.trained:
+    if load_weights and preset.weights:
+        if not preset.trained:  # never fall back to a random network for a preset that ships weights
+            from .errors import InputError
+
+            raise InputError(f"{preset.weights_path}: the weights of preset '{name}' are missing (reinstall drrn-tf)")
         model.load_weights(preset.weights_path)
     return model

@@ -89,7 +89,7 @@ def _load_checkpoint(path: Path) -> keras.Model:
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
-        raise InputError(f"{path}: corrupt or unreadable checkpoint ({first_line(e)})") from None
+        raise InputError(f"{path}: corrupt or unreadable checkpoint ({first_line(e)})") from e
 
 
 def _warm_start(model: keras.Model, spec: str) -> None:
@@ -108,7 +108,7 @@ def _warm_start(model: keras.Model, spec: str) -> None:
         else:
             model.set_weights(keras.saving.load_model(path, safe_mode=True).get_weights())
     except Exception as e:  # noqa: BLE001 - wrong file or wrong architecture
-        raise InputError(f"{path}: cannot initialise {model.name} from it ({first_line(e)})") from None
+        raise InputError(f"{path}: cannot initialise {model.name} from it ({first_line(e)})") from e
 
 
 def _inference_copy(model: keras.Model, cfg: TrainConfig) -> keras.Model:
@@ -149,7 +149,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress, log
         try:
             values = json.loads(saved_path.read_text())
         except (UnicodeDecodeError, ValueError) as e:
-            raise InputError(f"{saved_path}: unreadable ({first_line(e)})") from None
+            raise InputError(f"{saved_path}: unreadable ({first_line(e)})") from e
         if not isinstance(values, dict):
             raise InputError(f"{saved_path}: expected a mapping of keys to values")
         saved = config_from_dict(values, str(saved_path))

@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from drrn_tf.cli import main
 from drrn_tf.config import TrainConfig, load_config, parse_override
 from drrn_tf.errors import InputError
 
@@ -80,36 +79,3 @@ def test_shipped_recipes_state_the_gpu_runs():
         assert cfg.epochs * cfg.steps_per_epoch == steps
     assert (b1u9.units, b1u9.out_init, b1u9.init_weights) == (9, "zeros", None)
     assert (b1u25.units, b1u25.init_weights) == (25, "drrn_b1u9")
-
-
-def test_train_cli_bad_input(capsys, tmp_path, data_dir):
-    (tmp_path / "bad.yaml").write_text("unknown_key: 1\n")
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
-    (tmp_path / "run" / "config.json").write_text(TrainConfig().to_json())
-    (tmp_path / "run" / "checkpoints" / "last.keras").write_bytes(b"PK\x03\x04 broken")
-    (tmp_path / "run2").mkdir()
-    (tmp_path / "run2" / "config.json").write_text(TrainConfig().to_json())
-    (tmp_path / "run2" / "state.json").write_text('{"epoch": 1}')
-    (tmp_path / "run3").mkdir()  # a stored config edited by hand is validated on resume too
-    (tmp_path / "run3" / "config.json").write_text(TrainConfig(momentum=7.0).to_json())
-    cases = [
-        (["--config", tmp_path / "bad.yaml", "--out", tmp_path / "o"], "unknown key 'unknown_key'"),
-        (["--config", tmp_path / "missing.yaml", "--out", tmp_path / "o"], "no such config file"),
-        (["--set", "train_data=" + str(tmp_path / "empty"), "--out", tmp_path / "o"], "no images found"),
-        (["--set", "filters=lots", "--out", tmp_path / "o"], "'filters' must be an integer"),
-        (["--out", tmp_path / "run", "--resume"], "corrupt or unreadable checkpoint"),
-        (["--out", tmp_path / "run2", "--resume"], "no checkpoint to resume from, though state.json says"),
-        (["--out", tmp_path / "nothing", "--resume"], "not a run folder"),
-        (["--out", tmp_path / "run2"], "already holds a run"),
-        (["--out", tmp_path / "run3", "--resume"], "'momentum' must be a finite number"),
-        (["--set", "init_weights=drrn_b1u25", "--set", "filters=32", "--out", tmp_path / "o"], "cannot initialise"),
-        (["--set", "init_weights=srcnn", "--out", tmp_path / "o"], "ships no trained weights"),
-    ]
-    for argv, words in cases:
-        code = main(["train", *[str(a) for a in argv]])
-        err = capsys.readouterr().err
-        assert code == 2, argv
-        lines = err.strip().splitlines()
-        assert lines[-1].startswith("drrn: error:") and words in lines[-1], (argv, err)
-    assert not (tmp_path / "o").exists()

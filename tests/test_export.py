@@ -71,38 +71,6 @@ def test_representative_samples(tmp_path, data_dir):
     assert all(0 <= s.min() and s.max() <= 1.1 for s in samples)
 
 
-def test_export_bad_input(capsys, tmp_path, models):
-    (tmp_path / "notmodel.keras").write_text("nope")
-    (tmp_path / "small").mkdir()
-    from PIL import Image
-
-    Image.fromarray(np.zeros((10, 10), np.uint8)).save(tmp_path / "small" / "a.png")
-    (tmp_path / "ro").mkdir(mode=0o500)
-    m = str(models / "identity.keras")
-    cases = [
-        (["export", str(tmp_path / "notmodel.keras"), "-o", str(tmp_path / "a.tflite")], "not a valid Keras model"),
-        (["export", m, "--quant", "int8", "--representative", str(tmp_path / "small"), "--shape", "64x64", "-o", str(tmp_path / "a.tflite")], "no usable representative images"),
-        (["export", m, "--quant", "int8", "--representative", str(tmp_path / "none"), "-o", str(tmp_path / "a.tflite")], "no such folder"),
-        (["export", m, "--shape", "64by64", "-o", str(tmp_path / "a.tflite")], "expected HxW"),
-        (["export", m, "-o", str(tmp_path / "a.onnx")], "must end in .tflite"),
-        (["export", m, "-o", str(tmp_path / "missing" / "a.tflite")], "does not exist"),
-        (["export", "bicubic", "-o", str(tmp_path / "a.tflite")], "nothing to export"),
-        (["export", m, "--threads", "0", "-o", str(tmp_path / "a.tflite")], "must be a finite number > 0"),
-        (["export", m, "--shape", "99999x99999", "-o", str(tmp_path / "a.tflite")], "at most 16,777,216 pixels"),
-        (["export", m, "-o", str(tmp_path / "card" / "a.tflite")], "a.json: is a folder"),
-    ]
-    (tmp_path / "card" / "a.json").mkdir(parents=True)  # where the card would go
-    import os
-
-    if os.geteuid() != 0:  # root can write anywhere
-        cases.append((["export", m, "-o", str(tmp_path / "ro" / "a.tflite")], "not writable"))
-    for argv, words in cases:
-        assert main(argv) == 2, argv
-        err = capsys.readouterr().err.strip().splitlines()
-        assert err[-1].startswith("drrn: error:") and words in err[-1], (argv, err)
-    assert not list(tmp_path.rglob("a.tflite")) and not list(tmp_path.rglob("a.onnx")) and [p.is_dir() for p in tmp_path.rglob("a.json")] == [True]
-
-
 def test_failed_parity_writes_nothing_unless_forced(capsys, tmp_path, models, monkeypatch, data_dir):
     import export.parity
 

@@ -1,0 +1,194 @@
+"""Every promise about bad input, as a table: one row per case.
+
+A command row runs ``drrn ...`` in this process and expects exit status 2, exactly one line
+on stderr (``drrn: error: ...`` holding the fragment), and the work folder unchanged: no file
+written, created, touched or half-written (no temporary file either). An API row expects the
+exception type and fragment. Signals are in tests/test_cli.py::test_sigterm_leaves_nothing_behind.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import identity_drrn
+from drrn_tf.cli import main
+from drrn_tf.config import TrainConfig
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height and whose data is a few bytes: a decompression bomb's shape."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory, data_dir) -> Path:
+    w = tmp_path_factory.mktemp("bad_input")
+    good = (data_dir / "Set5" / "bird.png").read_bytes()
+    (w / "good.png").write_bytes(good)
+    (w / "cut.png").write_bytes(good[: len(good) // 3])
+    (w / "notes.png").write_text("hello")
+    (w / "weights.txt").write_text("0 1 2")
+    (w / "fake.keras").write_bytes(b"PK\x03\x04 definitely not a zip")
+    (w / "bomb.png").write_bytes(png_header_only(17_000, 17_000))
+    (w / "afile").write_text("a file, not a folder")
+    Image.new("P", (8, 8)).save(w / "anim.gif")
+    Image.new("RGBA", (40, 40)).save(w / "rgba.png")
+    (w / "existing_x2.png").write_bytes(good)
+    for name, files in {"empty": {}, "mixed": {"a.png": good, "notes.txt": b"not a picture"}, "tiny1": None, "tiny16": None, "small": None}.items():
+        (w / name).mkdir()
+        for fname, data in (files or {}).items():
+            (w / name / fname).write_bytes(data)
+    Image.new("RGB", (1, 1)).save(w / "tiny1" / "a.png")
+    Image.new("RGB", (16, 16)).save(w / "tiny16" / "a.png")
+    Image.fromarray(np.zeros((10, 10), np.uint8)).save(w / "small" / "a.png")
+    identity_drrn(units=1, filters=4).save(w / "identity.keras")
+    # A model with a layer the tiler cannot describe (a strided convolution).
+    x = keras.Input((None, None, 1))
+    keras.Model(x, keras.layers.Conv2D(1, 3, strides=2, padding="same")(x)).save(w / "strided.keras")
+    (w / "card" / "m.json").mkdir(parents=True)  # where an export's card would go
+    runs = {"corrupt": TrainConfig(), "stateonly": TrainConfig(), "tampered": TrainConfig(momentum=7.0), "held": TrainConfig()}
+    for name, cfg in runs.items():
+        (w / "runs" / name / "checkpoints").mkdir(parents=True)
+        (w / "runs" / name / "config.json").write_text(cfg.to_json())
+    (w / "runs" / "corrupt" / "checkpoints" / "last.keras").write_bytes(b"PK\x03\x04 broken")
+    (w / "runs" / "corrupt" / "state.json").write_text('{"epoch": 1}')
+    (w / "runs" / "stateonly" / "state.json").write_text('{"epoch": 1}')
+    (w / "bad.yaml").write_text("unknown_key: 1\n")
+    return w
+
+
+UP = ["upscale"]
+MODEL = ["--model", "{w}/identity.keras"]
+# (id, argv with {w} for the work folder, fragment of the one-line error)
+COMMANDS = [
+    ("upscale-missing-input", UP + ["{w}/nothing.png", "-s", "2", "-o", "{w}/o.png"], "no such file"),
+    ("upscale-empty-folder", UP + ["{w}/empty", "-s", "2", "-o", "{w}/out"], "empty folder"),
+    ("upscale-not-an-image", UP + ["{w}/notes.png", "-s", "2", "-o", "{w}/out"] + MODEL, "not an image file"),
+    ("upscale-truncated", UP + ["{w}/good.png", "{w}/cut.png", "-s", "2", "-o", "{w}/out"] + MODEL, "truncated"),
+    ("upscale-folder-with-a-non-image", UP + ["{w}/mixed", "-s", "2", "-o", "{w}/out"] + MODEL, "notes.txt: not an image file"),
+    ("upscale-decompression-bomb", UP + ["{w}/bomb.png", "-s", "2", "-o", "{w}/out"] + MODEL, "more than the limit of 200,000,000"),
+    ("upscale-max-pixels-0", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--max-pixels", "0"], "must be a finite number > 0"),
+    ("upscale-scale-5", UP + ["{w}/good.png", "-s", "5", "-o", "{w}/o.png"], "invalid choice: 5"),
+    ("upscale-gif-output", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/x.gif"] + MODEL, "unsupported output format '.gif'"),
+    ("upscale-gif-among-inputs", UP + ["{w}/good.png", "{w}/anim.gif", "-s", "2", "-o", "{w}/mix"] + MODEL, "anim_x2.gif: unsupported output format"),
+    ("upscale-rgba-to-jpeg", UP + ["{w}/rgba.png", "-s", "2", "-o", "{w}/o.jpg"] + MODEL, "JPEG cannot store"),
+    ("upscale-memory-negative", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/out", "--memory-mb", "-1"] + MODEL, "must be a finite number > 0"),
+    ("upscale-memory-nan", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/out", "--memory-mb", "nan"] + MODEL, "must be a finite number > 0"),
+    ("upscale-memory-zero", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/out", "--memory-mb", "0"] + MODEL, "must be a finite number > 0"),
+    ("upscale-tile-too-small", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/out", "--tile", "3"] + MODEL, "too small"),
+    ("upscale-existing-output", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/existing_x2.png"] + MODEL, "already exists (pass --overwrite"),
+    ("upscale-onto-its-input", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/good.png", "--overwrite"] + MODEL, "refusing to overwrite an input"),
+    ("upscale-two-inputs-one-output", UP + ["{w}/good.png", "{w}/mixed/a.png", "{w}/good.png", "-s", "2", "-o", "{w}/out"] + MODEL, "would both be written"),
+    ("upscale-output-under-a-file", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/afile/x.png"] + MODEL, "afile is a file, not a folder"),
+    ("upscale-corrupt-keras", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/fake.keras"], "a .keras file is a zip archive"),
+    ("upscale-not-a-model-file", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/weights.txt"], "not a model file"),
+    ("upscale-untrained-preset", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "vdsr"], "no trained weights"),
+    ("upscale-unsupported-layer", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/strided.keras"], "not a stride-1"),
+    ("eval-missing-folder", ["eval", "--model", "bicubic", "--data", "{w}/missing"], "no such folder"),
+    ("eval-empty-folder", ["eval", "--model", "bicubic", "--data", "{w}/empty"], "no images"),
+    ("eval-scale-5", ["eval", "--model", "bicubic", "--data", "set5", "--scales", "5"], "invalid choice: 5"),
+    ("eval-1x1-image", ["eval", "--model", "bicubic", "--data", "{w}/tiny1"], "1x1 is too small to score at x2"),
+    ("eval-16x16-at-x4", ["eval", "--model", "bicubic", "--data", "{w}/tiny16", "--scales", "4"], "16x16 is too small to score at x4"),
+    ("eval-corrupt-keras", ["eval", "--model", "{w}/fake.keras", "--data", "set5"], "not a valid Keras model"),
+    ("eval-memory-inf", ["eval", "--model", "bicubic", "--data", "set5", "--memory-mb", "inf"], "must be a finite number > 0"),
+    ("eval-json-in-missing-folder", ["eval", "--model", "bicubic", "--data", "set5", "--json", "{w}/nowhere/r.json"], "does not exist"),
+    ("eval-missing-export", ["eval", "--model", "{w}/nothing.tflite", "--data", "set5"], "no such file"),
+    ("info-missing-file", ["info", "{w}/nothing.keras"], "no such file"),
+    ("info-bicubic", ["info", "bicubic"], "nothing to describe"),
+    ("export-corrupt-keras", ["export", "{w}/fake.keras", "-o", "{w}/a.tflite"], "not a valid Keras model"),
+    ("export-tiny-representative", ["export", "{w}/identity.keras", "--quant", "int8", "--representative", "{w}/small", "--shape", "64x64", "-o", "{w}/a.tflite"], "no usable representative images"),
+    ("export-missing-representative", ["export", "{w}/identity.keras", "--quant", "int8", "--representative", "{w}/none", "-o", "{w}/a.tflite"], "no such folder"),
+    ("export-bad-shape", ["export", "{w}/identity.keras", "--shape", "64by64", "-o", "{w}/a.tflite"], "expected HxW"),
+    ("export-huge-shape", ["export", "{w}/identity.keras", "--shape", "99999x99999", "-o", "{w}/a.tflite"], "at most 16,777,216 pixels"),
+    ("export-suffix-mismatch", ["export", "{w}/identity.keras", "-o", "{w}/a.onnx"], "must end in .tflite"),
+    ("export-missing-out-folder", ["export", "{w}/identity.keras", "-o", "{w}/missing/a.tflite"], "does not exist"),
+    ("export-card-is-a-folder", ["export", "{w}/identity.keras", "-o", "{w}/card/m.tflite"], "m.json: is a folder"),
+    ("export-threads-0", ["export", "{w}/identity.keras", "--threads", "0", "-o", "{w}/a.tflite"], "must be a finite number > 0"),
+    ("export-calibration-0", ["export", "{w}/identity.keras", "--quant", "int8", "--calibration-samples", "0", "-o", "{w}/a.tflite"], "must be a finite number > 0"),
+    ("export-bicubic", ["export", "bicubic", "-o", "{w}/a.tflite"], "nothing to export"),
+    ("train-unknown-key", ["train", "--config", "{w}/bad.yaml", "--out", "{w}/o"], "unknown key 'unknown_key'"),
+    ("train-missing-config", ["train", "--config", "{w}/missing.yaml", "--out", "{w}/o"], "no such config file"),
+    ("train-empty-data", ["train", "--set", "train_data={w}/empty", "--out", "{w}/o"], "no images found"),
+    ("train-wrong-type", ["train", "--set", "filters=lots", "--out", "{w}/o"], "'filters' must be an integer"),
+    ("train-lr-nan", ["train", "--set", "lr=.nan", "--out", "{w}/o"], "'lr' must be a finite number > 0"),
+    ("train-weight-decay-negative", ["train", "--set", "weight_decay=-5", "--out", "{w}/o"], "'weight_decay' must be a finite number >= 0"),
+    ("train-momentum-7", ["train", "--set", "momentum=7", "--out", "{w}/o"], "'momentum' must be a finite number >= 0 and <= 0.999"),
+    ("train-lr-decay-negative", ["train", "--set", "lr_decay=-2", "--out", "{w}/o"], "'lr_decay' must be a finite number > 0"),
+    ("train-clip-theta-negative", ["train", "--set", "clip_theta=-1", "--out", "{w}/o"], "'clip_theta' must be a finite number >= 0"),
+    ("train-warmup-without-cosine", ["train", "--set", "warmup_steps=10", "--out", "{w}/o"], "'warmup_steps' needs schedule cosine"),
+    ("train-init-from-untrained", ["train", "--set", "init_weights=srcnn", "--out", "{w}/o"], "ships no trained weights"),
+    ("train-init-wrong-architecture", ["train", "--set", "init_weights=drrn_b1u25", "--set", "filters=32", "--out", "{w}/o"], "cannot initialise"),
+    ("train-corrupt-checkpoint", ["train", "--out", "{w}/runs/corrupt", "--resume"], "corrupt or unreadable checkpoint"),
+    ("train-state-without-checkpoint", ["train", "--out", "{w}/runs/stateonly", "--resume"], "no checkpoint to resume from"),
+    ("train-tampered-stored-config", ["train", "--out", "{w}/runs/tampered", "--resume"], "'momentum' must be a finite number"),
+    ("train-resume-nothing", ["train", "--out", "{w}/nothing", "--resume"], "not a run folder"),
+    ("train-folder-holds-a-run", ["train", "--out", "{w}/runs/held"], "already holds a run"),
+]
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.relative_to(folder): (p.is_dir(), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("argv,fragment", [c[1:] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
+def test_bad_input_command(capsys, work, argv, fragment):
+    before = snapshot(work)
+    code = main([a.replace("{w}", str(work)) for a in argv])
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert code == 2, (out, err)
+    assert len(lines) == 1 and lines[0].startswith("drrn: error:") and fragment in lines[0], err
+    assert snapshot(work) == before  # nothing written, created or touched
+
+
+def _missing_weights_preset(monkeypatch):
+    import dataclasses
+
+    import drrn_tf.presets as presets
+
+    monkeypatch.setitem(presets.PRESETS, "broken", dataclasses.replace(presets.PRESETS["drrn_b1u9_f32"], name="broken", weights="gone.weights.h5"))
+    return presets.build_preset("broken")
+
+
+def _api_cases():
+    from drrn_tf.image_io import write_image
+    from drrn_tf.imaging import modcrop
+    from drrn_tf.inference import predict_y
+    from drrn_tf.upscale import upscale_pixels
+
+    gray = np.zeros((8, 8), np.uint8)
+    return [
+        ("upscale_pixels-int32", lambda w, m: upscale_pixels(None, gray.astype(np.int32), 2), TypeError, "uint8, uint16 or float"),
+        ("upscale_pixels-5-channels", lambda w, m: upscale_pixels(None, np.zeros((8, 8, 5), np.uint8), 2), ValueError, "got shape (8, 8, 5)"),
+        ("upscale_pixels-scale-5", lambda w, m: upscale_pixels(None, gray, 5), ValueError, "scale must be one of 2, 3, 4"),
+        ("upscale_pixels-nan", lambda w, m: upscale_pixels(None, np.full((8, 8), np.nan, np.float32), 2), ValueError, "NaN"),
+        ("upscale_pixels-float-out-of-range", lambda w, m: upscale_pixels(None, np.full((8, 8), 2.0), 2), ValueError, "in [0, 1]"),
+        ("upscale_pixels-memory", lambda w, m: upscale_pixels(None, gray, 2, memory_mb=-1), ValueError, "memory_mb"),
+        ("write_image-int32", lambda w, m: write_image(w / "api.png", gray.astype(np.int32)), TypeError, "uint8, uint16 or float"),
+        ("write_image-float-out-of-range", lambda w, m: write_image(w / "api.png", np.full((8, 8), 3.0)), ValueError, "[0, 1]"),
+        ("modcrop-0", lambda w, m: modcrop(gray, 0), ValueError, "scale must be an integer >= 1"),
+        ("predict_y-memory", lambda w, m: predict_y(identity_drrn(units=1, filters=4), gray / 255.0, memory_mb=-1), ValueError, "memory_mb"),
+        ("preset-with-missing-weights", lambda w, m: _missing_weights_preset(m), Exception, "weights of preset 'broken' are missing"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_api_cases())), ids=[c[0] for c in _api_cases()])
+def test_bad_input_api(work, monkeypatch, case):
+    _, call, kind, fragment = _api_cases()[case]
+    before = snapshot(work)
+    with pytest.raises(kind) as e:
+        call(work, monkeypatch)
+    assert fragment in str(e.value)
+    assert snapshot(work) == before
