@@ -214,3 +214,11 @@ def test_sigterm_leaves_nothing_behind(tmp_path, data_dir):
     assert p.returncode == 143, text
     assert text.strip().splitlines()[-1].endswith("drrn: terminated")
     assert [f.name for f in tmp_path.iterdir()] == ["big.png"]
+
+
+def test_animated_input_says_only_its_first_frame_is_upscaled(capsys, tmp_path, model_files):
+    frames = [Image.new("RGB", (12, 10), (40 * i, 90, 200 - 40 * i)) for i in range(3)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    code, out, err = run(capsys, "upscale", tmp_path / "anim.gif", "-s", 2, "-o", tmp_path / "a.png", "--model", model_files / "identity.keras")
+    assert code == 0 and "drrn: note: " in err and "animated (3 frames); only the first frame is upscaled" in err
+    assert read_image(tmp_path / "a.png").pixels.shape[:2] == (20, 24)
