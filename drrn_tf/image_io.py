@@ -178,9 +178,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
         a = a[..., [2, 1, 0, 3]]
     if a.ndim == 3 and a.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
         raise InputError(f"{path}: JPEG cannot store transparency; write .png instead")
-    ok, buf = cv2.imencode(path.suffix.lower(), np.ascontiguousarray(a))
-    if not ok:
-        raise InputError(f"{path}: could not encode image as {path.suffix}")
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(buf.tobytes())
+    with atomic_path(path) as tmp:  # encoded straight into the file: no image-sized byte buffer
+        if not cv2.imwrite(str(tmp), np.ascontiguousarray(a)):
+            raise InputError(f"{path}: could not encode image as {path.suffix}")
     return path
