@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
     p.add_argument("--debug", action="store_true", help="show the full traceback behind an error (also DRRN_DEBUG=1)")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"drrn-tf {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def add_tiling(sp):
@@ -268,7 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     debug = os.environ.get("DRRN_DEBUG") == "1" or "--debug" in argv
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        if not [a for a in argv if a != "--debug"]:  # bare `drrn`: the usage, not an error about it
+            parser.print_help()
+            return 2
+        args = parser.parse_args(argv)
         return args.func(args)
     except DrrnError as e:
         if debug:

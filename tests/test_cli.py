@@ -222,3 +222,12 @@ def test_animated_input_says_only_its_first_frame_is_upscaled(capsys, tmp_path, 
     code, out, err = run(capsys, "upscale", tmp_path / "anim.gif", "-s", 2, "-o", tmp_path / "a.png", "--model", model_files / "identity.keras")
     assert code == 0 and "drrn: note: " in err and "animated (3 frames); only the first frame is upscaled" in err
     assert read_image(tmp_path / "a.png").pixels.shape[:2] == (20, 24)
+
+
+def test_version_and_bare_usage(capsys):
+    import drrn_tf
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.strip() == f"drrn-tf {drrn_tf.__version__}"
+    assert main([]) == 2 and capsys.readouterr().out.startswith("usage: drrn")
