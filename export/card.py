@@ -58,6 +58,27 @@ def _tflite_io(artefact: bytes) -> tuple[list, list]:
     return inputs, outputs
 
 
+def _made_with(artefact: bytes) -> dict:
+    """Versions, time and checksum: what a card needs to be traced back to how it was made."""
+    import datetime
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str | None:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    return {
+        "drrn_tf": ver("drrn-tf"),
+        "tensorflow": ver("tensorflow"),
+        "ai_edge_litert": ver("ai-edge-litert"),
+        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "sha256": hashlib.sha256(artefact).hexdigest(),
+    }
+
+
 def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: str, parity: dict | None, scales=(2, 3, 4)) -> dict:
     stats = model_stats(keras_model)
     card = {
@@ -72,6 +93,7 @@ def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: st
         "receptive_field": stats["receptive_field"],
         "scales_trained": list(scales),
         "preprocessing": PREPROCESSING,
+        "made_with": _made_with(artefact),
     }
     if fmt == "tflite":
         card["inputs"], card["outputs"] = _tflite_io(artefact)

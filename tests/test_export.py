@@ -27,6 +27,8 @@ def test_tflite_modes_parity_and_card(capsys, tmp_path, models, data_dir, quant)
     argv = ["export", str(models / "identity.keras"), "--quant", quant, "--shape", "64x64", "--calibration-samples", "16", "-o", str(out)]
     assert main(argv) == 0, capsys.readouterr().err
     card = json.loads(out.with_suffix(".json").read_text())
+    made = card["made_with"]
+    assert made["sha256"] == __import__("hashlib").sha256(out.read_bytes()).hexdigest() and made["tensorflow"] and made["created_utc"]
     for key in ("inputs", "outputs", "preprocessing", "scales_trained", "params", "macs_288x288", "file_size_bytes", "parity"):
         assert key in card, key
     assert card["file_size_bytes"] == out.stat().st_size
