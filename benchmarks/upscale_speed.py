@@ -1,6 +1,7 @@
 """End-to-end `drrn upscale` against the model's own compute: wall time and peak memory.
 
-    python benchmarks/upscale_speed.py            # the two cases below, keras and litert (~10 min here)
+    python benchmarks/upscale_speed.py            # the cases below, keras and litert (~15 min here)
+    python benchmarks/upscale_speed.py --models drrn_b1u9_f32 --memory-mb 256 --runtimes keras --no-eval --out F
     python benchmarks/upscale_speed.py --quick    # a small photo and model (CI: checks that it runs)
 
 Cases (photos made from scikit-image's bundled `astronaut.png` by MATLAB-bicubic enlargement,
@@ -103,6 +104,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="one small case (for CI)")
     ap.add_argument("--runtimes", nargs="+", default=["keras", "litert"], choices=["keras", "litert"])
     ap.add_argument("--memory-mb", type=float, nargs="+", default=[1024.0], help="--memory-mb values to run (default 1024)")
+    ap.add_argument("--models", nargs="+", choices=[c[0] for c in CASES], help="only these photo cases (default: both)")
     ap.add_argument("--no-eval", action="store_true", help="skip the drrn eval case")
     ap.add_argument("--out", default=str(RESULTS / "upscale_speed.json"))
     args = ap.parse_args(argv)
@@ -111,7 +113,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         env = {**os.environ, "DRRN_CACHE": str(tmp / "cache")}
-        for name, (h, w) in QUICK if args.quick else CASES:
+        for name, (h, w) in QUICK if args.quick else [c for c in CASES if not args.models or c[0] in args.models]:
             photo = tmp / f"photo_{w}x{h}.png"
             make_photo(photo, (h, w))
             out_pixels = 4 * h * w
