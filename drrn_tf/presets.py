@@ -84,7 +84,7 @@ PRESETS: dict[str, Preset] = {
             _B1U9_F32,
             weights="drrn_b1u9_f32.weights.h5",
             use="speed",
-            set5_x4_psnr=30.37,
+            set5_x4_psnr=30.43,
             ms_288=157.3,
             int8_twin="drrn_b1u9_f32_qat",
         ),
