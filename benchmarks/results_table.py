@@ -52,6 +52,11 @@ def cell(v) -> str:
     return "" if v is None else f"{v[0]:.2f} / {v[1]:.4f}".replace(" 0.", " .")
 
 
+def gap(db: float) -> str:
+    """A PSNR difference: 2 decimals, 3 when it would round to zero."""
+    return f"{db:+.3f}" if abs(db) < 0.005 else f"{db:+.2f}"
+
+
 def main(argv=None) -> int:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     head = "| model | " + " | ".join(f"{d} ×{s}" for d, s in CELLS) + " |"
@@ -74,7 +79,7 @@ def main(argv=None) -> int:
     print("|" + "---|" * (len(CELLS) + 2))
     for label, rows, ref in ours:
         paper = [p if p is not None else q for p, q in zip(PAPER[ref], PAPER["DRRN B1U25"])]
-        gaps = [f"{o[0] - p[0]:+.2f}" + ("" if a is not None else "*") for o, p, a in zip(rows, paper, PAPER[ref])]
+        gaps = [gap(o[0] - p[0]) + ("" if a is not None else "*") for o, p, a in zip(rows, paper, PAPER[ref])]
         print(f"| {label} | {ref} | " + " | ".join(gaps) + " |")
     return 0
 
