@@ -66,6 +66,7 @@ def test_latency_benchmark_quick_mode(tmp_path, data_dir):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/time").exists(), reason="GNU time (/usr/bin/time) is not installed; .ci/run installs it")
 def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
     out = tmp_path / "upscale_speed.json"
     p = subprocess.run(
