@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from .stats import receptive_radius
+from .stream import ENGINE_BYTES_PER_PIXEL
 from .tiling import tile_plan
 
 __all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
@@ -22,9 +23,9 @@ __all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb", "RUN
 # stage, which registers it as the "litert" entry of the drrn_tf.runtimes entry-point group.
 RUNTIMES = ("keras", "litert")
 
-# Bytes per pixel of a tile besides the network's activations (its float32 input and output,
-# and the streaming upscaler's float64 temporaries: drrn_tf.stream.ENGINE_BYTES_PER_PIXEL).
-_OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + 8 * 16
+# Bytes per pixel of a tile besides the network's activations: its float32 input and output,
+# and the streaming upscaler's float64 temporaries.
+_OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + ENGINE_BYTES_PER_PIXEL
 
 
 def _max_channels(model: keras.Model) -> int:
