@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 from .errors import DrrnError, InputError
-
-SCALES = (2, 3, 4)
+from .imaging import SCALES
 
 
 def positive(kind):

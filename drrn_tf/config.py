@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from .errors import InputError, first_line
+from .imaging import SCALES
 
 __all__ = ["TrainConfig", "RECIPES", "load_config", "config_from_dict", "parse_override"]
 
@@ -174,7 +175,7 @@ def _check_value(key: str, value, origin: str):
     if key in _CHOICES and value not in _CHOICES[key]:
         raise InputError(f"{origin}: '{key}' must be one of {', '.join(_CHOICES[key])}, got {value!r}")
     if key in ("scales", "val_scales"):
-        if not value or any(s not in (2, 3, 4) for s in value):
+        if not value or any(s not in SCALES for s in value):
             raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
     if key in _INT_MIN and value < _INT_MIN[key]:
         raise InputError(f"{origin}: '{key}' must be >= {_INT_MIN[key]}, got {value!r}")

@@ -17,7 +17,10 @@ import math
 
 import numpy as np
 
-__all__ = ["imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "to_uint8", "matlab_round"]
+__all__ = ["SCALES", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "to_uint8", "matlab_round"]
+
+# The upscaling factors of the paper's protocol, which the models are trained for.
+SCALES = (2, 3, 4)
 
 # MATLAB's rgb2ycbcr matrix and offset for values in [0, 1].
 _YCBCR_MATRIX = np.array(

@@ -14,13 +14,12 @@ from typing import Callable, Iterable
 import keras
 import numpy as np
 
+from .imaging import SCALES
 from .inference import check_memory_mb, default_window, tile_runner
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 
-__all__ = ["upscale_pixels", "check_pixels", "SCALES"]
-
-SCALES = (2, 3, 4)  # the scales the models are trained for (the paper's)
+__all__ = ["upscale_pixels", "check_pixels"]
 
 
 def check_pixels(pixels) -> np.ndarray:
