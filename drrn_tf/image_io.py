@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from .errors import InputError
 from .fileio import atomic_path, check_writable
 
-__all__ = ["IMAGE_EXTENSIONS", "to_8bit", "read_image", "write_image", "list_images", "is_image_path"]
+__all__ = ["IMAGE_EXTENSIONS", "to_8bit", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
@@ -155,21 +155,34 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return check_writable(path)
 
 
+def check_pixels(pixels) -> np.ndarray:
+    """``pixels`` as an (H, W) or (H, W, 3|4) array of uint8, uint16 or float32/64 in [0, 1];
+    ``TypeError``/``ValueError`` naming what is wrong otherwise."""
+    if not isinstance(pixels, np.ndarray):
+        raise TypeError(f"pixels must be a numpy array, got {type(pixels).__name__}")
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
+        raise TypeError(f"pixels must be uint8, uint16 or float in [0, 1], got {pixels.dtype}")
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))) or min(pixels.shape[:2]) < 1:
+        raise ValueError(f"pixels must be (H, W) gray or (H, W, 3|4) RGB(A), got shape {pixels.shape}")
+    if pixels.dtype.kind == "f":
+        if not np.isfinite(pixels).all():
+            raise ValueError("pixels contain NaN or inf")
+        if pixels.min() < 0 or pixels.max() > 1:
+            raise ValueError(f"float pixels must be in [0, 1], got values in [{pixels.min():g}, {pixels.max():g}]")
+    return pixels
+
+
 def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
     """Write gray/RGB/RGBA pixels atomically: uint8, uint16 (16-bit only where the format has it),
     or float in [0, 1] (written as 8-bit)."""
     path = check_output_path(path)
-    a = np.asarray(pixels)
+    a = check_pixels(np.asarray(pixels))
     if a.dtype.kind == "f":
-        if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
-            raise ValueError("float pixels must be finite and in [0, 1]")
         from .imaging import to_uint8
 
         a = to_uint8(a)
-    if a.dtype not in (np.uint8, np.uint16):
-        raise TypeError(f"pixels must be uint8, uint16 or float in [0, 1], got {a.dtype}")
-    if not (a.ndim == 2 or (a.ndim == 3 and a.shape[2] in (1, 3, 4))):
-        raise ValueError(f"pixels must be (H, W) or (H, W, 1|3|4), got shape {a.shape}")
     if a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT:
         a = to_8bit(a)
     if a.ndim == 3 and a.shape[2] == 3:

@@ -14,31 +14,13 @@ from typing import Callable, Iterable
 import keras
 import numpy as np
 
+from .image_io import check_pixels
 from .imaging import SCALES
 from .inference import check_memory_mb, default_window, tile_runner
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 
-__all__ = ["upscale_pixels", "check_pixels"]
-
-
-def check_pixels(pixels) -> np.ndarray:
-    """``pixels`` as an (H, W) or (H, W, 3|4) array of uint8, uint16 or float32/64 in [0, 1];
-    ``TypeError``/``ValueError`` naming what is wrong otherwise."""
-    if not isinstance(pixels, np.ndarray):
-        raise TypeError(f"pixels must be a numpy array, got {type(pixels).__name__}")
-    if pixels.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
-        raise TypeError(f"pixels must be uint8, uint16 or float in [0, 1], got {pixels.dtype}")
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))) or min(pixels.shape[:2]) < 1:
-        raise ValueError(f"pixels must be (H, W) gray or (H, W, 3|4) RGB(A), got shape {pixels.shape}")
-    if pixels.dtype.kind == "f":
-        if not np.isfinite(pixels).all():
-            raise ValueError("pixels contain NaN or inf")
-        if pixels.min() < 0 or pixels.max() > 1:
-            raise ValueError(f"float pixels must be in [0, 1], got values in [{pixels.min():g}, {pixels.max():g}]")
-    return pixels
+__all__ = ["upscale_pixels"]
 
 
 def upscale_pixels(
