@@ -77,11 +77,11 @@ def _export_source(model: keras.Model, quant: str) -> keras.Model:
 
 def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log=lambda m: print(m, file=sys.stderr)) -> Path:
     """The path of the cached LiteRT export of ``model`` (dynamic H and W), making it first if needed."""
-    from drrn_tf.fileio import atomic_path, write_bytes_atomic
     from drrn_tf.inference import predict_y
     from drrn_tf.stats import receptive_radius
 
     from .card import model_card
+    from .commands import write_artefact
     from .convert import convert_tflite, representative_samples
     from .parity import parity_report
     from .runtime import LiteRTModel
@@ -110,11 +110,9 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
             "use --runtime keras, or a model made for it (drrn qat)"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp_path:
-        tmp_path.write_bytes(artefact)
     card = model_card(artefact, "tflite", quant, source, path.name, parity)
     card["parity_reference"] = model.name  # the gate compared the export with this model
-    write_bytes_atomic(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
+    write_artefact(path, artefact, path.with_suffix(".json"), card)
     return path
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from drrn_tf.errors import InputError
 
-__all__ = ["register", "export_e2e"]
+__all__ = ["register", "export_e2e", "write_artefact"]
 
 
 # Largest fixed input (pixels) an export may take: a 4096x4096 tile.
@@ -145,13 +145,18 @@ def export_e2e(
     return artefact, card
 
 
-def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
+def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict) -> None:
     """Artefact then card, each atomically."""
     from drrn_tf.fileio import atomic_path, write_bytes_atomic
 
     with atomic_path(out) as tmp:
         tmp.write_bytes(artefact)
     write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode())
+
+
+def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
+    """:func:`write_artefact`, and say so."""
+    write_artefact(out, artefact, card_path, card)
     print(f"wrote {out} ({len(artefact):,} bytes) and {card_path}")
     return 0
 
