@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
 
-    if threading.current_thread() is threading.main_thread():
+    main_thread = threading.current_thread() is threading.main_thread()  # signal handlers can only be set there
+    if main_thread:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)  # the drrn command owns its process
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     debug = os.environ.get("DRRN_DEBUG") == "1" or "--debug" in argv
@@ -290,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print("drrn: interrupted", file=sys.stderr)
         return 130
     finally:
-        if threading.current_thread() is threading.main_thread():
+        if main_thread:
             signal.signal(signal.SIGTERM, previous)
 
 
