@@ -17,12 +17,9 @@ import numpy as np
 from .errors import InputError
 from .image_io import list_images, read_image, to_8bit
 from .imaging import imresize, modcrop, rgb2ycbcr, shave, to_uint8
-from .metrics import psnr, ssim
+from .metrics import SSIM_WINDOW, psnr, ssim
 
 __all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
-
-SSIM_WINDOW = 11  # Wang et al.'s Gaussian window (drrn_tf.metrics.ssim)
-
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
     """The protocol's ground-truth Y (uint8) of an HR image as read from disk."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["psnr", "ssim"]
+__all__ = ["psnr", "ssim", "SSIM_WINDOW"]
 
 
 def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +29,10 @@ def psnr(a: np.ndarray, b: np.ndarray, peak: float = 255.0) -> float:
     return float(20.0 * np.log10(peak / np.sqrt(mse)))
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> np.ndarray:
+SSIM_WINDOW = 11  # side of Wang et al.'s Gaussian window: the smallest image ssim can score
+
+
+def _gaussian_window(size: int = SSIM_WINDOW, sigma: float = 1.5) -> np.ndarray:
     """1-D factor of MATLAB ``fspecial('gaussian', size, sigma)`` (it is separable)."""
     x = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
     g = np.exp(-(x * x) / (2.0 * sigma * sigma))
@@ -52,8 +55,8 @@ def ssim(a: np.ndarray, b: np.ndarray, peak: float = 255.0, k1: float = 0.01, k2
     a, b = _pair(a, b)
     if a.ndim != 2:
         raise ValueError(f"ssim expects a 2-D (grayscale) image, got shape {a.shape}")
-    if min(a.shape) < 11:
-        raise ValueError(f"ssim needs images of at least 11x11 pixels, got {a.shape}")
+    if min(a.shape) < SSIM_WINDOW:
+        raise ValueError(f"ssim needs images of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels, got {a.shape}")
     g = _gaussian_window()
     c1 = (k1 * peak) ** 2
     c2 = (k2 * peak) ** 2
