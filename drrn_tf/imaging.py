@@ -77,12 +77,21 @@ def apply_taps(img: np.ndarray, axis: int, weights: np.ndarray, indices: np.ndar
     them) gives exactly the numbers of the whole resize for those samples: the streaming
     upscaler (:mod:`drrn_tf.stream`) relies on it.
     """
-    moved = np.moveaxis(img, axis, 0)
-    out = np.zeros((len(weights),) + moved.shape[1:], dtype=np.float64)
-    w_shape = (len(weights),) + (1,) * (moved.ndim - 1)
+    img = np.asarray(img)
+    axis = axis % img.ndim
+    shape = list(img.shape)
+    shape[axis] = len(weights)
+    out = np.zeros(shape, dtype=np.float64)
+    w_shape = [1] * img.ndim
+    w_shape[axis] = len(weights)
+    tap = np.empty(shape, dtype=np.float64)
+    # take() along the axis of the contiguous array: the gathered samples stay in memory order
+    # (gathering from a moved-axis view walks the array with a large stride, several times slower).
     for t in range(weights.shape[1]):
-        out += weights[:, t].reshape(w_shape) * moved[indices[:, t]]
-    return np.moveaxis(out, 0, axis)
+        np.take(img, indices[:, t], axis=axis, out=tap)
+        tap *= weights[:, t].reshape(w_shape)
+        out += tap
+    return out
 
 
 def _resize_axis(img: np.ndarray, axis: int, out_len: int, scale: float) -> np.ndarray:

@@ -47,14 +47,22 @@ def check_memory_mb(memory_mb: float) -> float:
     return value
 
 
-def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | None = None) -> int:
+def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | None = None, runtime: str = "keras") -> int:
     """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB.
 
-    About six feature maps of the widest layer are alive at once in float32, plus the
-    tile's input/output and the upscaler's temporaries.
+    ``keras``: about six feature maps of the widest layer are alive at once in float32.
+    ``litert``: XNNPACK keeps, for every 3x3 convolution of the graph (as many as the receptive
+    radius), an indirection buffer of nine 8-byte pointers per output pixel -- 72 bytes per pixel
+    per convolution, more than the int8 feature maps (measured: ~1.6 KB per pixel for
+    ``drrn_b1u9_f32``, whose Keras graph needs ~0.6 KB). Both add the tile's float32 input and
+    output and the streaming upscaler's temporaries.
     """
     halo = receptive_radius(model) if halo is None else halo
-    per_pixel = 4 * 6 * _max_channels(model) + _OVERHEAD_BYTES_PER_PIXEL
+    if runtime == "litert":
+        per_pixel = 72 * max(halo, 1) + 6 * _max_channels(model)
+    else:
+        per_pixel = 4 * 6 * _max_channels(model)
+    per_pixel += _OVERHEAD_BYTES_PER_PIXEL
     side = int(math.sqrt(check_memory_mb(memory_mb) * 2**20 / per_pixel))
     return max(side, 2 * halo + 32)
 
@@ -115,7 +123,7 @@ def predict_y(
     if y.ndim != 2:
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
     halo = receptive_radius(model)
-    window = window or default_window(model, memory_mb, halo)
+    window = window or default_window(model, memory_mb, halo, runtime)
     run = tile_runner(model, runtime)
     out = np.empty(y.shape, dtype=np.float32)
     for rows, cols in tile_plan(y.shape[0], y.shape[1], window, halo, balanced=True):

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .imaging import apply_taps, bicubic_taps, matlab_round, rgb2ycbcr, ycbcr2rgb
+from .imaging import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
 from .tiling import tile_plan
 
 __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
@@ -69,5 +69,9 @@ def upscale_stream(
         if x.ndim == 3 and x.shape[2] == 4:
             alpha = apply_taps(apply_taps(x[..., 3:], 0, wr[own[0]], ir[own[0]] - r0), 1, wc[own[1]], ic[own[1]] - c0)
             res = np.concatenate([res, alpha], axis=2)
-        out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = np.clip(res if floating else matlab_round(res * peak), 0, peak)
+        if not floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
+            res *= peak
+            res += 0.5
+            np.floor(res, out=res)
+        out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = np.clip(res, 0, peak, out=res)
     return out

@@ -50,5 +50,5 @@ def upscale_pixels(
         window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
     else:
         halo, restore = receptive_radius(model), tile_runner(model, runtime)
-        window = window or default_window(model, memory_mb, halo)
+        window = window or default_window(model, memory_mb, halo, runtime)
     return upscale_stream(pixels, scale, restore, window=window, halo=halo, progress=progress)

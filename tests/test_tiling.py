@@ -66,6 +66,16 @@ def test_default_window_respects_memory_budget():
     assert big > small >= 2 * receptive_radius(model) + 32
 
 
+def test_litert_window_leaves_room_for_xnnpack_indirection_buffers():
+    # XNNPACK holds 9 pointers (72 bytes) per output pixel for each of the graph's 3x3 convolutions
+    # (as many as the receptive radius): a LiteRT tile must be smaller than a Keras one.
+    model = tiny_drrn(units=9, filters=32)
+    keras_side = default_window(model, memory_mb=1024)
+    litert_side = default_window(model, memory_mb=1024, runtime="litert")
+    assert litert_side < keras_side
+    assert litert_side**2 * 72 * receptive_radius(model) <= 1024 * 2**20
+
+
 @pytest.mark.parametrize("n,window,halo", [(720, 598, 20), (656, 598, 20), (8000, 1128, 20), (41, 40, 10), (333, 100, 49), (30, 40, 10)])
 def test_balanced_window_covers_with_as_few_windows_and_less_work(n, window, halo):
     b = balanced_window(n, window, halo)
