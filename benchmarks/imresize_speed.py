@@ -19,9 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from drrn_tf.fileio import write_bytes_atomic  # noqa: E402
-from drrn_tf.imaging import imresize  # noqa: E402
+from drrn_tf.fileio import write_bytes_atomic
+from drrn_tf.imaging import imresize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

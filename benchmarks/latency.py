@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from drrn_tf.fileio import write_bytes_atomic
+from drrn_tf.presets import PRESETS, build_preset
+from drrn_tf.stats import model_stats
+from export.modes import CALIBRATED_MODES, QUANT_MODES
 
-import drrn_tf  # noqa: E402,F401
-from drrn_tf.fileio import write_bytes_atomic  # noqa: E402
-from drrn_tf.presets import PRESETS, build_preset  # noqa: E402
-from drrn_tf.stats import model_stats  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 RESULTS = ROOT / "benchmarks" / "results"
 FULL_MODELS = ["bicubic", "srcnn", "vdsr", "drrn_b1u9", "drrn_b1u25", "drrn_b1u9_f32", "drrn_b1u9_f32_qat"]
@@ -50,8 +50,18 @@ PAPER_SET5_X3 = {"srcnn": 32.75, "vdsr": 33.66, "drrn_b1u9": 33.93, "drrn_b1u25"
 def _row(base: dict, fmt, quant, threads, size, file_bytes, median_ms, p90_ms, runs, command) -> dict:
     """One result row (and its progress line on stderr)."""
     print(f"  {base['model']} {size} {fmt} {quant} {threads}t: {median_ms:.1f} ms ({runs} runs)", file=sys.stderr, flush=True)
-    return {**base, "format": fmt, "quant": quant, "threads": threads, "size": size, "file_bytes": file_bytes,
-            "median_ms": round(median_ms, 3), "p90_ms": round(p90_ms, 3), "runs": runs, "command": command}
+    return {
+        **base,
+        "format": fmt,
+        "quant": quant,
+        "threads": threads,
+        "size": size,
+        "file_bytes": file_bytes,
+        "median_ms": round(median_ms, 3),
+        "p90_ms": round(p90_ms, 3),
+        "runs": runs,
+        "command": command,
+    }
 
 
 def _bench_model(name: str, sizes, args, calib, command: str):
@@ -83,7 +93,7 @@ def _bench_model(name: str, sizes, args, calib, command: str):
     # int16x8 runs on reference kernels and is timed only on small sizes: skip converting it otherwise.
     small = any(h * w <= args.int16_max_pixels for h, w in sizes)
     quants = [q for q in args.quants if q != "int16x8" or small]
-    artefacts = {q: convert_tflite(model, q, None, calib if q in ("int8", "int16x8") else None) for q in quants}
+    artefacts = {q: convert_tflite(model, q, None, calib if q in CALIBRATED_MODES else None) for q in quants}
     onnx = convert_onnx(model) if "onnx" in args.formats else None
     for h, w in sizes:
         x = rng.random((1, h, w, 1), dtype=np.float32)
@@ -292,11 +302,16 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="small models, 64x64, 3 runs (for CI)")
     ap.add_argument("--models", nargs="+", choices=FULL_MODELS)
     ap.add_argument("--sizes", nargs="+", default=None, help="output sizes HxW (default 288x288 720x1280)")
-    ap.add_argument("--formats", nargs="+", default=["keras", "litert", "onnx"], choices=["keras", "litert", "onnx", "browser"],
-                    help="browser = LiteRT.js in headless Chromium (needs Node.js, chromium, npm ci --prefix web_demo)")
+    ap.add_argument(
+        "--formats",
+        nargs="+",
+        default=["keras", "litert", "onnx"],
+        choices=["keras", "litert", "onnx", "browser"],
+        help="browser = LiteRT.js in headless Chromium (needs Node.js, chromium, npm ci --prefix web_demo)",
+    )
     ap.add_argument("--browser-runs", type=int, default=5, help="timed runs per browser cell (default 5)")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
-    ap.add_argument("--quants", nargs="+", default=["none", "fp16", "int8", "int16x8"], choices=["none", "fp16", "dynamic", "int8", "int16x8"])
+    ap.add_argument("--quants", nargs="+", default=["none", "fp16", "int8", "int16x8"], choices=QUANT_MODES)
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=2)
@@ -351,7 +366,9 @@ def main(argv=None) -> int:
     plots = _plots(list(rows.values()), out, size0)
     print(f"{'model':<14} {'format':<12} {'quant':<8} {'thr':>3} {'size':>9} {'median ms':>10} {'p90 ms':>9} {'runs':>4}")
     for r in rows.values():
-        print(f"{r['model']:<14} {r['format']:<12} {r['quant']:<8} {r['threads']:>3} {r['size']:>9} {float(r['median_ms']):>10.1f} {float(r['p90_ms']):>9.1f} {r['runs']:>4}")
+        print(
+            f"{r['model']:<14} {r['format']:<12} {r['quant']:<8} {r['threads']:>3} {r['size']:>9} {float(r['median_ms']):>10.1f} {float(r['p90_ms']):>9.1f} {r['runs']:>4}"
+        )
     check = speedup_check(list(rows.values()))
     if check:
         print(check)

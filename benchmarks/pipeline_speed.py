@@ -16,12 +16,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from drrn_tf.constants import SCALES
+from drrn_tf.data import PatchSource
+from drrn_tf.datasets import resolve_dataset
+from drrn_tf.fileio import write_bytes_atomic
 
-from drrn_tf.data import PatchSource  # noqa: E402
-from drrn_tf.datasets import resolve_dataset  # noqa: E402
-from drrn_tf.fileio import write_bytes_atomic  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main(argv=None) -> int:
@@ -34,7 +34,7 @@ def main(argv=None) -> int:
 
     _, folder = resolve_dataset(args.data)
     t = time.perf_counter()
-    source = PatchSource.from_folder(folder, scales=(2, 3, 4))
+    source = PatchSource.from_folder(folder, scales=SCALES)
     build = time.perf_counter() - t
     print(f"cache: {source.num_entries} image/scale pairs, {(source.hr.nbytes + source.lr.nbytes) / 2**20:.0f} MiB, built in {build:.1f} s")
     rows = []

@@ -24,7 +24,6 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 
 def measure(filters: int, units: int, precision: str, batch: int, steps: int, warmup: int) -> dict:
-    sys.path.insert(0, str(ROOT))
     import keras
     import numpy as np
 
@@ -78,15 +77,31 @@ def main(argv=None) -> int:
     print(f"{'model':<11} {'filters':>7} {'prec':>5} {'patches/s':>10} {'MACs/px':>10} {'GFLOP/s':>8}")
     for f in args.filters:
         for p in args.precision:
-            cmd = [sys.executable, __file__, "--child", f"{f}:{p}", "--units", str(args.units), "--batch", str(args.batch), "--steps", str(args.steps), "--warmup", str(args.warmup)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--child",
+                f"{f}:{p}",
+                "--units",
+                str(args.units),
+                "--batch",
+                str(args.batch),
+                "--steps",
+                str(args.steps),
+                "--warmup",
+                str(args.warmup),
+            ]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)
             r = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(r)
             print(f"{r['model']:<11} {f:>7} {p:>5} {r['patches_per_s']:>10.1f} {r['macs_per_pixel']:>10,} {r['gflops']:>8.1f}", flush=True)
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        doc = {"command": " ".join(["python benchmarks/train_throughput.py", *(sys.argv[1:] if argv is None else argv)]), "cpus": os.cpu_count(), "results": rows}
-        sys.path.insert(0, str(ROOT))
+        doc = {
+            "command": " ".join(["python benchmarks/train_throughput.py", *(sys.argv[1:] if argv is None else argv)]),
+            "cpus": os.cpu_count(),
+            "results": rows,
+        }
         from drrn_tf.fileio import write_bytes_atomic
 
         write_bytes_atomic(RESULTS / "train_throughput.json", (json.dumps(doc, indent=2) + "\n").encode())

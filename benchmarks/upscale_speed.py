@@ -79,27 +79,44 @@ def child(argv: list[str], env: dict) -> tuple[float, float, str]:
 
 def eval_case(runtimes, env, tmp: Path, command: str) -> list[dict]:
     """`drrn eval --data set5 set14` (default model) end to end against the model alone on the same pixels."""
+    from drrn_tf.constants import SCALES
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.image_io import list_images, read_image
     from drrn_tf.presets import DEFAULT_PRESET
 
     try:
         folders = [resolve_dataset(n)[1] for n in ("set5", "set14")]
-    except Exception:  # noqa: BLE001 - no benchmark data here: nothing to measure
+    except Exception:
         print("note: Set5/Set14 not found; skipping the eval case", file=sys.stderr)
         return []
     shapes = [read_image(p).pixels.shape[:2] for f in folders for p in list_images(f)]
-    pixels = sum((h - h % s) * (w - w % s) for h, w in shapes for s in (2, 3, 4))
+    pixels = sum((h - h % s) * (w - w % s) for h, w in shapes for s in SCALES)
     rows = []
     for runtime in runtimes:
-        wall, rss, _ = child([sys.executable, "-m", "drrn_tf", "eval", "--data", "set5", "set14", "--runtime", runtime,
-                              "--json", str(tmp / f"eval_{runtime}.json")], env)
+        wall, rss, _ = child(
+            [sys.executable, "-m", "drrn_tf", "eval", "--data", "set5", "set14", "--runtime", runtime, "--json", str(tmp / f"eval_{runtime}.json")], env
+        )
         compute = json.loads(child([sys.executable, "-c", _COMPUTE, DEFAULT_PRESET, runtime, "512", str(pixels), str(tmp / "cache")], env)[2])
-        rows.append({"model": DEFAULT_PRESET, "runtime": runtime, "input": "drrn eval --data set5 set14", "scale": "2,3,4", "memory_mb": 1024.0,
-                     "wall_s": round(wall, 2), "compute_s": round(compute["compute_s"], 2), "ratio": round(wall / compute["compute_s"], 2),
-                     "peak_rss_mib": round(rss), "pixel_buffers_mib": 0, "command": command})
-        print(f"eval {runtime}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s ({rows[-1]['ratio']:.2f}x), "
-              f"peak RSS {rss:,.0f} MiB", file=sys.stderr, flush=True)
+        rows.append(
+            {
+                "model": DEFAULT_PRESET,
+                "runtime": runtime,
+                "input": "drrn eval --data set5 set14",
+                "scale": "2,3,4",
+                "memory_mb": 1024.0,
+                "wall_s": round(wall, 2),
+                "compute_s": round(compute["compute_s"], 2),
+                "ratio": round(wall / compute["compute_s"], 2),
+                "peak_rss_mib": round(rss),
+                "pixel_buffers_mib": 0,
+                "command": command,
+            }
+        )
+        print(
+            f"eval {runtime}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s ({rows[-1]['ratio']:.2f}x), peak RSS {rss:,.0f} MiB",
+            file=sys.stderr,
+            flush=True,
+        )
     return rows
 
 
@@ -128,18 +145,54 @@ def main(argv=None) -> int:
                 for mb in args.memory_mb:
                     out = tmp / f"out_{runtime}.png"
                     wall, rss, _ = child(
-                        [sys.executable, "-m", "drrn_tf", "upscale", str(photo), "-s", "2", "-o", str(out), "--model", name,
-                         "--runtime", runtime, "--memory-mb", str(mb), "--quiet", "--overwrite"], env)
+                        [
+                            sys.executable,
+                            "-m",
+                            "drrn_tf",
+                            "upscale",
+                            str(photo),
+                            "-s",
+                            "2",
+                            "-o",
+                            str(out),
+                            "--model",
+                            name,
+                            "--runtime",
+                            runtime,
+                            "--memory-mb",
+                            str(mb),
+                            "--quiet",
+                            "--overwrite",
+                        ],
+                        env,
+                    )
                     side = 256 if args.quick else 512
-                    compute = {"compute_s": float("nan")} if args.no_compute else json.loads(
-                        child([sys.executable, "-c", _COMPUTE, name, runtime, str(side), str(out_pixels), str(tmp / "cache")], env)[2])
+                    compute = (
+                        {"compute_s": float("nan")}
+                        if args.no_compute
+                        else json.loads(child([sys.executable, "-c", _COMPUTE, name, runtime, str(side), str(out_pixels), str(tmp / "cache")], env)[2])
+                    )
                     buffers = (h * w * 3 + out_pixels * 3) / 2**20
-                    row = {"model": name, "runtime": runtime, "input": f"{w}x{h}", "scale": 2, "memory_mb": mb,
-                           "wall_s": round(wall, 2), "compute_s": round(compute["compute_s"], 2), "ratio": round(wall / compute["compute_s"], 2),
-                           "peak_rss_mib": round(rss), "pixel_buffers_mib": round(buffers), "command": command}
+                    row = {
+                        "model": name,
+                        "runtime": runtime,
+                        "input": f"{w}x{h}",
+                        "scale": 2,
+                        "memory_mb": mb,
+                        "wall_s": round(wall, 2),
+                        "compute_s": round(compute["compute_s"], 2),
+                        "ratio": round(wall / compute["compute_s"], 2),
+                        "peak_rss_mib": round(rss),
+                        "pixel_buffers_mib": round(buffers),
+                        "command": command,
+                    }
                     rows.append(row)
-                    print(f"{name} {runtime} {w}x{h} x2 --memory-mb {mb:g}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s "
-                          f"({row['ratio']:.2f}x), peak RSS {rss:,.0f} MiB (pixel buffers {buffers:,.0f} MiB)", file=sys.stderr, flush=True)
+                    print(
+                        f"{name} {runtime} {w}x{h} x2 --memory-mb {mb:g}: {wall:.1f} s end to end, model alone {compute['compute_s']:.1f} s "
+                        f"({row['ratio']:.2f}x), peak RSS {rss:,.0f} MiB (pixel buffers {buffers:,.0f} MiB)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
         if not args.quick and not args.no_eval:
             rows += eval_case(args.runtimes, env, tmp, command)
     from drrn_tf.fileio import write_bytes_atomic
@@ -148,7 +201,9 @@ def main(argv=None) -> int:
     print("| model | runtime | input (x2) | --memory-mb | end to end (s) | model alone (s) | ratio | peak RSS (MiB) | pixel buffers (MiB) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['model']} | {r['runtime']} | {r['input']} | {r['memory_mb']:g} | {r['wall_s']} | {r['compute_s']} | {r['ratio']} | {r['peak_rss_mib']:,} | {r['pixel_buffers_mib']:,} |")
+        print(
+            f"| {r['model']} | {r['runtime']} | {r['input']} | {r['memory_mb']:g} | {r['wall_s']} | {r['compute_s']} | {r['ratio']} | {r['peak_rss_mib']:,} | {r['pixel_buffers_mib']:,} |"
+        )
     print(f"wrote {args.out}")
     return 0
 

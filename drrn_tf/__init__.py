@@ -1,19 +1,17 @@
 """drrn-tf: DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.
 
-``import drrn_tf`` registers the package's Keras layers, so ``.keras`` files load with
-plain ``keras.saving.load_model(path)``; the rest of the API is imported on first use.
-The numpy-only modules (``imaging``, ``metrics``, ``tiling``) use no TensorFlow code.
+``import drrn_tf`` is cheap and changes nothing in the host process: it imports no TensorFlow
+(the API below is imported on first use, PEP 562) and sets no environment variable, file
+descriptor or library-wide setting. The numpy-only modules (``imaging``, ``metrics``,
+``tiling``) never import TensorFlow. The package's Keras layers are registered when
+``drrn_tf.layers`` is first imported -- by anything that builds or loads a model
+(``drrn_tf.load_model``, ``drrn_tf.build_preset``, ``drrn_tf.drrn``); to load a ``.keras`` file
+with plain ``keras.saving.load_model``, ``import drrn_tf.layers`` first.
 """
 
 from __future__ import annotations
 
 import importlib
-
-from ._tf_import import import_tensorflow_quietly
-
-import_tensorflow_quietly()
-
-from . import layers as _layers  # noqa: E402,F401 - registers the Keras serializables
 
 __version__ = "0.1.0"
 

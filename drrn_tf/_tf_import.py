@@ -1,4 +1,5 @@
-"""Import TensorFlow without its native start-up chatter.
+"""Import TensorFlow without its native start-up chatter: for the ``drrn`` command, which owns its process
+(``drrn_tf.cli.main`` calls it once the arguments are parsed; ``import drrn_tf`` never does).
 
 TensorFlow 2.21 writes oneDNN/CUDA notices to file descriptor 2 at import and at the
 first op, before absl logging is set up, so ``TF_CPP_MIN_LOG_LEVEL`` cannot silence

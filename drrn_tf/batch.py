@@ -10,12 +10,13 @@ atomically (temporary file + rename).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
+from .constants import MAX_PIXELS
 from .errors import InputError
-from .image_io import IMAGE_EXTENSIONS, MAX_PIXELS, check_output_path, is_image_path, read_image, write_image
+from .image_io import IMAGE_EXTENSIONS, LoadedImage, check_output_path, is_image_path, read_image, write_image
 
 __all__ = ["UpscaleJob", "expand_inputs", "plan_upscale", "run_upscale"]
 
@@ -24,6 +25,9 @@ __all__ = ["UpscaleJob", "expand_inputs", "plan_upscale", "run_upscale"]
 class UpscaleJob:
     src: Path
     dst: Path
+    # The input as decoded while planning, kept when it is the only one (a batch keeps none, so
+    # that planning many photos does not hold them all in memory): run_upscale then decodes nothing.
+    image: LoadedImage | None = field(default=None, compare=False, repr=False)
 
 
 def expand_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
@@ -64,7 +68,8 @@ def plan_upscale(
 ) -> tuple[list[UpscaleJob], Path | None]:
     """Jobs and the output folder to create (``None`` if none), every check done; nothing written.
 
-    Each input is decoded once here to validate it (format, truncation, pixel limit).
+    Each input is decoded once here to validate it (format, truncation, pixel limit); a single
+    input's pixels are kept in its job for :func:`run_upscale`.
     """
     sources = expand_inputs(inputs)
     outputs, make_dir = _outputs(sources, Path(output), scale)
@@ -81,8 +86,11 @@ def plan_upscale(
         parent = make_dir.parent if str(make_dir.parent) else Path(".")
         if not parent.is_dir() or not os.access(parent, os.W_OK):
             raise InputError(f"{make_dir}: cannot create output folder (parent missing or not writable)")
+    kept = None
     for src, dst in zip(sources, outputs):  # every input decodes, within the pixel limit
-        pixels = read_image(src, max_pixels=max_pixels).pixels
+        image = read_image(src, max_pixels=max_pixels)
+        kept = image if len(sources) == 1 else None
+        pixels = image.pixels
         if pixels.ndim == 3 and pixels.shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):
             raise InputError(f"{dst}: the input has transparency, which JPEG cannot store; use .png")
     for dst in outputs:  # every output name has a format and a writable place
@@ -92,7 +100,7 @@ def plan_upscale(
             raise InputError(f"{dst}: unsupported output format '{dst.suffix}' (use one of {', '.join(IMAGE_EXTENSIONS)})")
         if dst.exists() and not overwrite:
             raise InputError(f"{dst}: already exists (pass --overwrite to replace it)")
-    return [UpscaleJob(s, d) for s, d in zip(sources, outputs)], make_dir
+    return [UpscaleJob(s, d, kept) for s, d in zip(sources, outputs)], make_dir
 
 
 def run_upscale(
@@ -109,7 +117,7 @@ def run_upscale(
     if make_dir is not None:
         make_dir.mkdir(parents=False, exist_ok=True)
     for job in jobs:
-        image = read_image(job.src, max_pixels=max_pixels)
+        image = job.image or read_image(job.src, max_pixels=max_pixels)
         if image.frames > 1:
             note(f"{job.src}: animated ({image.frames} frames); only the first frame is upscaled")
         out = upscale(image.pixels)

@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from .constants import MAX_PIXELS, RUNTIMES, SCALES
 from .errors import DrrnError, InputError
-from .imaging import SCALES
 
 
 def positive(kind):
@@ -36,7 +36,7 @@ def positive(kind):
 class _Parser(argparse.ArgumentParser):
     """argparse with single-line errors."""
 
-    def error(self, message):  # noqa: D401 - argparse API
+    def error(self, message):
         raise InputError(f"{self.prog.split()[-1] if ' ' in self.prog else 'drrn'}: {message}")
 
 
@@ -133,7 +133,7 @@ def cmd_eval(args) -> int:
 def cmd_info(args) -> int:
     from .loading import BICUBIC, load_model
     from .presets import PRESETS
-    from .stats import human, model_stats
+    from .stats import describe_architecture, human, model_stats
 
     if args.model == BICUBIC:
         raise InputError("bicubic is interpolation, not a network: nothing to describe")
@@ -146,6 +146,7 @@ def cmd_info(args) -> int:
         print(json.dumps(st, indent=2))
         return 0
     print(f"model            {st['name']}")
+    print(f"architecture     {describe_architecture(st['architecture'])}")
     print(f"parameters       {st['params']:,} ({human(st['params'])})")
     print(f"shared params    {st['shared_params']:,} (reused by every unit of a recursive block)")
     print(f"if unshared      {st['unshared_params']:,}")
@@ -173,18 +174,16 @@ def cmd_train(args) -> int:
     cfg = load_config(args.config, overrides)
     from .training import train
 
-    result = train(cfg, Path(args.out), resume=args.resume, progress=lambda it: _progress(it, desc="loading images", unit="img"))
+    result = train(cfg, Path(args.output), resume=args.resume, progress=lambda it: _progress(it, desc="loading images", unit="img"))
     best = result.get("best_val_psnr")
     print(f"finished epoch {result['epoch']} (step {result['step']}); final model: {result['model']}")
     if best is not None:
-        print(f"best validation PSNR {best:.2f} dB at epoch {result['best_epoch']}: {Path(args.out) / 'checkpoints' / 'best.keras'}")
+        print(f"best validation PSNR {best:.2f} dB at epoch {result['best_epoch']}: {Path(args.output) / 'checkpoints' / 'best.keras'}")
     return 0
 
 
 # ---------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    from .image_io import MAX_PIXELS
-    from .inference import RUNTIMES
     from .loading import describe_model_spec
     from .presets import DEFAULT_PRESET, choice_guide
 
@@ -198,40 +197,72 @@ def build_parser() -> argparse.ArgumentParser:
     def add_tiling(sp):
         sp.add_argument("--tile", type=positive(int), default=None, metavar="PX", help="tile side in output pixels (default: from --memory-mb)")
         sp.add_argument(
-            "--memory-mb", type=positive(float), default=1024.0, metavar="MB",
+            "--memory-mb",
+            type=positive(float),
+            default=1024.0,
+            metavar="MB",
             help="working memory beyond the input and output pixel buffers, in MiB (default 1024): sets the tile size",
         )
         sp.add_argument(
-            "--runtime", choices=RUNTIMES, default="keras",
+            "--runtime",
+            choices=RUNTIMES,
+            default="keras",
             help="keras (TensorFlow, default) or litert: the model's full-int8 LiteRT export, made and parity-checked on "
             "first use and cached (DRRN_CACHE, else ~/.cache/drrn-tf); needs the export extra",
         )
 
     guide = {"epilog": choice_guide(), "formatter_class": argparse.RawDescriptionHelpFormatter}
-    up = sub.add_parser("upscale", help="upscale images by 2, 3 or 4", description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.", **guide)
+    up = sub.add_parser(
+        "upscale",
+        help="upscale images by 2, 3 or 4",
+        description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.",
+        **guide,
+    )
     up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every file inside, sorted; each must be an image)")
     up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up)
-    up.add_argument("--max-pixels", type=positive(int), default=MAX_PIXELS, metavar="N", help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})")
+    up.add_argument(
+        "--max-pixels",
+        type=positive(int),
+        default=MAX_PIXELS,
+        metavar="N",
+        help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})",
+    )
     up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never an input)")
     up.add_argument("--quiet", action="store_true", help="no progress bars and no per-image lines")
     up.set_defaults(func=cmd_upscale)
 
-    ev = sub.add_parser("eval", help="PSNR/SSIM table in the paper's protocol", description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).", **guide)
-    ev.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()}, or an exported .tflite/.onnx made by drrn export (default: {DEFAULT_PRESET})")
-    ev.add_argument("--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders")
+    ev = sub.add_parser(
+        "eval",
+        help="PSNR/SSIM table in the paper's protocol",
+        description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).",
+        **guide,
+    )
+    ev.add_argument(
+        "--model",
+        default=DEFAULT_PRESET,
+        metavar="MODEL",
+        help=f"{describe_model_spec()}, or an exported .tflite/.onnx made by drrn export (default: {DEFAULT_PRESET})",
+    )
+    ev.add_argument(
+        "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders"
+    )
     ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
     ev.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev)
     ev.set_defaults(func=cmd_eval)
 
-    tr = sub.add_parser("train", help="train DRRN with model.fit", description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/config.py for every key.")
+    tr = sub.add_parser(
+        "train",
+        help="train DRRN with model.fit",
+        description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/config.py for every key.",
+    )
     tr.add_argument("--config", metavar="FILE", help="YAML or JSON config (keys of drrn_tf.config.TrainConfig)")
-    tr.add_argument("--out", required=True, metavar="RUN", help="run folder (checkpoints, logs, final model.keras)")
-    tr.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    tr.add_argument("-o", "--output", "--out", dest="output", required=True, metavar="RUN", help="run folder (checkpoints, logs, final model.keras)")
+    tr.add_argument("--resume", action="store_true", help="continue the run in --output from its last checkpoint")
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
     tr.add_argument("--recipe", choices=("paper", "modern"), help="paper (SGD, Euclidean loss, step lr) or modern (Adam, L1, cosine)")
     tr.add_argument("--epochs", type=int, help="number of epochs")
@@ -240,7 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--mixed-precision", choices=("none", "bf16"), help="bf16: mixed_bfloat16 policy")
     tr.set_defaults(func=cmd_train)
 
-    inf = sub.add_parser("info", help="parameters, MACs per pixel, depth", description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.", **guide)
+    inf = sub.add_parser(
+        "info",
+        help="parameters, MACs per pixel, depth",
+        description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.",
+        **guide,
+    )
     inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
     inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
     inf.set_defaults(func=cmd_info)
@@ -276,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         args = parser.parse_args(argv)
+        from ._tf_import import import_tensorflow_quietly
+
+        import_tensorflow_quietly()  # the command owns its process: TensorFlow's start-up notices go nowhere
         return args.func(args)
     except DrrnError as e:
         if debug:

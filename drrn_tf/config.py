@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
+from .constants import SCALES
 from .errors import InputError, first_line
-from .imaging import SCALES
 
 __all__ = ["TrainConfig", "RECIPES", "load_config", "config_from_dict", "parse_override"]
 
@@ -68,28 +68,28 @@ class TrainConfig:
     filters: int = 128
     batch_norm: bool = False
     out_init: str = "he_normal"  # "zeros": start as bicubic (faster on short budgets)
-    init_weights: typing.Optional[str] = None  # warm start: a trained preset name, or a .keras / .weights.h5 of the same network
+    init_weights: str | None = None  # warm start: a trained preset name, or a .keras / .weights.h5 of the same network
     # Data.
     train_data: str = "train291"  # dataset name, folder, or TFDS config with data_source: tfds
     data_source: str = "folder"
-    val_data: typing.Optional[str] = "set5"
-    val_scales: list = field(default_factory=lambda: [2, 3, 4])
+    val_data: str | None = "set5"
+    val_scales: list = field(default_factory=lambda: list(SCALES))
     val_every: int = 1
-    scales: list = field(default_factory=lambda: [2, 3, 4])
+    scales: list = field(default_factory=lambda: list(SCALES))
     patch: int = 31
     stride: int = 21
-    max_images: typing.Optional[int] = None  # use only the first N training images (smoke tests)
+    max_images: int | None = None  # use only the first N training images (smoke tests)
     seed: int = 0
     # Recipe (null = recipe default).
     recipe: str = "paper"
-    optimizer: typing.Optional[str] = None
-    loss: typing.Optional[str] = None
-    schedule: typing.Optional[str] = None
-    lr: typing.Optional[float] = None
-    steps_per_epoch: typing.Optional[int] = None
-    batch_size: typing.Optional[int] = None
-    epochs: typing.Optional[int] = None
-    sampling: typing.Optional[str] = None
+    optimizer: str | None = None
+    loss: str | None = None
+    schedule: str | None = None
+    lr: float | None = None
+    steps_per_epoch: int | None = None
+    batch_size: int | None = None
+    epochs: int | None = None
+    sampling: str | None = None
     momentum: float = 0.9
     weight_decay: float = 1e-4
     clip_theta: float = 0.01
@@ -98,14 +98,14 @@ class TrainConfig:
     lr_decay: float = 0.5
     warmup_steps: int = 0  # cosine only: linear warm-up from 0 to lr over this many steps, then the decay
     cosine_alpha: float = 0.01  # cosine only: the lr decays to cosine_alpha * lr
-    clip_norm: typing.Optional[float] = None  # adam only: clip the global norm of all gradients to this
+    clip_norm: float | None = None  # adam only: clip the global norm of all gradients to this
     # Execution.
     strategy: str = "default"
     mixed_precision: str = "none"
     deterministic: bool = True
     tensorboard: bool = True
 
-    def resolved(self) -> "TrainConfig":
+    def resolved(self) -> TrainConfig:
         """A copy with recipe defaults filled in."""
         values = dataclasses.asdict(self)
         for key, default in RECIPES[self.recipe].items():
@@ -113,7 +113,7 @@ class TrainConfig:
                 values[key] = default
         return TrainConfig(**values)
 
-    def check(self, origin: str) -> "TrainConfig":
+    def check(self, origin: str) -> TrainConfig:
         """Refuse combinations of keys that cannot work together (on the resolved config)."""
         if self.warmup_steps and self.schedule != "cosine":
             raise InputError(f"{origin}: 'warmup_steps' needs schedule cosine, got {self.schedule!r}")
@@ -127,7 +127,9 @@ class TrainConfig:
 
 # Smallest value of each integer key.
 _INT_MIN = {
-    **dict.fromkeys(("blocks", "units", "filters", "patch", "stride", "val_every", "steps_per_epoch", "batch_size", "epochs", "max_images", "lr_step_epochs"), 1),
+    **dict.fromkeys(
+        ("blocks", "units", "filters", "patch", "stride", "val_every", "steps_per_epoch", "batch_size", "epochs", "max_images", "lr_step_epochs"), 1
+    ),
     "warmup_steps": 0,
     "seed": 0,
 }
@@ -174,9 +176,8 @@ def _check_value(key: str, value, origin: str):
         value = float(value)
     if key in _CHOICES and value not in _CHOICES[key]:
         raise InputError(f"{origin}: '{key}' must be one of {', '.join(_CHOICES[key])}, got {value!r}")
-    if key in ("scales", "val_scales"):
-        if not value or any(s not in SCALES for s in value):
-            raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
+    if key in ("scales", "val_scales") and (not value or any(s not in SCALES for s in value)):
+        raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
     if key in _INT_MIN and value < _INT_MIN[key]:
         raise InputError(f"{origin}: '{key}' must be >= {_INT_MIN[key]}, got {value!r}")
     if key in _FLOAT_RANGES:

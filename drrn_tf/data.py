@@ -21,13 +21,14 @@ Sampling modes:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import tensorflow as tf
 
+from .constants import SCALES
 from .errors import InputError
 from .evaluation import hr_luminance
 from .image_io import list_images, read_image
@@ -75,7 +76,7 @@ class PatchSource:
     def __init__(
         self,
         images: Sequence[np.ndarray],
-        scales: Sequence[int] = (2, 3, 4),
+        scales: Sequence[int] = SCALES,
         patch: int = 31,
         names: Sequence[str] | None = None,
         progress: Callable[[Iterable], Iterable] = lambda it: it,
@@ -114,12 +115,12 @@ class PatchSource:
         self.lr = np.concatenate(lr_parts)
 
     @classmethod
-    def from_folder(cls, folder, scales=(2, 3, 4), patch=31, progress=lambda it: it) -> "PatchSource":
+    def from_folder(cls, folder, scales=SCALES, patch=31, progress=lambda it: it) -> PatchSource:
         ys, names = load_luminance_folder(folder, progress)
         return cls(ys, scales, patch, names, progress)
 
     @classmethod
-    def from_tfds(cls, config: str, manual_dir, data_dir=None, split=None, scales=(2, 3, 4), patch=31) -> "PatchSource":
+    def from_tfds(cls, config: str, manual_dir, data_dir=None, split=None, scales=SCALES, patch=31) -> PatchSource:
         """Images of an ``sr_image_sets`` TFDS config (see :mod:`drrn_tf.tfds_sets`)."""
         import tensorflow_datasets as tfds
 

@@ -41,10 +41,7 @@ def resolve_dataset(name_or_path: str) -> tuple[str, Path]:
     if key in KNOWN_SETS:
         root = data_root()
         if root is None:
-            raise InputError(
-                f"dataset '{name_or_path}': no data folder found; set DRRN_DATA to the folder "
-                f"holding {KNOWN_SETS[key]}/ or pass a folder path"
-            )
+            raise InputError(f"dataset '{name_or_path}': no data folder found; set DRRN_DATA to the folder holding {KNOWN_SETS[key]}/ or pass a folder path")
         folder = root / KNOWN_SETS[key]
         if not folder.is_dir():
             raise InputError(f"dataset '{name_or_path}': {folder} does not exist")

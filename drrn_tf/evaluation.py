@@ -8,9 +8,9 @@ uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from .imaging import imresize, modcrop, rgb2ycbcr, shave, to_uint8
 from .metrics import SSIM_WINDOW, psnr, ssim
 
 __all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
+
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
     """The protocol's ground-truth Y (uint8) of an HR image as read from disk."""

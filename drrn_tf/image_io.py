@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .constants import MAX_PIXELS
 from .errors import InputError
 from .fileio import atomic_path, check_writable
 
@@ -26,12 +27,39 @@ __all__ = ["IMAGE_EXTENSIONS", "to_8bit", "read_image", "write_image", "check_pi
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
 
-# Refuse pixel counts that could not be processed sensibly (and decompression bombs): checked on
-# the header, before decoding (read_image's max_pixels). Pillow's own guard only warns below twice
-# its limit, so it is set to the largest max_pixels that can be asked for.
-MAX_PIXELS = 200_000_000
-PILLOW_LIMIT = 1_000_000_000
-Image.MAX_IMAGE_PIXELS = PILLOW_LIMIT // 2
+
+def _cv2():
+    """OpenCV, imported on first use (``drrn --help`` needs none) and without its import's one side
+    effect: opencv-python prepends its library folder to ``LD_LIBRARY_PATH`` in ``os.environ``
+    (for child processes only), which this package must not change in its host."""
+    import sys
+
+    if "cv2" not in sys.modules:
+        saved = os.environ.get("LD_LIBRARY_PATH")
+        import cv2  # noqa: F401
+
+        if saved is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = saved
+    return sys.modules["cv2"]
+
+
+def _open(data: bytes) -> Image.Image:
+    """``Image.open`` without Pillow's process-wide decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``,
+    which this package leaves as the host process set it): :func:`read_image` checks the header against
+    its own ``max_pixels`` instead. Walks Pillow's plugin registry as ``Image.open`` does."""
+    Image.init()
+    prefix = data[:16]
+    for fmt in Image.ID:
+        factory, accept = Image.OPEN[fmt]
+        if accept and accept(prefix) is not True:
+            continue
+        try:
+            return factory(io.BytesIO(data), None)
+        except (SyntaxError, IndexError, TypeError, struct.error):
+            continue
+    raise UnidentifiedImageError("cannot identify image file")
 
 
 @dataclass
@@ -118,20 +146,21 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
     if not data:
         raise InputError(f"{path}: empty file")
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with _open(data) as im:
             if im.width * im.height > max_pixels:
-                raise InputError(f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)")
+                raise InputError(
+                    f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)"
+                )
             im.load()  # raises on truncated or corrupt data
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             frames = int(getattr(im, "n_frames", 1) or 1)
             fallback = _pil_to_array(im)
     except UnidentifiedImageError as e:
         raise InputError(f"{path}: not an image file (unrecognised format)") from e
-    except Image.DecompressionBombError as e:
-        raise InputError(f"{path}: image too large (more than {min(max_pixels, PILLOW_LIMIT):,} pixels)") from e
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{path}: corrupt or truncated image ({e})") from e
 
+    cv2 = _cv2()
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None or pixels.dtype not in (np.uint8, np.uint16):
         pixels = fallback
@@ -191,6 +220,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
         a = a[..., [2, 1, 0, 3]]
     if a.ndim == 3 and a.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
         raise InputError(f"{path}: JPEG cannot store transparency; write .png instead")
+    cv2 = _cv2()
     with atomic_path(path) as tmp:  # encoded straight into the file: no image-sized byte buffer
         if not cv2.imwrite(str(tmp), np.ascontiguousarray(a)):
             raise InputError(f"{path}: could not encode image as {path.suffix}")

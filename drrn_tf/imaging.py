@@ -17,19 +17,22 @@ import math
 
 import numpy as np
 
+from .constants import SCALES
+
 __all__ = ["SCALES", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "to_uint8", "matlab_round"]
 
-# The upscaling factors of the paper's protocol, which the models are trained for.
-SCALES = (2, 3, 4)
 
 # MATLAB's rgb2ycbcr matrix and offset for values in [0, 1].
-_YCBCR_MATRIX = np.array(
-    [
-        [65.481, 128.553, 24.966],
-        [-37.797, -74.203, 112.0],
-        [112.0, -93.786, -18.214],
-    ]
-) / 255.0
+_YCBCR_MATRIX = (
+    np.array(
+        [
+            [65.481, 128.553, 24.966],
+            [-37.797, -74.203, 112.0],
+            [112.0, -93.786, -18.214],
+        ]
+    )
+    / 255.0
+)
 _YCBCR_OFFSET = np.array([16.0, 128.0, 128.0]) / 255.0
 
 

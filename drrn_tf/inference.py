@@ -13,15 +13,13 @@ import math
 import keras
 import numpy as np
 
+from .constants import RUNTIMES
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL
 from .tiling import tile_plan
 
 __all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
 
-# Where the network runs: TensorFlow, or a quantised LiteRT export made (and cached) by the export
-# stage, which registers it as the "litert" entry of the drrn_tf.runtimes entry-point group.
-RUNTIMES = ("keras", "litert")
 
 # Bytes per pixel of a tile besides the network's activations: its float32 input and output,
 # and the streaming upscaler's float64 temporaries.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import keras
+from typing import TYPE_CHECKING
 
 from .errors import InputError, first_line
 from .presets import DEFAULT_PRESET, PRESETS, build_preset
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["BICUBIC", "load_model", "describe_model_spec", "open_exported"]
 
@@ -35,10 +37,7 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
     if spec in PRESETS:
         preset = PRESETS[spec]
         if require_trained and not preset.trained:
-            raise InputError(
-                f"preset '{spec}' has no trained weights in this package; "
-                "pass a trained .keras file with --model"
-            )
+            raise InputError(f"preset '{spec}' has no trained weights in this package; pass a trained .keras file with --model")
         return build_preset(spec)
     path = Path(spec)
     if not path.exists():
@@ -47,11 +46,15 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
         raise InputError(f"{spec}: not a model file (expected a .keras file, {describe_model_spec()})")
     import zipfile
 
+    import keras
+
+    from . import layers as _layers  # noqa: F401 - registers the serializables the file refers to
+
     if not zipfile.is_zipfile(path):
         raise InputError(f"{spec}: not a valid Keras model file (a .keras file is a zip archive; this one is not)")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - any failure here means "not a usable model"
+    except Exception as e:
         raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from e
     if not isinstance(model, keras.Model) or len(model.inputs) != 1:
         raise InputError(f"{spec}: expected a model with one image input")

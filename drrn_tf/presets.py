@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
-import keras
+if TYPE_CHECKING:
+    import keras
 
-from . import models
-
-__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "preset_names", "choice_guide"]
+__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "choice_guide"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -27,7 +26,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 class Preset:
     name: str
     description: str
-    builder: Callable[..., keras.Model]
+    builder: str  # a model function of drrn_tf.models (imported on build: this module needs no TensorFlow)
     kwargs: dict = field(default_factory=dict)
     weights: str | None = None  # file name inside drrn_tf/weights/
     # What to pick it for, with two figures measured here (tests/test_presets.py checks them against
@@ -59,7 +58,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "drrn_b1u9",
             "DRRN B1U9, d=20, 128 filters (paper), GPU-trained on train291 (x2/x3/x4); the default model",
-            models.drrn,
+            "drrn",
             {"blocks": 1, "units": 9},
             weights="drrn_b1u9.weights.h5",
             use="quality",
@@ -69,19 +68,19 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "drrn_b1u25",
             "DRRN B1U25, d=52, 128 filters (paper), warm-started from drrn_b1u9: best quality, 2.8x its compute",
-            models.drrn,
+            "drrn",
             {"blocks": 1, "units": 25},
             weights="drrn_b1u25.weights.h5",
             use="best quality",
             set5_x4_psnr=31.54,
             ms_288=5945.2,
         ),
-        Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", models.vdsr),
-        Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", models.srcnn),
+        Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", "vdsr"),
+        Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", "srcnn"),
         Preset(
             "drrn_b1u9_f32",
             "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4): the fast preset",
-            models.drrn,
+            "drrn",
             _B1U9_F32,
             weights="drrn_b1u9_f32.weights.h5",
             use="speed",
@@ -92,7 +91,7 @@ PRESETS: dict[str, Preset] = {
         Preset(
             "drrn_b1u9_f32_qat",
             "drrn_b1u9_f32 fine-tuned through int8 fake quantisation (drrn qat): the one to export as full int8",
-            models.drrn,
+            "drrn",
             _B1U9_F32,
             weights="drrn_b1u9_f32_qat.weights.h5",
             use="phones, exported as full int8 (drrn export drrn_b1u9_f32_qat --quant int8)",
@@ -104,10 +103,6 @@ PRESETS: dict[str, Preset] = {
 
 # What a command uses when --model is left out.
 DEFAULT_PRESET = "drrn_b1u9"
-
-
-def preset_names() -> list[str]:
-    return list(PRESETS)
 
 
 def choice_guide() -> str:
@@ -126,7 +121,9 @@ def build_preset(name: str, load_weights: bool = True) -> keras.Model:
         preset = PRESETS[name]
     except KeyError:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})") from None
-    model = preset.builder(name=preset.name, **preset.kwargs)
+    from . import models
+
+    model = getattr(models, preset.builder)(name=preset.name, **preset.kwargs)
     if load_weights and preset.weights:
         if not preset.trained:  # never fall back to a random network for a preset that ships weights
             from .errors import InputError

@@ -115,15 +115,11 @@ def make_schedule(
     then cosine decay over ``epochs * steps_per_epoch`` steps towards ``alpha * lr``
     (Keras ``CosineDecay``: the decay counts from the end of the warm-up)."""
     if kind == "step":
-        return keras.optimizers.schedules.ExponentialDecay(
-            lr, decay_steps=step_epochs * steps_per_epoch, decay_rate=decay, staircase=True
-        )
+        return keras.optimizers.schedules.ExponentialDecay(lr, decay_steps=step_epochs * steps_per_epoch, decay_rate=decay, staircase=True)
     if kind == "cosine":
         total = max(1, epochs * steps_per_epoch)
         if warmup_steps:
-            return keras.optimizers.schedules.CosineDecay(
-                0.0, decay_steps=total, alpha=alpha, warmup_target=lr, warmup_steps=warmup_steps
-            )
+            return keras.optimizers.schedules.CosineDecay(0.0, decay_steps=total, alpha=alpha, warmup_target=lr, warmup_steps=warmup_steps)
         return keras.optimizers.schedules.CosineDecay(lr, decay_steps=total, alpha=alpha)
     if kind == "constant":
         return lr

@@ -16,7 +16,7 @@ from keras import layers
 from .errors import DrrnError
 from .layers import PreActivation, RecursiveBlock
 
-__all__ = ["model_stats", "receptive_radius", "UnsupportedModel"]
+__all__ = ["model_stats", "architecture", "describe_architecture", "receptive_radius", "UnsupportedModel", "human"]
 
 _POINTWISE = (
     layers.InputLayer,
@@ -59,9 +59,7 @@ def _walk(model: keras.Model):
         elif isinstance(layer, keras.Model):
             yield from _walk(layer)
         elif not isinstance(layer, _POINTWISE):
-            raise UnsupportedModel(
-                f"layer '{layer.name}' ({type(layer).__name__}) has unknown spatial behaviour"
-            )
+            raise UnsupportedModel(f"layer '{layer.name}' ({type(layer).__name__}) has unknown spatial behaviour")
 
 
 def receptive_radius(model: keras.Model) -> int:
@@ -81,15 +79,32 @@ def _shared_params(model: keras.Model) -> tuple[int, int]:
     return shared, extra
 
 
+def architecture(model: keras.Model) -> dict | None:
+    """A DRRN's hyperparameters, read back from its layers (so from any saved ``.keras`` file):
+    ``{"blocks", "units", "filters", "batch_norm"}``; ``None`` for a model that is not a DRRN."""
+    blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
+    if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
+        return None
+    return {"blocks": len(blocks), "units": blocks[0].units, "filters": blocks[0].filters, "batch_norm": bool(blocks[0].batch_norm)}
+
+
+def describe_architecture(arch: dict | None) -> str:
+    """``DRRN B1U9, 32 filters`` (``, BatchNorm`` when it has it); ``not a DRRN`` for ``None``."""
+    if arch is None:
+        return "not a DRRN"
+    return f"DRRN B{arch['blocks']}U{arch['units']}, {arch['filters']} filters" + (", BatchNorm" if arch["batch_norm"] else "")
+
+
 def model_stats(model: keras.Model) -> dict:
-    """``name``, ``params``, ``shared_params``, ``unshared_params``, ``macs_per_pixel``,
-    ``depth`` (convolutions on the input-output path) and ``receptive_field`` (pixels)."""
+    """``name``, ``architecture`` (:func:`architecture`), ``params``, ``shared_params``, ``unshared_params``,
+    ``macs_per_pixel``, ``depth`` (convolutions on the input-output path) and ``receptive_field`` (pixels)."""
     parts = list(_walk(model))
     shared, extra = _shared_params(model)
     params = int(model.count_params())
     radius = sum(r for _, r, _ in parts)
     return {
         "name": model.name,
+        "architecture": architecture(model),
         "params": params,
         "shared_params": shared,
         "unshared_params": params + extra,
@@ -105,4 +120,4 @@ def human(n: float) -> str:
         return "0"
     units = ["", "K", "M", "G", "T"]
     k = min(int(math.log10(abs(n)) // 3), len(units) - 1)
-    return f"{n / 1000 ** k:.3g}{units[k]}"
+    return f"{n / 1000**k:.3g}{units[k]}"

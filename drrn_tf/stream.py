@@ -12,7 +12,7 @@ memory beyond the input and output pixel buffers is bounded by the tile size.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 

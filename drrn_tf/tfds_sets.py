@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow_datasets as tfds
 
-from .image_io import list_images, read_image, to_8bit
 from .datasets import KNOWN_SETS
+from .image_io import list_images, read_image, to_8bit
 
 __all__ = ["SrImageSets"]
 
@@ -46,9 +46,7 @@ class SrImageSets(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Initial release."}
     MANUAL_DOWNLOAD_INSTRUCTIONS = _MANUAL
-    BUILDER_CONFIGS = [
-        tfds.core.BuilderConfig(name=key, description=f"{folder} HR images") for key, folder in KNOWN_SETS.items()
-    ]
+    BUILDER_CONFIGS = [tfds.core.BuilderConfig(name=key, description=f"{folder} HR images") for key, folder in KNOWN_SETS.items()]
 
     def _info(self) -> tfds.core.DatasetInfo:
         return self.dataset_info_from_configs(

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import keras
 import tensorflow as tf
@@ -55,9 +55,7 @@ def build_model(cfg: TrainConfig) -> keras.Model:
 
 
 def _compile(model: keras.Model, cfg: TrainConfig) -> None:
-    schedule = make_schedule(
-        cfg.schedule, cfg.lr, cfg.steps_per_epoch, cfg.epochs, cfg.lr_step_epochs, cfg.lr_decay, cfg.warmup_steps, cfg.cosine_alpha
-    )
+    schedule = make_schedule(cfg.schedule, cfg.lr, cfg.steps_per_epoch, cfg.epochs, cfg.lr_step_epochs, cfg.lr_decay, cfg.warmup_steps, cfg.cosine_alpha)
     optimizer = make_optimizer(
         cfg.optimizer,
         schedule,
@@ -88,7 +86,7 @@ def _load_checkpoint(path: Path) -> keras.Model:
         raise InputError(f"{path}: no checkpoint to resume from, though state.json says an epoch finished")
     try:
         return keras.saving.load_model(path, safe_mode=True)
-    except Exception as e:  # noqa: BLE001 - any failure means the file is unusable
+    except Exception as e:
         raise InputError(f"{path}: corrupt or unreadable checkpoint ({first_line(e)})") from e
 
 
@@ -107,7 +105,7 @@ def _warm_start(model: keras.Model, spec: str) -> None:
             model.load_weights(path)
         else:
             model.set_weights(keras.saving.load_model(path, safe_mode=True).get_weights())
-    except Exception as e:  # noqa: BLE001 - wrong file or wrong architecture
+    except Exception as e:
         raise InputError(f"{path}: cannot initialise {model.name} from it ({first_line(e)})") from e
 
 

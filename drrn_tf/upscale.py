@@ -9,13 +9,13 @@ The work streams tile by tile from input to output pixels (:mod:`drrn_tf.stream`
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import keras
 import numpy as np
 
+from .constants import SCALES
 from .image_io import check_pixels
-from .imaging import SCALES
 from .inference import check_memory_mb, default_window, tile_runner
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream

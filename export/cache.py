@@ -23,6 +23,8 @@ import numpy as np
 
 from drrn_tf.errors import InputError
 
+from .modes import RUN_MODES
+
 __all__ = ["cache_dir", "model_key", "cached_export", "litert_tile_runner"]
 
 # Photos of scikit-image's wheel used when the benchmark sets are not around (none is a Set5 image).
@@ -86,8 +88,8 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
     from .parity import parity_report
     from .runtime import LiteRTModel
 
-    if quant not in ("none", "fp16", "dynamic", "int8"):
-        raise InputError(f"--runtime litert: quantisation {quant!r} is not offered (none, fp16, dynamic, int8)")
+    if quant not in RUN_MODES:
+        raise InputError(f"--runtime litert: quantisation {quant!r} is not offered ({', '.join(RUN_MODES)})")
     folder = cache_dir()
     path = folder / f"{model.name}-{quant}-{model_key(model, quant)}.tflite"
     if path.is_file() and path.with_suffix(".json").is_file():

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from drrn_tf.constants import SCALES
 from drrn_tf.stats import model_stats
+
+# The shipped weights are released with the package (setup.cfg); their training images are not ours.
+WEIGHTS_LICENCE = (
+    "Apache-2.0, as drrn-tf, for the weights this package ships; they were trained on train291 (T91 + BSD200), research image sets with their own terms"
+)
 
 __all__ = ["model_card", "PREPROCESSING"]
 
@@ -74,12 +80,12 @@ def _made_with(artefact: bytes) -> dict:
         "drrn_tf": ver("drrn-tf"),
         "tensorflow": ver("tensorflow"),
         "ai_edge_litert": ver("ai-edge-litert"),
-        "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "sha256": hashlib.sha256(artefact).hexdigest(),
     }
 
 
-def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: str, parity: dict | None, scales=(2, 3, 4)) -> dict:
+def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: str, parity: dict | None, scales=SCALES) -> dict:
     stats = model_stats(keras_model)
     card = {
         "file": file_name,
@@ -87,6 +93,7 @@ def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: st
         "quantization": quant,
         "file_size_bytes": len(artefact),
         "source_model": stats["name"],
+        "architecture": stats["architecture"],
         "params": stats["params"],
         "macs_per_pixel": stats["macs_per_pixel"],
         "macs_288x288": stats["macs_per_pixel"] * 288 * 288,
@@ -94,6 +101,7 @@ def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: st
         "scales_trained": list(scales),
         "preprocessing": PREPROCESSING,
         "made_with": _made_with(artefact),
+        "weights_licence": WEIGHTS_LICENCE,
     }
     if fmt == "tflite":
         card["inputs"], card["outputs"] = _tflite_io(artefact)
@@ -101,7 +109,11 @@ def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: st
         import onnxruntime as ort
 
         sess = ort.InferenceSession(artefact, providers=["CPUExecutionProvider"])
-        card["inputs"] = [{"name": i.name, "shape": [d if isinstance(d, int) else -1 for d in i.shape], "dtype": "float32", "quantization": None} for i in sess.get_inputs()]
-        card["outputs"] = [{"name": o.name, "shape": [d if isinstance(d, int) else -1 for d in o.shape], "dtype": "float32", "quantization": None} for o in sess.get_outputs()]
+        card["inputs"] = [
+            {"name": i.name, "shape": [d if isinstance(d, int) else -1 for d in i.shape], "dtype": "float32", "quantization": None} for i in sess.get_inputs()
+        ]
+        card["outputs"] = [
+            {"name": o.name, "shape": [d if isinstance(d, int) else -1 for d in o.shape], "dtype": "float32", "quantization": None} for o in sess.get_outputs()
+        ]
     card["parity"] = parity
     return card

@@ -9,14 +9,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
 from drrn_tf.evaluation import bicubic_input, hr_luminance
 from drrn_tf.image_io import list_images, read_image, to_8bit
 from drrn_tf.imaging import imresize
 
+from .modes import CALIBRATED_MODES, QUANT_MODES
+
 __all__ = ["QUANT_MODES", "convert_tflite", "convert_e2e", "convert_onnx", "representative_samples"]
 
-QUANT_MODES = ("none", "fp16", "dynamic", "int8", "int16x8")
 INPUT_NAME = "lr_up_y"
 
 
@@ -25,9 +27,7 @@ def _signature(shape: tuple[int, int] | None) -> tf.TensorSpec:
     return tf.TensorSpec((1, h, w, 1), tf.float32, name=INPUT_NAME)
 
 
-def representative_samples(
-    folder, n: int = 120, size: tuple[int, int] = (96, 96), scales=(2, 3, 4), seed: int = 0, rgb: bool = False
-) -> list[np.ndarray]:
+def representative_samples(folder, n: int = 120, size: tuple[int, int] = (96, 96), scales=SCALES, seed: int = 0, rgb: bool = False) -> list[np.ndarray]:
     """``n`` random crops of what a model really receives, for calibration.
 
     Default: bicubic LR-up Y images in [0, 1], (1, H, W, 1) float32 (the Y network's
@@ -76,7 +76,7 @@ def _saved_model(model: keras.Model, fn, signature: tf.TensorSpec, folder: Path)
 def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, representative) -> bytes:
     if quant not in QUANT_MODES:
         raise ValueError(f"quant must be one of {QUANT_MODES}, got {quant!r}")
-    if quant in ("int8", "int16x8") and not representative:
+    if quant in CALIBRATED_MODES and not representative:
         raise ValueError(f"{quant} quantisation needs representative samples")
     with tempfile.TemporaryDirectory() as tmp:
         converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved_model(model, fn, signature, Path(tmp) / "sm")))
@@ -84,12 +84,10 @@ def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, repre
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if quant == "fp16":
             converter.target_spec.supported_types = [tf.float16]
-        if quant in ("int8", "int16x8"):
+        if quant in CALIBRATED_MODES:
             converter.representative_dataset = lambda: ([s] for s in representative)
             converter.target_spec.supported_ops = [
-                tf.lite.OpsSet.TFLITE_BUILTINS_INT8
-                if quant == "int8"
-                else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+                tf.lite.OpsSet.TFLITE_BUILTINS_INT8 if quant == "int8" else tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
             ]
         return converter.convert()
 
@@ -109,9 +107,7 @@ def convert_tflite(
     return _convert(model, lambda x: model(x, training=False), _signature(shape), quant, representative)
 
 
-def convert_e2e(
-    model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None, io: str = "uint8"
-) -> bytes:
+def convert_e2e(model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None, io: str = "uint8") -> bytes:
     """The end-to-end model (:mod:`export.e2e`): RGB (1, H, W, 3) -> RGB (1, sH, sW, 3),
     uint8 or (``io="float32"``) float32 pixel values.
 

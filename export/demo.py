@@ -14,11 +14,23 @@ import sys
 import time
 from pathlib import Path
 
+from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
 
 __all__ = ["register", "TRAIN_PHOTOS", "HELD_OUT_PHOTOS"]
 
-TRAIN_PHOTOS = ["astronaut.png", "camera.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "brick.png", "grass.png", "gravel.png", "coins.png", "page.png"]
+TRAIN_PHOTOS = [
+    "astronaut.png",
+    "camera.png",
+    "coffee.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "brick.png",
+    "grass.png",
+    "gravel.png",
+    "coins.png",
+    "page.png",
+]
 HELD_OUT_PHOTOS = ["chelsea.png", "moon.png", "text.png"]
 
 
@@ -47,7 +59,7 @@ def cmd_demo(args) -> int:
     from .convert import convert_tflite, representative_samples
     from .runtime import LiteRTModel, time_call
 
-    run = Path(args.out) if args.out else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
+    run = Path(args.output) if args.output else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     if run.exists() and any(run.iterdir()):
         raise InputError(f"{run}: already exists and is not empty; pick another --out")
     started = time.time()
@@ -89,7 +101,7 @@ def cmd_demo(args) -> int:
 
     print("[3/3] evaluating on the held-out photos and timing", file=sys.stderr)
     sets = [("held-out", val_dir)]
-    scales = [2, 3, 4]
+    scales = list(SCALES)
     rows = {
         "bicubic": evaluate(None, sets, scales),
         "Keras fp32": evaluate(lambda y: predict_y(model, y), sets, scales),
@@ -138,5 +150,5 @@ def register(sub) -> None:
     demo.add_argument("--epochs", type=int, default=3, help="epochs the steps are split into (default 3)")
     demo.add_argument("--units", type=int, default=4, help="residual units U (default 4)")
     demo.add_argument("--filters", type=int, default=16, help="filters (default 16)")
-    demo.add_argument("--out", metavar="RUN", help="run folder (default runs/demo-<time>)")
+    demo.add_argument("-o", "--output", "--out", dest="output", metavar="RUN", help="run folder (default runs/demo-<time>)")
     demo.set_defaults(func=cmd_demo)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from drrn_tf.constants import SCALES
 from drrn_tf.datasets import resolve_dataset
 from drrn_tf.evaluation import evaluate
 
@@ -20,7 +21,7 @@ def parity_report(
     export_predict: Callable[[np.ndarray], np.ndarray],
     quant: str,
     data: str = "set5",
-    scales=(2, 3, 4),
+    scales=SCALES,
 ) -> dict:
     """Set5 PSNR/SSIM of both per scale, the worst drop, the target and whether it is met."""
     sets = [resolve_dataset(data)]

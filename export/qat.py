@@ -33,7 +33,7 @@ import tensorflow as tf
 from drrn_tf.errors import InputError
 from drrn_tf.layers import RecursiveBlock
 
-__all__ = ["QatTwin", "RefreshRanges", "activation_ranges", "ranges_from_tflite", "register"]
+__all__ = ["QatTwin", "RefreshRanges", "activation_ranges", "ranges_from_tflite", "cmd_qat"]
 
 
 def _check_structure(model: keras.Model) -> list[RecursiveBlock]:
@@ -164,7 +164,7 @@ def cmd_qat(args) -> int:
 
     from .convert import convert_tflite, representative_samples
 
-    out = Path(args.out)
+    out = Path(args.output)
     if out.exists() and any(out.iterdir()):
         raise InputError(f"{out}: already exists and is not empty; pick another --out")
     model = load_model(args.model)
@@ -183,9 +183,7 @@ def cmd_qat(args) -> int:
     source = PatchSource.from_folder(folder, scales=tuple(args.scales), patch=args.patch)
     ds = source.dataset(args.batch, seed=args.seed, mode="random").prefetch(2)
     epochs = max(1, args.steps // args.steps_per_epoch)
-    history = twin.fit(
-        ds, steps_per_epoch=args.steps // epochs, epochs=epochs, verbose=2 if args.quiet else "auto", callbacks=[RefreshRanges(twin, calib)]
-    )
+    history = twin.fit(ds, steps_per_epoch=args.steps // epochs, epochs=epochs, verbose=2 if args.quiet else "auto", callbacks=[RefreshRanges(twin, calib)])
 
     out.mkdir(parents=True, exist_ok=True)
     weights = out / f"{model.name}.weights.h5"
@@ -199,36 +197,17 @@ def cmd_qat(args) -> int:
     writer.writerows([e + 1, f"{v:.6g}"] for e, v in enumerate(history.history["loss"]))
     write_bytes_atomic(out / "log.csv", log.getvalue().encode())
     after = _int8_parity(model, convert_tflite(model, "int8", None, calib), args.parity_data) if args.parity_data != "none" else None
-    report = {"command": "drrn qat " + " ".join(sys.argv[2:]), "model": args.model, "steps": args.steps, "seconds": round(time.time() - started, 1), "int8_parity_before": before, "int8_parity_after": after}
+    report = {
+        "command": "drrn qat " + " ".join(sys.argv[2:]),
+        "model": args.model,
+        "steps": args.steps,
+        "seconds": round(time.time() - started, 1),
+        "int8_parity_before": before,
+        "int8_parity_after": after,
+    }
     write_bytes_atomic(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
     if after:
         for r in after["scales"]:
             print(f"after: Set5 x{r['scale']}: Keras {r['keras_psnr']:.3f} dB, int8 {r['export_psnr']:.3f} dB, drop {r['drop_db']:+.3f} dB")
     print(f"wrote {weights}, {out / 'model.keras'}, log.csv, report.json ({time.time() - started:.0f} s)")
     return 0
-
-
-# Post-training int8 of the 128-filter presets loses <= 0.16 dB; the compact one 0.29 dB at x4, which QAT recovers.
-QAT_DEFAULT = "drrn_b1u9_f32"
-
-
-def register(sub) -> None:
-    p = sub.add_parser(
-        "qat",
-        help="quantisation-aware fine-tuning of a DRRN for int8 export",
-        description="Fine-tune a DRRN through int8 fake quantisation (TFLite's own quantisation points) so that full-int8 export keeps its PSNR; writes OUT/model.keras, OUT/<name>.weights.h5, log.csv and report.json (int8 Set5 parity before and after).",
-    )
-    p.add_argument("model", nargs="?", default=QAT_DEFAULT, metavar="MODEL", help=f"a DRRN preset or .keras file (default: {QAT_DEFAULT}, the compact preset, whose post-training int8 loses the most)")
-    p.add_argument("--data", default="train291", help="training images (default train291)")
-    p.add_argument("--scales", type=int, nargs="+", default=[2, 3, 4])
-    p.add_argument("--steps", type=int, default=3000, help="training steps (default 3000)")
-    p.add_argument("--steps-per-epoch", type=int, default=500)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--patch", type=int, default=41, help="HR patch side (default 41)")
-    p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate, cosine-decayed (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--calibration-samples", type=int, default=100)
-    p.add_argument("--parity-data", default="set5", help="dataset for the int8 parity check before/after ('none' skips)")
-    p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
-    p.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (new or empty)")
-    p.set_defaults(func=cmd_qat)

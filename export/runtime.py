@@ -158,7 +158,7 @@ def open_artefact(path: str | Path, threads: int = 2):
                 raise InputError(f"{path}: a fixed-shape model needs its card {card_path.name} (receptive field, for tiling)")
     except InputError:
         raise
-    except Exception as e:  # noqa: BLE001 - any failure to open means "not a usable artefact"
+    except Exception as e:
         raise InputError(f"{path}: not a loadable {path.suffix[1:]} model ({first_line(e)})") from e
     source = card.get("source_model")
     quant = card.get("quantization", "none" if path.suffix == ".tflite" else "fp32")

@@ -16,7 +16,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
+
+from .modes import RUN_MODES
 
 __all__ = ["register", "WEB_DEMO", "make_server"]
 
@@ -182,8 +185,8 @@ def register(sub) -> None:
     )
     p.add_argument("--model", help=f"preset or .keras file to export (default {INT8_PRESET} for int8, else {FLOAT_PRESET})")
     p.add_argument("--tflite", nargs="+", metavar="FILE", help="serve these end-to-end .tflite files (cards beside them) instead of exporting")
-    p.add_argument("--scales", type=int, nargs="+", default=[3], choices=(2, 3, 4), help="one model per scale (default 3)")
-    p.add_argument("--quant", default="int8", choices=("none", "fp16", "dynamic", "int8"), help="default int8")
+    p.add_argument("--scales", type=int, nargs="+", default=[3], choices=SCALES, help="one model per scale (default 3)")
+    p.add_argument("--quant", default="int8", choices=RUN_MODES, help="default int8")
     p.add_argument("--tile", default="96x96", metavar="HxW", help="LR tile = model input size (default 96x96)")
     p.add_argument("--models-dir", default="runs/web_models", help="where exported models and models.json go (default runs/web_models)")
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; 0.0.0.0 serves your network (explicit opt-in)")

@@ -2,12 +2,12 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-from drrn_tf.datasets import data_root  # noqa: E402
+from drrn_tf.datasets import data_root
 
 
 @pytest.fixture(scope="session")

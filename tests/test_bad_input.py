@@ -15,9 +15,9 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import identity_drrn
 from PIL import Image
 
-from conftest import identity_drrn
 from drrn_tf.cli import main
 from drrn_tf.config import TrainConfig
 
@@ -108,15 +108,27 @@ COMMANDS = [
     ("info-missing-file", ["info", "{w}/nothing.keras"], "no such file"),
     ("info-bicubic", ["info", "bicubic"], "nothing to describe"),
     ("export-corrupt-keras", ["export", "{w}/fake.keras", "-o", "{w}/a.tflite"], "not a valid Keras model"),
-    ("export-tiny-representative", ["export", "{w}/identity.keras", "--quant", "int8", "--representative", "{w}/small", "--shape", "64x64", "-o", "{w}/a.tflite"], "no usable representative images"),
-    ("export-missing-representative", ["export", "{w}/identity.keras", "--quant", "int8", "--representative", "{w}/none", "-o", "{w}/a.tflite"], "no such folder"),
+    (
+        "export-tiny-representative",
+        ["export", "{w}/identity.keras", "--quant", "int8", "--representative", "{w}/small", "--shape", "64x64", "-o", "{w}/a.tflite"],
+        "no usable representative images",
+    ),
+    (
+        "export-missing-representative",
+        ["export", "{w}/identity.keras", "--quant", "int8", "--representative", "{w}/none", "-o", "{w}/a.tflite"],
+        "no such folder",
+    ),
     ("export-bad-shape", ["export", "{w}/identity.keras", "--shape", "64by64", "-o", "{w}/a.tflite"], "expected HxW"),
     ("export-huge-shape", ["export", "{w}/identity.keras", "--shape", "99999x99999", "-o", "{w}/a.tflite"], "at most 16,777,216 pixels"),
     ("export-suffix-mismatch", ["export", "{w}/identity.keras", "-o", "{w}/a.onnx"], "must end in .tflite"),
     ("export-missing-out-folder", ["export", "{w}/identity.keras", "-o", "{w}/missing/a.tflite"], "does not exist"),
     ("export-card-is-a-folder", ["export", "{w}/identity.keras", "-o", "{w}/card/m.tflite"], "m.json: is a folder"),
     ("export-threads-0", ["export", "{w}/identity.keras", "--threads", "0", "-o", "{w}/a.tflite"], "must be a finite number > 0"),
-    ("export-calibration-0", ["export", "{w}/identity.keras", "--quant", "int8", "--calibration-samples", "0", "-o", "{w}/a.tflite"], "must be a finite number > 0"),
+    (
+        "export-calibration-0",
+        ["export", "{w}/identity.keras", "--quant", "int8", "--calibration-samples", "0", "-o", "{w}/a.tflite"],
+        "must be a finite number > 0",
+    ),
     ("export-bicubic", ["export", "bicubic", "-o", "{w}/a.tflite"], "nothing to export"),
     ("train-unknown-key", ["train", "--config", "{w}/bad.yaml", "--out", "{w}/o"], "unknown key 'unknown_key'"),
     ("train-missing-config", ["train", "--config", "{w}/missing.yaml", "--out", "{w}/o"], "no such config file"),

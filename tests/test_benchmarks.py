@@ -12,7 +12,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_imresize_benchmark_runs():
     p = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "imresize_speed.py"), "--size", "64", "--repeats", "2", "--no-write"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert p.returncode == 0, p.stderr
     assert "imresize 64x64 float64, 1/4 then x4: median" in p.stdout
@@ -21,7 +23,9 @@ def test_imresize_benchmark_runs():
 def test_pipeline_benchmark_runs(data_dir):
     p = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "pipeline_speed.py"), "--data", "set5", "--batches", "3", "--no-write"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert p.returncode == 0, p.stderr
     assert "random sampling:" in p.stdout and "patches/s" in p.stdout
@@ -29,8 +33,25 @@ def test_pipeline_benchmark_runs(data_dir):
 
 def test_train_throughput_benchmark_runs():
     p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "train_throughput.py"), "--filters", "8", "--precision", "fp32", "bf16", "--batch", "4", "--steps", "1", "--warmup", "1", "--no-write"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "train_throughput.py"),
+            "--filters",
+            "8",
+            "--precision",
+            "fp32",
+            "bf16",
+            "--batch",
+            "4",
+            "--steps",
+            "1",
+            "--warmup",
+            "1",
+            "--no-write",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert p.returncode == 0, p.stderr
     assert "drrn_b1u9" in p.stdout and "bf16" in p.stdout
@@ -39,13 +60,16 @@ def test_train_throughput_benchmark_runs():
 def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     p = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--quick", "--threads", "1", "--quants", "none", "int8", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert p.returncode == 0, p.stderr[-2000:]
     import csv
     import json
 
-    rows = list(csv.DictReader(open(tmp_path / "latency.csv")))
+    with open(tmp_path / "latency.csv") as f:
+        rows = list(csv.DictReader(f))
     formats = {(r["model"], r["format"], r["quant"]) for r in rows}
     assert ("drrn_b1u9_f32", "litert", "int8") in formats and ("srcnn", "onnxruntime", "fp32") in formats
     assert all(float(r["median_ms"]) > 0 for r in rows if r["format"] != "opencv")
@@ -55,13 +79,31 @@ def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     assert (tmp_path / "latency_vs_params.png").stat().st_size > 1000 and (tmp_path / "psnr_vs_latency.png").stat().st_size > 1000
     # a second run merges into the same files instead of replacing them
     p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--quick", "--models", "srcnn", "--threads", "2", "--quants", "none", "--formats", "litert", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "latency.py"),
+            "--quick",
+            "--models",
+            "srcnn",
+            "--threads",
+            "2",
+            "--quants",
+            "none",
+            "--formats",
+            "litert",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert p.returncode == 0, p.stderr[-2000:]
     merged = json.loads((tmp_path / "latency.json").read_text())
     assert len(merged["rows"]) == len(rows) + 1 and len(merged["commands"]) == 2
-    table = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--table", "64x64", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    table = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--table", "64x64", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300
+    )
     assert table.returncode == 0 and "| drrn_b1u9_f32 | 19,105 |" in table.stdout and "litert int8 1t" in table.stdout
 
 
@@ -71,7 +113,9 @@ def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
     out = tmp_path / "upscale_speed.json"
     p = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "upscale_speed.py"), "--quick", "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert p.returncode == 0, p.stderr[-2000:]
     import json

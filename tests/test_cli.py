@@ -6,9 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import identity_drrn, tiny_drrn
 from PIL import Image
 
-from conftest import identity_drrn, tiny_drrn
 from drrn_tf.cli import main
 from drrn_tf.image_io import read_image
 from drrn_tf.imaging import imresize
@@ -37,7 +37,7 @@ def photo(tmp_path):
     rng = np.random.default_rng(5)
     yy, xx = np.mgrid[0:30, 0:41] / 30.0
     base = 0.5 + 0.3 * np.sin(6 * xx) * np.cos(4 * yy)
-    rgb = np.dstack([base, base ** 2, 1 - base]) * 255 + rng.normal(0, 3, (30, 41, 3))
+    rgb = np.dstack([base, base**2, 1 - base]) * 255 + rng.normal(0, 3, (30, 41, 3))
     path = tmp_path / "photo.png"
     Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(path)
     return path
@@ -202,7 +202,8 @@ def test_sigterm_leaves_nothing_behind(tmp_path, data_dir):
     Image.open(data_dir / "Set14" / "barbara.png").save(big)
     p = subprocess.Popen(
         [sys.executable, "-m", "drrn_tf", "upscale", str(big), "-s", "4", "-o", str(tmp_path / "x.png"), "--model", "drrn_b1u25", "--tile", "200"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     err = b""
     deadline = time.time() + 120

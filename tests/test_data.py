@@ -80,9 +80,8 @@ def test_small_images_are_skipped_with_a_warning():
     with pytest.warns(UserWarning, match="skipped 3 image/scale pairs"):
         src = PatchSource([big, small, tiny], scales=(2, 3, 4), names=["big", "small", "tiny"])
     assert src.num_entries == 6
-    with pytest.raises(InputError, match="no training image"):
-        with pytest.warns(UserWarning):
-            PatchSource([tiny], scales=(2,))
+    with pytest.raises(InputError, match="no training image"), pytest.warns(UserWarning):
+        PatchSource([tiny], scales=(2,))
 
 
 def test_tfds_source_equals_folder_source(tmp_path, data_dir):

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import identity_drrn
+
 from drrn_tf.cli import main
 from drrn_tf.datasets import resolve_dataset
 from drrn_tf.errors import InputError

@@ -4,13 +4,13 @@ import json
 
 import numpy as np
 import pytest
-
 from conftest import identity_drrn, tiny_drrn
+
 from drrn_tf.cli import main
-from export.convert import convert_tflite, representative_samples
-from export.runtime import LiteRTModel, OnnxModel
 from drrn_tf.inference import predict_y
 from drrn_tf.stats import receptive_radius
+from export.convert import convert_tflite, representative_samples
+from export.runtime import LiteRTModel, OnnxModel
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +124,22 @@ def test_end_to_end_int8_and_rgb_calibration(capsys, tmp_path, models, data_dir)
     samples = representative_samples(data_dir / "Set14", n=6, size=(40, 48), scales=(3,), rgb=True)
     assert samples[0].shape == (1, 40, 48, 3) and samples[0].dtype == np.uint8
     out = tmp_path / "e2e8.tflite"
-    argv = ["export", str(models / "tiny.keras"), "--e2e-scale", "3", "--shape", "40x48", "--quant", "int8",
-            "--representative", str(data_dir / "Set14"), "--calibration-samples", "12", "-o", str(out)]
+    argv = [
+        "export",
+        str(models / "tiny.keras"),
+        "--e2e-scale",
+        "3",
+        "--shape",
+        "40x48",
+        "--quant",
+        "int8",
+        "--representative",
+        str(data_dir / "Set14"),
+        "--calibration-samples",
+        "12",
+        "-o",
+        str(out),
+    ]
     assert main(argv) == 0
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["quantization"] == "int8" and card["inputs"][0]["dtype"] == "uint8"
@@ -137,7 +151,6 @@ def test_end_to_end_int8_and_rgb_calibration(capsys, tmp_path, models, data_dir)
 def test_end_to_end_tiles_are_seamless(tmp_path, models, io):
     """Tiled runs of a small fixed-shape e2e model equal one whole-image run of a model of the photo's size."""
     import keras
-
     import skimage.data
 
     from drrn_tf.imaging import imresize, to_uint8

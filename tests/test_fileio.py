@@ -6,10 +6,9 @@ from drrn_tf.fileio import atomic_path, write_bytes_atomic
 def test_atomic_write_replaces_only_on_success(tmp_path):
     target = tmp_path / "ckpt.keras"
     write_bytes_atomic(target, b"old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(b"half-")
-            raise RuntimeError("crash while writing")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half-")
+        raise RuntimeError("crash while writing")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["ckpt.keras"]  # no temporary left behind
     with atomic_path(target) as tmp:

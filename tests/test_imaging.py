@@ -28,9 +28,7 @@ def test_antialiased_downscale_half_matches_hand_derived_weights():
     # and positions -2, -1, 0 mirror to 3, 2, 1.
     x = np.arange(1, 9, dtype=np.float64) ** 1.5
     out = imresize(x[:, None], size=(4, 1))[:, 0]
-    expected0 = (
-        (29 + 111) / 256 * x[0] + (111 - 9) / 256 * x[1] + (29 - 3) / 256 * x[2] - 9 / 256 * x[3] - 3 / 256 * x[4]
-    )
+    expected0 = (29 + 111) / 256 * x[0] + (111 - 9) / 256 * x[1] + (29 - 3) / 256 * x[2] - 9 / 256 * x[3] - 3 / 256 * x[4]
     np.testing.assert_allclose(out[0], expected0, rtol=0, atol=1e-13)
     # The same through the scale argument, on a 2-D image.
     img = np.tile(x[:, None], (1, 8))

@@ -6,8 +6,8 @@ import sys
 import keras
 import numpy as np
 import pytest
-
 from conftest import tiny_drrn
+
 from drrn_tf.layers import RecursiveBlock
 from drrn_tf.models import drrn, drrn_param_count, srcnn, vdsr
 from drrn_tf.presets import PRESETS, build_preset
@@ -34,7 +34,7 @@ def test_parameter_formula_for_random_configs(seed):
 
 def test_depth_and_structure():
     model = drrn(blocks=2, units=3, filters=8)
-    blocks = [l for l in model.layers if isinstance(l, RecursiveBlock)]
+    blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
     assert len(blocks) == 2
     from drrn_tf.stats import model_stats
 
@@ -47,7 +47,7 @@ def test_depth_and_structure():
 
 def test_one_block_owns_exactly_two_unit_kernels():
     model = drrn(blocks=2, units=4, filters=8)
-    for block in (l for l in model.layers if isinstance(l, RecursiveBlock)):
+    for block in (layer for layer in model.layers if isinstance(layer, RecursiveBlock)):
         kernels = [w for w in block.weights if w.path.endswith("kernel")]
         names = sorted(w.path.split("/")[-2] for w in kernels)
         assert names == ["conv_a", "conv_b", "conv_in"]
@@ -121,14 +121,14 @@ def test_keras_round_trip_is_bit_identical(tmp_path, rng, batch_norm):
     np.testing.assert_array_equal(np.asarray(fresh(x)), ref)
 
 
-def test_keras_file_loads_in_a_fresh_process_after_import_drrn_tf(tmp_path):
+def test_keras_file_loads_in_a_fresh_process_after_import_drrn_tf_layers(tmp_path):
     model = tiny_drrn(units=2, filters=4)
     path = tmp_path / "m.keras"
     model.save(path)
     x = np.linspace(0, 1, 81, dtype="float32").reshape(1, 9, 9, 1)
     np.save(tmp_path / "ref.npy", np.asarray(model(x)))
     code = (
-        "import numpy as np, keras, drrn_tf\n"
+        "import numpy as np, keras, drrn_tf.layers\n"
         f"m = keras.saving.load_model(r'{path}', safe_mode=True)\n"
         "x = np.linspace(0, 1, 81, dtype='float32').reshape(1, 9, 9, 1)\n"
         f"assert np.array_equal(np.asarray(m(x)), np.load(r'{tmp_path / 'ref.npy'}'))\n"

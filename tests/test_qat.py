@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import tiny_drrn
 
 
@@ -85,9 +84,31 @@ def test_qat_command_end_to_end(tmp_path, data_dir):
     model.save(src)
     out = tmp_path / "qat"
     p = subprocess.run(
-        [sys.executable, "-m", "drrn_tf", "qat", str(src), "--data", "set5", "--steps", "4", "--steps-per-epoch", "2",
-         "--batch", "4", "--calibration-samples", "4", "--parity-data", "none", "--quiet", "-o", str(out)],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "drrn_tf",
+            "qat",
+            str(src),
+            "--data",
+            "set5",
+            "--steps",
+            "4",
+            "--steps-per-epoch",
+            "2",
+            "--batch",
+            "4",
+            "--calibration-samples",
+            "4",
+            "--parity-data",
+            "none",
+            "--quiet",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert p.returncode == 0, p.stderr[-2000:]
     import keras

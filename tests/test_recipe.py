@@ -24,8 +24,10 @@ def test_caffe_sgd_two_steps_match_the_hand_computation(clip_theta):
     kernel = keras.Variable(w0, name="kernel")
     bias = keras.Variable(b0, name="bias")
     opt = CaffeSGD(lr, momentum=momentum, l2=l2, clip_theta=clip_theta, bias_lr_mult=bias_mult)
-    grads = [(np.array([[1.0, -2.0], [0.5, 3.0]], np.float32), np.array([4.0, -1.0], np.float32)),
-             (np.array([[-0.5, 1.0], [2.0, 0.0]], np.float32), np.array([0.0, 2.0], np.float32))]
+    grads = [
+        (np.array([[1.0, -2.0], [0.5, 3.0]], np.float32), np.array([4.0, -1.0], np.float32)),
+        (np.array([[-0.5, 1.0], [2.0, 0.0]], np.float32), np.array([0.0, 2.0], np.float32)),
+    ]
     w, b, vw, vb = w0.astype(np.float64), b0.astype(np.float64), 0.0, 0.0
     for gw, gb in grads:
         opt.apply_gradients([(gw, kernel), (gb, bias)])

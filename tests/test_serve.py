@@ -43,18 +43,35 @@ def get(port, path):
 
 
 def test_serves_the_allow_list_with_its_headers(server):
-    for path, body in (("/", b"<html>page</html>"), ("/app.js", b"app"), ("/models.json", b'{"models": []}'),
-                       ("/models/m.tflite", b"TFL3"), ("/vendor/litertjs/core/wasm/rt.wasm", b"\0asm")):
+    for path, body in (
+        ("/", b"<html>page</html>"),
+        ("/app.js", b"app"),
+        ("/models.json", b'{"models": []}'),
+        ("/models/m.tflite", b"TFL3"),
+        ("/vendor/litertjs/core/wasm/rt.wasm", b"\0asm"),
+    ):
         status, got, headers = get(server, path)
         assert (status, got) == (200, body), path
         assert headers["X-Content-Type-Options"] == "nosniff" and headers["Cross-Origin-Embedder-Policy"] == "require-corp"
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/outside/passwd", 404), ("/vendor/litertjs/core/passwd", 404), ("/vendor/litertjs/../other.js", 400),
-    ("/node_modules/other.js", 404), ("/tests/driver.mjs", 404), ("/vendor/litertjs/core/", 404), ("/models/", 404),
-    ("/%00", 400), ("/app.js%00.html", 400), ("/%2e%2e/%2e%2e/etc/passwd", 400), ("/%ff", 400), ("/models/../../etc", 400),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/outside/passwd", 404),
+        ("/vendor/litertjs/core/passwd", 404),
+        ("/vendor/litertjs/../other.js", 400),
+        ("/node_modules/other.js", 404),
+        ("/tests/driver.mjs", 404),
+        ("/vendor/litertjs/core/", 404),
+        ("/models/", 404),
+        ("/%00", 400),
+        ("/app.js%00.html", 400),
+        ("/%2e%2e/%2e%2e/etc/passwd", 400),
+        ("/%ff", 400),
+        ("/models/../../etc", 400),
+    ],
+)
 def test_refuses_everything_else(server, path, status):
     assert get(server, path)[0] == status
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import tiny_drrn
+
 from drrn_tf.inference import default_window, predict_y
 from drrn_tf.stats import receptive_radius
 from drrn_tf.tiling import axis_plan, balanced_window, tile_plan

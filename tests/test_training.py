@@ -104,7 +104,10 @@ def test_mirrored_strategy_matches_single_device(tmp_path, data_dir):
         out = tmp_path / strategy
         p = subprocess.run(
             [sys.executable, "-m", "drrn_tf", "train", "--config", str(cfg), "--out", str(out), "--strategy", strategy],
-            capture_output=True, text=True, env=env, timeout=600,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
         assert p.returncode == 0, p.stderr[-3000:]
         replicas = 2 if strategy == "mirrored" else 1
@@ -153,8 +156,15 @@ def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
     warm-up, clipping, warm start from a preset), here for 3 steps of 2 patches on 3 images."""
     from drrn_tf.presets import WEIGHTS_DIR, build_preset
 
-    small = {"train_data": str(data_dir / "train291"), "max_images": 3, "batch_size": 2, "steps_per_epoch": 3, "epochs": 1,
-             "val_data": None, "tensorboard": False}
+    small = {
+        "train_data": str(data_dir / "train291"),
+        "max_images": 3,
+        "batch_size": 2,
+        "steps_per_epoch": 3,
+        "epochs": 1,
+        "val_data": None,
+        "tensorboard": False,
+    }
     cfg = load_config(WEIGHTS_DIR / f"{name}.yaml", small)
     result = train(cfg, tmp_path / "run", verbose=0)
     (row,) = _log(tmp_path / "run")

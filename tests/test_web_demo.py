@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import tiny_drrn
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,7 +97,9 @@ def _serve(tflite: Path, models_dir: Path):
     port = _free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "drrn_tf", "serve-demo", "--tflite", str(tflite), "--models-dir", str(models_dir), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 120
     while time.time() < deadline:

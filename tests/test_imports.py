@@ -1,0 +1,126 @@
+"""The package behaves like a library: importing it changes nothing in the host process, the
+numpy modules and ``drrn --help`` need no TensorFlow, and the layers import one way only
+(``drrn_tf`` never imports ``export`` or ``benchmarks``; ``export`` never imports ``benchmarks``)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Modules that must not import TensorFlow or Keras, even inside a function.
+NUMPY_MODULES = ["constants", "errors", "imaging", "metrics", "tiling", "stream"]
+HEAVY = ("tensorflow", "keras", "tf_keras")
+
+
+def _python(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _imports(path: Path, root: Path = ROOT) -> set[str]:
+    """Every module an ``import`` statement in the file names (relative imports resolved)."""
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                names.add(f"{base}.{node.module}" if node.module else base)
+            else:
+                names.add(node.module)
+    return names
+
+
+def _top(name: str) -> str:
+    return name.split(".")[0]
+
+
+@pytest.mark.parametrize("package,forbidden", [("drrn_tf", {"export", "benchmarks"}), ("export", {"benchmarks"})])
+def test_imports_go_one_way(package, forbidden):
+    bad = {f"{p.relative_to(ROOT)}: {n}" for p in (ROOT / package).rglob("*.py") for n in _imports(p) if _top(n) in forbidden}
+    assert not bad, f"{package} must not import {sorted(forbidden)}: {sorted(bad)}"
+
+
+@pytest.mark.parametrize("module", NUMPY_MODULES)
+def test_numpy_modules_name_no_tensorflow(module):
+    path = ROOT / "drrn_tf" / f"{module}.py"
+    heavy = sorted(n for n in _imports(path) if _top(n) in HEAVY)
+    assert not heavy, f"{path.name} imports {heavy}"
+    local = sorted(n for n in _imports(path) if _top(n) == "drrn_tf" and n.split(".")[-1] not in NUMPY_MODULES and n != "drrn_tf")
+    assert not local, f"{path.name} imports {local}, which are not numpy-only modules"
+
+
+def test_the_contract_walker_sees_imports_inside_functions(tmp_path):
+    bad = tmp_path / "drrn_tf" / "probe.py"
+    bad.parent.mkdir()
+    bad.write_text("def f():\n    from export import convert\n    import tensorflow as tf\n    from .inference import predict_y\n")
+    assert _imports(bad, tmp_path) == {"export", "tensorflow", "drrn_tf.inference"}
+
+
+def test_numpy_modules_import_without_tensorflow():
+    got = _python(
+        "import sys, json\n"
+        "import drrn_tf.imaging, drrn_tf.metrics, drrn_tf.tiling, drrn_tf.stream\n"
+        f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))"
+    )
+    assert got == []
+
+
+def test_help_needs_no_tensorflow():
+    got = _python(
+        "import sys, json, io, contextlib\n"
+        "from drrn_tf.cli import main\n"
+        "helps = {}\n"
+        "for argv in ([], ['upscale'], ['eval'], ['train'], ['info'], ['export'], ['qat'], ['demo'], ['serve-demo']):\n"
+        "    buf = io.StringIO()\n"
+        "    with contextlib.redirect_stdout(buf):\n"
+        "        try:\n"
+        "            main([*argv, '--help'])\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "    helps[' '.join(argv) or 'drrn'] = 'usage:' in buf.getvalue()\n"
+        f"print(json.dumps({{'helps': helps, 'heavy': sorted(m for m in {HEAVY!r} if m in sys.modules)}}))"
+    )
+    assert all(got["helps"].values()), got["helps"]
+    assert got["heavy"] == []
+
+
+def test_import_leaves_the_host_process_as_it_was(tmp_path):
+    png = tmp_path / "x.png"
+    got = _python(
+        "import os, sys, json, numpy as np\n"
+        "import PIL.Image\n"
+        "PIL.Image.MAX_IMAGE_PIXELS = 12345678  # a host's own setting\n"
+        "env, fd2, limit = dict(os.environ), os.fstat(2), PIL.Image.MAX_IMAGE_PIXELS\n"
+        "import drrn_tf\n"
+        "from drrn_tf.image_io import read_image, write_image\n"
+        f"write_image({str(png)!r}, np.zeros((8, 8, 3), np.uint8)); read_image({str(png)!r})\n"
+        "after = os.fstat(2)\n"
+        "print(json.dumps({'env': dict(os.environ) == env, 'fd2': (after.st_dev, after.st_ino) == (fd2.st_dev, fd2.st_ino),\n"
+        "                  'limit': PIL.Image.MAX_IMAGE_PIXELS == limit,\n"
+        f"                  'heavy': sorted(m for m in {HEAVY!r} if m in sys.modules)}}))"
+    )
+    assert got == {"env": True, "fd2": True, "limit": True, "heavy": []}
+
+
+def test_an_image_over_pillows_own_limit_is_read_when_max_pixels_allows(tmp_path):
+    # Pillow's guard (Image.MAX_IMAGE_PIXELS, set low by the host here) is not what decides: max_pixels is.
+    png = tmp_path / "wide.png"
+    got = _python(
+        "import json, numpy as np, PIL.Image\n"
+        "from drrn_tf.image_io import read_image, write_image\n"
+        f"write_image({str(png)!r}, np.zeros((100, 300), np.uint8))\n"
+        "PIL.Image.MAX_IMAGE_PIXELS = 1000  # Pillow alone would refuse 30,000 pixels\n"
+        f"print(json.dumps(list(read_image({str(png)!r}).pixels.shape)))"
+    )
+    assert got == [100, 300]
