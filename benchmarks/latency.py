@@ -33,7 +33,7 @@ import numpy as np
 from drrn_tf.fileio import write_bytes_atomic
 from drrn_tf.presets import PRESETS, build_preset
 from drrn_tf.stats import model_stats
-from export.modes import CALIBRATED_MODES, QUANT_MODES
+from drrn_tf_export.modes import CALIBRATED_MODES, QUANT_MODES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,8 +69,8 @@ def _bench_model(name: str, sizes, args, calib, command: str):
     import cv2
     import tensorflow as tf
 
-    from export.convert import convert_onnx, convert_tflite
-    from export.runtime import LiteRTModel, OnnxModel, time_call
+    from drrn_tf_export.convert import convert_onnx, convert_tflite
+    from drrn_tf_export.runtime import LiteRTModel, OnnxModel, time_call
 
     rng = np.random.default_rng(0)
 
@@ -119,8 +119,8 @@ def _bench_browser(name: str, sizes, args, calib, command: str):
     import tempfile
     import threading
 
-    from export.convert import convert_tflite
-    from export.serve import WEB_DEMO, make_server
+    from drrn_tf_export.convert import convert_tflite
+    from drrn_tf_export.serve import WEB_DEMO, make_server
 
     model = build_preset(name)
     st = model_stats(model)
@@ -341,7 +341,7 @@ def main(argv=None) -> int:
     command = " ".join(["python benchmarks/latency.py", *(sys.argv[1:] if argv is None else argv)])
 
     from drrn_tf.datasets import resolve_dataset
-    from export.convert import representative_samples
+    from drrn_tf_export.convert import representative_samples
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

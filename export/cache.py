@@ -5,7 +5,7 @@ Registered as the ``litert`` entry of the ``drrn_tf.runtimes`` entry-point group
 never imports this package. The cache key is a hash of the model's architecture (its Keras
 config), its weights, the quantisation and the TensorFlow version: retraining or upgrading makes
 a new export. Calibration uses train291 when the benchmark data is found (``$DRRN_DATA`` or
-``../shared/data``), else the photos scikit-image ships; the parity gate (:mod:`export.parity`)
+``../shared/data``), else the photos scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`)
 likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
 """
 

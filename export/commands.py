@@ -226,7 +226,7 @@ QAT_DEFAULT = "drrn_b1u9_f32"
 
 
 def register_qat(sub) -> None:
-    """``drrn qat`` (export.qat, which needs TensorFlow, is imported only when the command runs)."""
+    """``drrn qat`` (drrn_tf_export.qat, which needs TensorFlow, is imported only when the command runs)."""
 
     def run(args) -> int:
         from .qat import cmd_qat

@@ -82,7 +82,7 @@ class LiteRTModel:
 
         Same plan as ``web_demo/tiling.js`` (``upscaleTiled``) and the Android demo: LR
         windows of the model's input size from :func:`drrn_tf.tiling.axis_plan` with
-        ``halo`` LR pixels (:func:`export.e2e.tile_halo`), padded symmetrically when the
+        ``halo`` LR pixels (:func:`drrn_tf_export.e2e.tile_halo`), padded symmetrically when the
         image is smaller; each window writes its own part, ``scale`` times larger.
         """
         if self.fixed is None:

@@ -101,10 +101,22 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             super().log_message(fmt, *args)
 
 
-def make_server(models_dir: Path, host: str = "127.0.0.1", port: int = 8765, web_root: Path = WEB_DEMO) -> http.server.ThreadingHTTPServer:
+def _check_web_root(web_root: Path) -> Path:
+    """The LiteRT.js folder of ``web_root``, or one line saying what is missing. The page is not part of the
+    installed package (a wheel has no web_demo/): serve-demo serves a checkout's."""
+    if not (web_root / "index.html").is_file():
+        raise InputError(
+            f"{web_root}: no web demo here; serve-demo serves the web_demo/ folder of a drrn-tf checkout "
+            "(git clone the project, pip install -e '.[export]', npm ci --prefix web_demo)"
+        )
     vendor = web_root / "node_modules" / "@litertjs"
     if not (vendor / "core" / "wasm").is_dir() or not (vendor / "wasm-utils").is_dir():
         raise InputError(f"{vendor}: LiteRT.js is not installed; run: npm ci --prefix {web_root}")
+    return vendor
+
+
+def make_server(models_dir: Path, host: str = "127.0.0.1", port: int = 8765, web_root: Path = WEB_DEMO) -> http.server.ThreadingHTTPServer:
+    vendor = _check_web_root(web_root)
     handler = functools.partial(_Handler, roots={"page": web_root, "vendor": vendor, "models": models_dir})
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
@@ -156,6 +168,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
 
 def cmd_serve_demo(args) -> int:
     models_dir = Path(args.models_dir)
+    _check_web_root(WEB_DEMO)  # before minutes of exporting
     entries = _prepare_models(args, models_dir)
     server = make_server(models_dir, args.host, args.port)
     host, port = server.server_address[:2]

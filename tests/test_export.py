@@ -9,8 +9,8 @@ from conftest import identity_drrn, tiny_drrn
 from drrn_tf.cli import main
 from drrn_tf.inference import predict_y
 from drrn_tf.stats import receptive_radius
-from export.convert import convert_tflite, representative_samples
-from export.runtime import LiteRTModel, OnnxModel
+from drrn_tf_export.convert import convert_tflite, representative_samples
+from drrn_tf_export.runtime import LiteRTModel, OnnxModel
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +74,9 @@ def test_representative_samples(tmp_path, data_dir):
 
 
 def test_failed_parity_writes_nothing_unless_forced(capsys, tmp_path, models, monkeypatch, data_dir):
-    import export.parity
+    import drrn_tf_export.parity
 
-    monkeypatch.setitem(export.parity.PARITY_TARGETS_DB, "none", -1.0)  # impossible target
+    monkeypatch.setitem(drrn_tf_export.parity.PARITY_TARGETS_DB, "none", -1.0)  # impossible target
     out = tmp_path / "m.tflite"
     argv = ["export", str(models / "tiny.keras"), "--shape", "64x64", "-o", str(out)]
     assert main(argv) == 2
@@ -154,8 +154,8 @@ def test_end_to_end_tiles_are_seamless(tmp_path, models, io):
     import skimage.data
 
     from drrn_tf.imaging import imresize, to_uint8
-    from export.convert import convert_e2e
-    from export.e2e import tile_halo
+    from drrn_tf_export.convert import convert_e2e
+    from drrn_tf_export.e2e import tile_halo
 
     model = keras.saving.load_model(models / "tiny.keras")
     lr = to_uint8(imresize(skimage.data.coffee()[:180, :270] / 255.0, 1 / 3))  # 60x90

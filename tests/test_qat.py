@@ -28,8 +28,8 @@ def test_twin_reproduces_tflite_int8_rounding():
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    from export.convert import convert_tflite
-    from export.qat import QatTwin, _forward, _per_channel_int8, activation_ranges
+    from drrn_tf_export.convert import convert_tflite
+    from drrn_tf_export.qat import QatTwin, _forward, _per_channel_int8, activation_ranges
 
     model = tiny_drrn(units=3, filters=8)
     calib = _inputs(12)
@@ -62,7 +62,7 @@ def test_twin_reproduces_tflite_int8_rounding():
 
 
 def test_twin_trains_the_float_models_variables():
-    from export.qat import QatTwin, activation_ranges
+    from drrn_tf_export.qat import QatTwin, activation_ranges
 
     model = tiny_drrn(units=2, filters=4)
     twin = QatTwin(model, activation_ranges(model, _inputs(2)))
@@ -72,7 +72,7 @@ def test_twin_trains_the_float_models_variables():
 def test_qat_rejects_non_drrn():
     from drrn_tf.errors import InputError
     from drrn_tf.models import srcnn
-    from export.qat import QatTwin
+    from drrn_tf_export.qat import QatTwin
 
     with pytest.raises(InputError, match="DRRN models without BatchNorm only"):
         QatTwin(srcnn(), {})

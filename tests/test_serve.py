@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from export.serve import IDLE_TIMEOUT_S, make_server
+from drrn_tf_export.serve import IDLE_TIMEOUT_S, make_server
 
 
 @pytest.fixture
@@ -77,10 +77,10 @@ def test_refuses_everything_else(server, path, status):
 
 
 def test_idle_connections_are_closed(server, monkeypatch):
-    import export.serve
+    import drrn_tf_export.serve
 
-    assert export.serve._Handler.timeout == IDLE_TIMEOUT_S
-    monkeypatch.setattr(export.serve._Handler, "timeout", 2)  # the same mechanism, quicker
+    assert drrn_tf_export.serve._Handler.timeout == IDLE_TIMEOUT_S
+    monkeypatch.setattr(drrn_tf_export.serve._Handler, "timeout", 2)  # the same mechanism, quicker
     s = socket.create_connection(("127.0.0.1", server))
     s.sendall(b"GET / HTTP/1.1\r\n")  # half a request, then silence
     s.settimeout(30)

@@ -46,7 +46,7 @@ def test_js_tile_plan_matches_python():
 
 
 def test_js_symmetric_padding_matches_numpy():
-    from export.runtime import symmetric_index
+    from drrn_tf_export.runtime import symmetric_index
 
     idx = list(range(-30, 60))
     out = _node_eval(f"import {{symmetricIndex}} from './tiling.js'; console.log(JSON.stringify({idx}.map(i => symmetricIndex(i, 7))));")
@@ -70,7 +70,7 @@ def browser_ready():
 @pytest.fixture(scope="module")
 def e2e_model(tmp_path_factory, browser_ready):
     """A tiny trained-shape DRRN exported as a fixed-shape int8 end-to-end model, x3, 40x40 LR tiles."""
-    from export.commands import export_e2e
+    from drrn_tf_export.commands import export_e2e
 
     folder = tmp_path_factory.mktemp("models")
     model = tiny_drrn(units=2, filters=8)
@@ -125,7 +125,7 @@ def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
     from drrn_tf.image_io import read_image, write_image
     from drrn_tf.imaging import imresize, to_uint8
     from drrn_tf.tiling import axis_plan
-    from export.runtime import LiteRTModel
+    from drrn_tf_export.runtime import LiteRTModel
 
     tflite, card = e2e_model
     # a real photo: Set5 butterfly shrunk by 3 (MATLAB bicubic) -> 86x86, several 40x40 tiles
@@ -187,7 +187,7 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
     import argparse
 
     from drrn_tf.errors import InputError
-    from export.serve import _prepare_models, make_server
+    from drrn_tf_export.serve import _prepare_models, make_server
 
     src = tmp_path / "tiny.keras"
     tiny_drrn(units=2, filters=4).save(src)
@@ -204,6 +204,10 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
     assert (tmp_path / "models" / "tiny_x2_none_48x40.tflite").stat().st_mtime_ns == mtime
     with pytest.raises(InputError, match="--tile must be HxW"):
         _prepare_models(argparse.Namespace(**{**vars(args), "tile": "dynamic"}), tmp_path / "models")
-    # without the npm packages there is nothing to serve: one clear line
+    # without the page (an installed wheel has no web_demo/), or without the npm packages, there is
+    # nothing to serve: one clear line each
+    with pytest.raises(InputError, match="serve-demo serves the web_demo/ folder of a drrn-tf checkout"):
+        make_server(tmp_path / "models", port=0, web_root=tmp_path)
+    (tmp_path / "index.html").write_text("<html></html>")
     with pytest.raises(InputError, match="LiteRT.js is not installed; run: npm ci --prefix"):
         make_server(tmp_path / "models", port=0, web_root=tmp_path)
