@@ -42,6 +42,7 @@ _EXPORTS = {
     "model_stats": "stats",
     "receptive_radius": "stats",
     "predict_y": "inference",
+    "upscale_image": "upscale",
     "upscale_pixels": "upscale",
     "evaluate": "evaluation",
     "read_image": "image_io",

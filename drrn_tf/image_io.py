@@ -22,7 +22,7 @@ from .constants import MAX_PIXELS
 from .errors import InputError
 from .fileio import atomic_path, check_writable
 
-__all__ = ["IMAGE_EXTENSIONS", "to_8bit", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
+__all__ = ["IMAGE_EXTENSIONS", "to_8bit", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
@@ -118,7 +118,8 @@ def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
     return a
 
 
-def _pil_to_array(im: Image.Image) -> np.ndarray:
+def pil_to_array(im: Image.Image) -> np.ndarray:
+    """A PIL image's pixels as this package holds them: gray (H, W), RGB or RGBA; uint8, or uint16 for 16-bit gray."""
     if im.mode in ("I;16", "I;16B", "I;16L"):
         return np.asarray(im, dtype=np.uint16)
     if im.mode == "I":
@@ -154,7 +155,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
             im.load()  # raises on truncated or corrupt data
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             frames = int(getattr(im, "n_frames", 1) or 1)
-            fallback = _pil_to_array(im)
+            fallback = pil_to_array(im)
     except UnidentifiedImageError as e:
         raise InputError(f"{path}: not an image file (unrecognised format)") from e
     except (OSError, SyntaxError, ValueError) as e:

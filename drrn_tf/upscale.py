@@ -17,10 +17,11 @@ import numpy as np
 from .constants import SCALES
 from .image_io import check_pixels
 from .inference import check_memory_mb, default_window, tile_runner
+from .presets import DEFAULT_PRESET
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 
-__all__ = ["upscale_pixels"]
+__all__ = ["upscale_image", "upscale_pixels"]
 
 
 def upscale_pixels(
@@ -52,3 +53,36 @@ def upscale_pixels(
         halo, restore = receptive_radius(model), tile_runner(model, runtime)
         window = window or default_window(model, memory_mb, halo, runtime)
     return upscale_stream(pixels, scale, restore, window=window, halo=halo, progress=progress)
+
+
+def upscale_image(
+    image,
+    scale: int,
+    model: keras.Model | str | None = DEFAULT_PRESET,
+    *,
+    memory_mb: float = 1024.0,
+    runtime: str = "keras",
+):
+    """Upscale a picture by ``scale`` (2, 3 or 4): ``image`` is a file path, a PIL image or an array
+    (as :func:`upscale_pixels` takes). A PIL image gives a PIL image back; a path or an array gives
+    the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
+
+    ``model``: a loaded model (pass one when upscaling many pictures), a model spec as
+    :func:`drrn_tf.load_model` takes (default: the default preset), or ``None`` for bicubic.
+    """
+    import os
+
+    from .image_io import pil_to_array, read_image
+    from .loading import load_model
+
+    if isinstance(model, (str, os.PathLike)):
+        model = load_model(model, require_trained=True)
+    if isinstance(image, (str, os.PathLike)):
+        return upscale_pixels(model, read_image(image).pixels, scale, memory_mb=memory_mb, runtime=runtime)
+    if isinstance(image, np.ndarray):
+        return upscale_pixels(model, image, scale, memory_mb=memory_mb, runtime=runtime)
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        return Image.fromarray(upscale_pixels(model, pil_to_array(image), scale, memory_mb=memory_mb, runtime=runtime))
+    raise TypeError(f"image must be a path, a PIL image or a numpy array, got {type(image).__name__}")

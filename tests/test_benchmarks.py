@@ -1,5 +1,6 @@
 """Benchmark scripts run (on tiny inputs); their speed is not a test."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,20 @@ def test_results_table_prints_the_committed_evaluations():
     assert p.returncode == 0, p.stderr
     assert "| paper: VDSR | 37.53 / .9587 |" in p.stdout and "| **drrn_b1u9 (default)** |" in p.stdout
     assert "drrn eval --model drrn_b1u9 --data set5 set14 --per-image --json benchmarks/results/drrn_b1u9_eval.json" in p.stdout
+
+
+def test_before_after_figure_is_made_by_its_command(tmp_path):
+    out = tmp_path / "ba.png"
+    p = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "before_after.py"), "--model", "drrn_b1u9_f32", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr[-2000:]
+    from PIL import Image
+
+    im = Image.open(out)
+    assert im.size[0] > 3 * im.size[1]  # four panels side by side
+    bicubic, model = (float(x) for x in re.findall(r"([\d.]+) dB", p.stdout)[:2])
+    assert model > bicubic + 1.0  # the network visibly beats interpolation on the photo

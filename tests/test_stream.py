@@ -70,3 +70,23 @@ def test_float_images_in_unit_range(rng):
     as_float = upscale_pixels(None, rgb16 / 65535.0, 2)
     assert as_float.dtype == np.float32 and as_float.shape == (40, 48, 3)
     assert np.abs(as_float * 65535 - upscale_pixels(None, rgb16, 2)).max() <= 0.51
+
+
+def test_upscale_image_takes_a_path_a_pil_image_or_an_array(tmp_path):
+    from PIL import Image
+
+    from drrn_tf.image_io import write_image
+    from drrn_tf.upscale import upscale_image
+
+    model = tiny_drrn(units=2, filters=4)
+    rgba = np.random.default_rng(3).integers(0, 256, (13, 17, 4), dtype=np.uint8)
+    write_image(tmp_path / "in.png", rgba)
+    from_array = upscale_image(rgba, 2, model)
+    from_path = upscale_image(tmp_path / "in.png", 2, model)
+    from_pil = upscale_image(Image.fromarray(rgba), 2, model)
+    assert isinstance(from_pil, Image.Image) and from_pil.mode == "RGBA"
+    assert from_array.shape == (26, 34, 4) and np.array_equal(from_path, from_array) and np.array_equal(np.asarray(from_pil), from_array)
+    assert np.array_equal(from_array, upscale_pixels(model, rgba, 2))
+    assert np.array_equal(upscale_image(rgba, 3, None), upscale_pixels(None, rgba, 3))  # None: bicubic
+    with pytest.raises(TypeError, match="a path, a PIL image or a numpy array"):
+        upscale_image([[1, 2]], 2, model)
