@@ -16,24 +16,10 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
 RESULTS = Path(__file__).resolve().parent / "results"
 SCALE = 3
 CROP = (slice(60, 240), slice(150, 330))  # rows, columns of the 510x510 photo: face and helmet ring
 ZOOM = 2
-
-
-def _label(img, text: str):
-    from PIL import Image, ImageDraw
-
-    im = Image.fromarray(img)
-    band = Image.new("RGB", (im.width, 26), "white")
-    ImageDraw.Draw(band).text((6, 6), text, fill="black")
-    out = Image.new("RGB", (im.width, im.height + band.height), "white")
-    out.paste(band, (0, 0))
-    out.paste(im, (0, band.height))
-    return np.asarray(out)
 
 
 def main(argv=None) -> int:
@@ -46,6 +32,7 @@ def main(argv=None) -> int:
 
     import drrn_tf
     from drrn_tf.evaluation import hr_luminance
+    from drrn_tf.figures import crop_zoom, side_by_side
     from drrn_tf.fileio import atomic_path
     from drrn_tf.imaging import modcrop, shave
     from drrn_tf.metrics import psnr
@@ -61,19 +48,15 @@ def main(argv=None) -> int:
         return psnr(shave(hr_luminance(img), SCALE), shave(hr_luminance(hr), SCALE))
 
     rows, cols = CROP
-    lr_crop = np.repeat(np.repeat(lr[rows.start // SCALE : rows.stop // SCALE, cols.start // SCALE : cols.stop // SCALE], SCALE, 0), SCALE, 1)
-
-    def zoom(img):
-        return np.repeat(np.repeat(img, ZOOM, 0), ZOOM, 1)
-
-    panels = [
-        _label(zoom(lr_crop), f"input: {lr.shape[1]}x{lr.shape[0]} photo (pixels shown {SCALE}x)"),
-        _label(zoom(bicubic[rows, cols]), f"bicubic x{SCALE}: {score(bicubic):.2f} dB"),
-        _label(zoom(restored[rows, cols]), f"{model.name} x{SCALE}: {score(restored):.2f} dB"),
-        _label(zoom(hr[rows, cols]), "original"),
-    ]
-    gap = np.full((panels[0].shape[0], 6, 3), 255, np.uint8)
-    figure = np.concatenate([p if i == 0 else np.concatenate([gap, p], axis=1) for i, p in enumerate(panels)], axis=1)
+    lr_rows, lr_cols = slice(rows.start // SCALE, rows.stop // SCALE), slice(cols.start // SCALE, cols.stop // SCALE)
+    figure = side_by_side(
+        [
+            (crop_zoom(lr, lr_rows, lr_cols, SCALE * ZOOM), f"input: {lr.shape[1]}x{lr.shape[0]} photo (pixels shown {SCALE}x)"),
+            (crop_zoom(bicubic, rows, cols, ZOOM), f"bicubic x{SCALE}: {score(bicubic):.2f} dB"),
+            (crop_zoom(restored, rows, cols, ZOOM), f"{model.name} x{SCALE}: {score(restored):.2f} dB"),
+            (crop_zoom(hr, rows, cols, ZOOM), "original"),
+        ]
+    )
     from PIL import Image
 
     out = Path(args.output)

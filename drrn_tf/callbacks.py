@@ -64,6 +64,15 @@ class PaperValidation(keras.callbacks.Callback):
             self.writer.flush()
 
 
+class HideSkippedValidation(keras.callbacks.Callback):
+    """Drops the NaN placeholders :class:`PaperValidation` writes on epochs it skips, once the CSV log
+    (which needs the same columns every epoch) has them, so the progress line shows no ``val_psnr: nan``."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key in [k for k, v in (logs or {}).items() if k.startswith("val_") and isinstance(v, float) and math.isnan(v)]:
+            del logs[key]
+
+
 def read_state(run_dir: Path) -> dict:
     return json.loads((run_dir / "state.json").read_text())
 

@@ -183,9 +183,20 @@ def cmd_train(args) -> int:
 
 
 # ---------------------------------------------------------------- parser
+def epilog(*examples: str, guide: bool = False) -> dict:
+    """``add_parser`` keywords for a sub-command's epilog: the "which model" guide where a model is
+    chosen, then examples (every sub-command has two or three)."""
+    text = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+    if guide:
+        from .presets import choice_guide
+
+        text = choice_guide() + "\n\n" + text
+    return {"epilog": text, "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .loading import describe_model_spec
-    from .presets import DEFAULT_PRESET, choice_guide
+    from .presets import DEFAULT_PRESET
 
     p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
     p.add_argument("--debug", action="store_true", help="show the full traceback behind an error (also DRRN_DEBUG=1)")
@@ -211,12 +222,16 @@ def build_parser() -> argparse.ArgumentParser:
             "first use and cached (DRRN_CACHE, else ~/.cache/drrn-tf); needs the export extra",
         )
 
-    guide = {"epilog": choice_guide(), "formatter_class": argparse.RawDescriptionHelpFormatter}
     up = sub.add_parser(
         "upscale",
         help="upscale images by 2, 3 or 4",
         description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.",
-        **guide,
+        **epilog(
+            "drrn upscale photo.jpg -s 3 -o photo_x3.png",
+            "drrn upscale holiday/ -s 2 -o holiday_x2/ --runtime litert",
+            "drrn upscale scan.tif -s 2 -o scan_x2.tif --model drrn_b1u9_f32 --memory-mb 256",
+            guide=True,
+        ),
     )
     up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every file inside, sorted; each must be an image)")
     up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
@@ -238,7 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
         "eval",
         help="PSNR/SSIM table in the paper's protocol",
         description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).",
-        **guide,
+        **epilog(
+            "drrn eval --data set5 set14",
+            "drrn eval --model drrn_b1u25 --data set5 --scales 4 -o b1u25.json",
+            "drrn eval --model drrn_b1u9_int8.tflite --data set5 set14 --per-image",
+            guide=True,
+        ),
     )
     ev.add_argument(
         "--model",
@@ -250,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders"
     )
     ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
-    ev.add_argument("--json", metavar="OUT", help="also write the results as JSON")
+    ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev)
     ev.set_defaults(func=cmd_eval)
@@ -259,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
         "train",
         help="train DRRN with model.fit",
         description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/config.py for every key.",
+        **epilog(
+            "drrn train --config drrn_tf/weights/drrn_b1u9_f32.yaml -o runs/f32",
+            "drrn train --recipe modern --set filters=32 --epochs 5 -o runs/try",
+            "drrn train -o runs/f32 --resume",
+        ),
     )
     tr.add_argument("--config", metavar="FILE", help="YAML or JSON config (keys of drrn_tf.config.TrainConfig)")
     tr.add_argument("-o", "--output", "--out", dest="output", required=True, metavar="RUN", help="run folder (checkpoints, logs, final model.keras)")
@@ -275,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
         "info",
         help="parameters, MACs per pixel, depth",
         description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.",
-        **guide,
+        **epilog("drrn info", "drrn info drrn_b1u9_f32 --json", "drrn info runs/f32/model.keras", guide=True),
     )
     inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
     inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
@@ -297,6 +322,54 @@ def _on_sigterm(signum, frame):
     raise _Terminated()
 
 
+class _NativeStderrSilenced:
+    """While a command runs, native libraries' writes to file descriptor 2 go to /dev/null and Python's
+    ``sys.stderr`` (errors, warnings, progress bars) to the real stderr, through a duplicate of it.
+
+    TensorFlow prints oneDNN/CUDA notices at import and at the first op, before its logging is set up
+    (so ``TF_CPP_MIN_LOG_LEVEL`` cannot silence them); the TFLite converter prints its settings
+    (``fully_quantize: 0, ...``) and LiteRT announces its XNNPACK delegate -- all from C++, straight to
+    fd 2. Only the ``drrn`` command does this (it owns its process), only when ``sys.stderr`` is the
+    process's own, and not with ``DRRN_VERBOSE_TF=1`` or ``--debug``."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr is sys.__stderr__ and sys.__stderr__ is not None
+
+    def __enter__(self):
+        if self.enabled:
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+            sys.stderr = os.fdopen(os.dup(self.saved), "w", buffering=1, encoding=sys.__stderr__.encoding, errors="backslashreplace")
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            # The duplicate stays open (closed when collected): a progress bar being torn down
+            # after the command may still hold it and write to it.
+            sys.stderr.flush()
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+            sys.stderr = sys.__stderr__
+        return False
+
+
+def _start_tensorflow() -> None:
+    """Import TensorFlow and run its first op (more notices) under the silencer; ``DRRN_CPU_DEVICES=N``
+    (a test hook) first splits the CPU into N logical devices, so that ``tf.distribute.MirroredStrategy``
+    can be exercised without GPUs."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
+    import tensorflow as tf
+
+    n = int(os.environ.get("DRRN_CPU_DEVICES", "0") or 0)
+    if n > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
+    tf.constant(0.0) + 1.0
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
@@ -312,10 +385,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         args = parser.parse_args(argv)
-        from ._tf_import import import_tensorflow_quietly
-
-        import_tensorflow_quietly()  # the command owns its process: TensorFlow's start-up notices go nowhere
-        return args.func(args)
+        with _NativeStderrSilenced(not debug and not os.environ.get("DRRN_VERBOSE_TF")):
+            _start_tensorflow()
+            return args.func(args)
     except DrrnError as e:
         if debug:
             import traceback

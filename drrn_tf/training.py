@@ -25,7 +25,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from .callbacks import AtomicCheckpoints, PaperValidation, read_state
+from .callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation, read_state
 from .config import TrainConfig, config_from_dict
 from .data import PatchSource, load_luminance_folder
 from .datasets import data_root, resolve_dataset
@@ -200,6 +200,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress, log
         AtomicCheckpoints(run_dir, state),
         keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
         keras.callbacks.TerminateOnNaN(),
+        HideSkippedValidation(),  # after the CSV log, before TensorBoard and the progress bar
     ]
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, update_freq="epoch"))

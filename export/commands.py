@@ -149,7 +149,13 @@ def export_e2e(
             scale,
             data=agreement_data,
         )
-        print(f"end-to-end vs drrn upscale: {agreement}")
+        if agreement["images"]:
+            print(
+                f"end-to-end vs drrn upscale on {agreement['images']} images: {100 * agreement['fraction_within_1']:.2f}% of pixels within 1 grey level "
+                f"(target {100 * agreement['target_fraction_within_1']:.0f}%), largest difference {agreement['max_abs_diff']}"
+            )
+        else:
+            print("end-to-end vs drrn upscale: no image of the agreement sets was found; not measured")
     card = model_card(artefact, "tflite", quant, model, file_name, None)
     card["end_to_end"] = {
         "scale": scale,
@@ -183,20 +189,22 @@ def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
 
 
 def register(sub) -> None:
-    import argparse
-
-    from drrn_tf.cli import positive
-    from drrn_tf.presets import DEFAULT_PRESET, choice_guide
+    from drrn_tf.cli import epilog, positive
+    from drrn_tf.presets import DEFAULT_PRESET
 
     ex = sub.add_parser(
         "export",
         help="convert to TFLite (quantized) or ONNX, with a parity check",
         description="Convert a model to TFLite (none|fp16|dynamic|int8|int16x8) or ONNX; check Set5 parity against Keras; write OUT and its model card OUT.json.",
-        epilog=choice_guide(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        **epilog(
+            "drrn export --quant int8 -o drrn_b1u9_int8.tflite",
+            "drrn export drrn_b1u9_f32_qat --quant int8 --shape 288x288 -o phone.tflite",
+            "drrn export drrn_b1u9_f32 --format onnx -o f32.onnx",
+            guide=True,
+        ),
     )
     ex.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
-    ex.add_argument("--format", choices=("tflite", "onnx"), default="tflite")
+    ex.add_argument("--format", choices=("tflite", "onnx"), default="tflite", help="tflite (LiteRT, default) or onnx (float32, dynamic H and W)")
     ex.add_argument("--quant", choices=QUANT_MODES, default="none", help="TFLite quantisation (default none = float32)")
     ex.add_argument("--shape", default="dynamic", metavar="HxW|dynamic", help="fixed input size (for LiteRT.js and phones) or dynamic (default)")
     ex.add_argument("--representative", metavar="DIR", help="images for int8/int16x8 calibration (default: train291)")
@@ -233,10 +241,17 @@ def register_qat(sub) -> None:
 
         return cmd_qat(args)
 
+    from drrn_tf.cli import epilog
+
     p = sub.add_parser(
         "qat",
         help="quantisation-aware fine-tuning of a DRRN for int8 export",
         description="Fine-tune a DRRN through int8 fake quantisation (TFLite's own quantisation points) so that full-int8 export keeps its PSNR; writes OUT/model.keras, OUT/<name>.weights.h5, log.csv and report.json (int8 Set5 parity before and after).",
+        **epilog(
+            "drrn qat -o runs/qat_f32",
+            "drrn qat drrn_b1u9_f32 --steps 2400 --steps-per-epoch 600 --batch 32 --patch 41 --quiet -o runs/qat_f32",
+            "drrn export runs/qat_f32/model.keras --quant int8 -o phone.tflite",
+        ),
     )
     p.add_argument(
         "model",
@@ -248,12 +263,12 @@ def register_qat(sub) -> None:
     p.add_argument("--data", default="train291", help="training images (default train291)")
     p.add_argument("--scales", type=int, nargs="+", choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
     p.add_argument("--steps", type=int, default=3000, help="training steps (default 3000)")
-    p.add_argument("--steps-per-epoch", type=int, default=500)
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--steps-per-epoch", type=int, default=500, help="steps between log lines and activation-range refreshes (default 500)")
+    p.add_argument("--batch", type=int, default=32, help="patches per step (default 32)")
     p.add_argument("--patch", type=int, default=41, help="HR patch side (default 41)")
     p.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate, cosine-decayed (default 1e-4)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--calibration-samples", type=int, default=100)
+    p.add_argument("--seed", type=int, default=0, help="patch sampling seed (default 0)")
+    p.add_argument("--calibration-samples", type=int, default=100, help="crops that set the initial activation ranges (default 100)")
     p.add_argument("--parity-data", default="set5", help="dataset for the int8 parity check before/after ('none' skips)")
     p.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     p.add_argument("-o", "--output", "--out", dest="output", required=True, metavar="DIR", help="output folder (new or empty)")

@@ -46,6 +46,25 @@ def _skimage_photos(names: list[str], dest: Path) -> Path:
     return dest
 
 
+def _before_after(model, photo: Path, out: Path, scale: int = 3) -> Path:
+    """``out``: the held-out ``photo`` shrunk ``scale`` times, upscaled back by bicubic and by ``model``, beside the original."""
+    import numpy as np
+    from PIL import Image
+
+    from drrn_tf.figures import side_by_side
+    from drrn_tf.image_io import read_image, to_8bit
+    from drrn_tf.imaging import imresize, modcrop
+    from drrn_tf.upscale import upscale_pixels
+
+    hr = to_8bit(modcrop(read_image(photo).pixels, scale))
+    if hr.ndim == 2:
+        hr = np.stack([hr] * 3, axis=-1)
+    lr = imresize(hr[..., :3], 1.0 / scale)
+    panels = [(upscale_pixels(None, lr, scale), "bicubic"), (upscale_pixels(model, lr, scale), f"{model.name}, trained here"), (hr[..., :3], "original")]
+    Image.fromarray(side_by_side([(p, f"{label} (x{scale}, {photo.name})") for p, label in panels])).save(out)
+    return out
+
+
 def cmd_demo(args) -> int:
     import numpy as np
     import tensorflow as tf
@@ -131,20 +150,25 @@ def cmd_demo(args) -> int:
         f"| LiteRT int8 | {len(int8):,} B | {latency['LiteRT int8']:.1f} ms |",
     ]
     report = "\n".join(lines)
+    figure = _before_after(model, val_dir / HELD_OUT_PHOTOS[0], run / "before_after.png")
     (run / "report.md").write_text(report + "\n")
     (run / "report.json").write_text(
         json.dumps({"psnr": {k: [r.as_dict() for r in v] for k, v in rows.items()}, "latency_ms_288": latency, "stats": stats}, indent=2) + "\n"
     )
     print(report)
-    print(f"\nrun folder: {run} ({time.time() - started:.0f} s)")
+    print(f"\nbefore/after (bicubic | trained model | original, x3): {figure}")
+    print(f"run folder: {run} ({time.time() - started:.0f} s)")
     return 0
 
 
 def register(sub) -> None:
+    from drrn_tf.cli import epilog
+
     demo = sub.add_parser(
         "demo",
         help="train, export int8 and compare, on scikit-image's sample photos",
         description="Train a small DRRN briefly on scikit-image's bundled photos, export int8 TFLite, and print PSNR (bicubic vs Keras vs TFLite int8) on held-out photos with sizes and latencies.",
+        **epilog("drrn demo", "drrn demo --steps 300 -o runs/quick_demo"),
     )
     demo.add_argument("--steps", type=int, default=1200, help="training steps (default 1200)")
     demo.add_argument("--epochs", type=int, default=3, help="epochs the steps are split into (default 3)")

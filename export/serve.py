@@ -14,6 +14,7 @@ import http.server
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
@@ -149,18 +150,30 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
     else:
         from drrn_tf.loading import load_model
 
-        from .commands import _parse_shape, _write, export_e2e
+        from .commands import _parse_shape, export_e2e, write_artefact
 
         shape = _parse_shape(args.tile)
         if shape is None:
             raise InputError("--tile must be HxW: LiteRT.js needs a fixed input shape")
         model = load_model(args.model or (INT8_PRESET if args.quant == "int8" else FLOAT_PRESET))
-        for scale in args.scales:
-            out = models_dir / f"{model.name}_x{scale}_{args.quant}_{shape[0]}x{shape[1]}.tflite"
-            if not out.is_file() or not out.with_suffix(".json").is_file():
-                print(f"exporting {out.name} …", file=sys.stderr, flush=True)
+        outs = [models_dir / f"{model.name}_x{scale}_{args.quant}_{shape[0]}x{shape[1]}.tflite" for scale in args.scales]
+        todo = [o for o in outs if not o.is_file() or not o.with_suffix(".json").is_file()]
+        if todo:
+            print(f"first start: exporting {len(todo)} model(s) into {models_dir} (later starts reuse them)", file=sys.stderr, flush=True)
+        taken = []
+        for scale, out in zip(args.scales, outs):
+            if out in todo:
+                print(f"[{len(taken) + 1}/{len(todo)}] {out.name} ...", end=" ", file=sys.stderr, flush=True)
+                started = time.perf_counter()
                 artefact, card = export_e2e(model, shape, scale, args.quant, agreement_data=None, file_name=out.name)
-                _write(out, artefact, out.with_suffix(".json"), card)
+                write_artefact(out, artefact, out.with_suffix(".json"), card)
+                taken.append(time.perf_counter() - started)
+                left = len(todo) - len(taken)
+                print(
+                    f"done in {taken[-1]:.0f} s" + (f"; about {left * sum(taken) / len(taken):.0f} s for the other {left}" if left else ""),
+                    file=sys.stderr,
+                    flush=True,
+                )
             entries.append(_entry(out, json.loads(out.with_suffix(".json").read_text())))
     write_bytes_atomic(models_dir / "models.json", (json.dumps({"models": entries}, indent=2) + "\n").encode())
     return entries
@@ -191,17 +204,28 @@ def cmd_serve_demo(args) -> int:
 
 
 def register(sub) -> None:
+    from drrn_tf.cli import epilog
+
     p = sub.add_parser(
         "serve-demo",
         help="serve the browser demo (LiteRT.js) with fixed-shape end-to-end models",
         description="Export fixed-shape end-to-end models (or take --tflite ones with their cards) and serve web_demo/ on 127.0.0.1 with the COOP/COEP headers multi-threaded WebAssembly needs.",
+        **epilog("drrn serve-demo", "drrn serve-demo --scales 2 3 --quant fp16 -o runs/web_fp16", "drrn serve-demo --tflite phone_x3.tflite"),
     )
     p.add_argument("--model", help=f"preset or .keras file to export (default {INT8_PRESET} for int8, else {FLOAT_PRESET})")
     p.add_argument("--tflite", nargs="+", metavar="FILE", help="serve these end-to-end .tflite files (cards beside them) instead of exporting")
     p.add_argument("--scales", type=int, nargs="+", default=[3], choices=SCALES, help="one model per scale (default 3)")
     p.add_argument("--quant", default="int8", choices=RUN_MODES, help="default int8")
     p.add_argument("--tile", default="96x96", metavar="HxW", help="LR tile = model input size (default 96x96)")
-    p.add_argument("--models-dir", default="runs/web_models", help="where exported models and models.json go (default runs/web_models)")
+    p.add_argument(
+        "-o",
+        "--output",
+        "--models-dir",
+        dest="models_dir",
+        default="runs/web_models",
+        metavar="DIR",
+        help="where exported models and models.json go (default runs/web_models)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1; 0.0.0.0 serves your network (explicit opt-in)")
     p.add_argument("--port", type=int, default=8765, help="default 8765; 0 picks a free port")
     p.set_defaults(func=cmd_serve_demo)

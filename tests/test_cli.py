@@ -232,3 +232,37 @@ def test_version_and_bare_usage(capsys):
         main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"drrn-tf {drrn_tf.__version__}"
     assert main([]) == 2 and capsys.readouterr().out.startswith("usage: drrn")
+
+
+# Sub-commands that write files (or folders of them): their output option is -o/--output.
+WRITERS = {"upscale", "eval", "train", "export", "qat", "demo", "serve-demo"}
+
+
+def _subparsers():
+    import argparse
+
+    from drrn_tf.cli import build_parser
+
+    parser = build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices
+
+
+def test_every_subcommand_documents_every_option_and_ends_with_examples():
+    subs = _subparsers()
+    assert {"upscale", "eval", "train", "info", "export", "qat", "demo", "serve-demo"} <= set(subs)
+    for name, sp in subs.items():
+        undocumented = [a.option_strings or a.dest for a in sp._actions if not a.help and a.dest != "help"]
+        assert not undocumented, f"drrn {name}: options without help: {undocumented}"
+        examples = sp.epilog.split("examples:\n", 1)[1].splitlines()
+        assert 2 <= len(examples) <= 3 and all(e.strip().startswith("drrn ") for e in examples), (name, examples)
+        assert any(e.strip().startswith(f"drrn {name}") for e in examples), name
+
+
+def test_every_subcommand_that_writes_takes_o_output():
+    for name, sp in _subparsers().items():
+        options = {s for a in sp._actions for s in a.option_strings}
+        if name in WRITERS:
+            assert {"-o", "--output"} <= options, f"drrn {name} writes files but has no -o/--output"
+        else:
+            assert "-o" not in options, name

@@ -112,9 +112,14 @@ def test_demo_quick_mode(tmp_path):
     import sys
 
     run = tmp_path / "demo"
-    p = subprocess.run([sys.executable, "-m", "drrn_tf", "demo", "--steps", "60", "--out", str(run)], capture_output=True, text=True, timeout=600)
+    p = subprocess.run([sys.executable, "-m", "drrn_tf", "demo", "--steps", "60", "-o", str(run)], capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stderr[-3000:]
     assert "| TFLite int8 |" in p.stdout and "| LiteRT int8 |" in p.stdout and f"run folder: {run}" in p.stdout
+    assert f"before/after (bicubic | trained model | original, x3): {run / 'before_after.png'}" in p.stdout
+    assert (run / "before_after.png").stat().st_size > 10_000
+    # what reaches the terminal is the demo's own: no NaN placeholders, no converter or LiteRT chatter
+    for noise in ("nan", "fully_quantize", "XNNPACK delegate", "oneDNN", "cuda"):
+        assert noise not in p.stdout + p.stderr, noise
     report = json.loads((run / "report.json").read_text())
     assert set(report["psnr"]) == {"bicubic", "Keras fp32", "TFLite int8"}
     assert (run / "drrn_demo_int8.tflite").is_file() and (run / "train" / "model.keras").is_file()
