@@ -16,7 +16,11 @@ class InputError(DrrnError):
 
 
 def first_line(exc: BaseException, limit: int | None = 200) -> str:
-    """The first line of an exception's message (or its type name), for one-line errors."""
+    """The first line of an exception's message (or its type name), for one-line errors; longer than
+    ``limit`` characters, it is cut and ends in "... (--debug shows all)". Callers raise ``from exc``,
+    so ``drrn --debug`` prints the whole chain."""
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
-    return text if limit is None else text[:limit]
+    if limit is None or len(text) <= limit:
+        return text
+    return text[:limit] + "... (--debug shows all)"

@@ -266,3 +266,19 @@ def test_every_subcommand_that_writes_takes_o_output():
             assert {"-o", "--output"} <= options, f"drrn {name} writes files but has no -o/--output"
         else:
             assert "-o" not in options, name
+
+
+def test_a_long_library_message_is_cut_visibly_and_the_chain_is_kept():
+    from drrn_tf.errors import InputError, first_line
+
+    cause = ValueError("x" * 500 + "\nsecond line")
+    short = first_line(cause)
+    assert short.startswith("x" * 200) and short.endswith("... (--debug shows all)") and "second" not in short
+    assert first_line(ValueError("short")) == "short" and first_line(ValueError("")) == "ValueError"
+    try:
+        try:
+            raise cause
+        except ValueError as e:
+            raise InputError(f"m.keras: not a valid Keras model file ({first_line(e)})") from e
+    except InputError as err:
+        assert err.__cause__ is cause  # what drrn --debug prints in full
