@@ -10,62 +10,32 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def bench(script: str, *args, timeout: int = 600) -> subprocess.CompletedProcess:
+    """``python benchmarks/SCRIPT ARGS``; fails the test with its stderr unless it exits 0."""
+    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p
+
+
 def test_imresize_benchmark_runs():
-    p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "imresize_speed.py"), "--size", "64", "--repeats", "2", "--no-write"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert p.returncode == 0, p.stderr
+    p = bench("imresize_speed.py", "--size", "64", "--repeats", "2", "--no-write", timeout=300)
     assert "imresize 64x64 float64, 1/4 then x4: median" in p.stdout
 
 
 def test_pipeline_benchmark_runs(data_dir):
-    p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "pipeline_speed.py"), "--data", "set5", "--batches", "3", "--no-write"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert p.returncode == 0, p.stderr
+    p = bench("pipeline_speed.py", "--data", "set5", "--batches", "3", "--no-write", timeout=300)
     assert "random sampling:" in p.stdout and "patches/s" in p.stdout
 
 
 def test_train_throughput_benchmark_runs():
-    p = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "train_throughput.py"),
-            "--filters",
-            "8",
-            "--precision",
-            "fp32",
-            "bf16",
-            "--batch",
-            "4",
-            "--steps",
-            "1",
-            "--warmup",
-            "1",
-            "--no-write",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    p = bench(
+        "train_throughput.py", "--filters", "8", "--precision", "fp32", "bf16", "--batch", "4", "--steps", "1", "--warmup", "1", "--no-write", timeout=300
     )
-    assert p.returncode == 0, p.stderr
     assert "drrn_b1u9" in p.stdout and "bf16" in p.stdout
 
 
 def test_latency_benchmark_quick_mode(tmp_path, data_dir):
-    p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--quick", "--threads", "1", "--quants", "none", "int8", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert p.returncode == 0, p.stderr[-2000:]
+    bench("latency.py", "--quick", "--threads", "1", "--quants", "none", "int8", "--out", str(tmp_path))
     import csv
     import json
 
@@ -79,46 +49,18 @@ def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     assert all(int(r["runs"]) == 3 for r in rows)
     assert (tmp_path / "latency_vs_params.png").stat().st_size > 1000 and (tmp_path / "psnr_vs_latency.png").stat().st_size > 1000
     # a second run merges into the same files instead of replacing them
-    p = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "latency.py"),
-            "--quick",
-            "--models",
-            "srcnn",
-            "--threads",
-            "2",
-            "--quants",
-            "none",
-            "--formats",
-            "litert",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert p.returncode == 0, p.stderr[-2000:]
+    bench("latency.py", "--quick", "--models", "srcnn", "--threads", "2", "--quants", "none", "--formats", "litert", "--out", str(tmp_path))
     merged = json.loads((tmp_path / "latency.json").read_text())
     assert len(merged["rows"]) == len(rows) + 1 and len(merged["commands"]) == 2
-    table = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "latency.py"), "--table", "64x64", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300
-    )
-    assert table.returncode == 0 and "| drrn_b1u9_f32 | 19,105 |" in table.stdout and "litert int8 1t" in table.stdout
+    table = bench("latency.py", "--table", "64x64", "--out", str(tmp_path), timeout=300)
+    assert "| drrn_b1u9_f32 | 19,105 |" in table.stdout and "litert int8 1t" in table.stdout
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/usr/bin/time").exists(), reason="GNU time (/usr/bin/time) is not installed; .ci/run installs it")
 def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
     out = tmp_path / "upscale_speed.json"
-    p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "upscale_speed.py"), "--quick", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert p.returncode == 0, p.stderr[-2000:]
+    p = bench("upscale_speed.py", "--quick", "--out", str(out))
     import json
 
     rows = json.loads(out.read_text())["rows"]
@@ -128,21 +70,14 @@ def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
 
 
 def test_results_table_prints_the_committed_evaluations():
-    p = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "results_table.py")], capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stderr
+    p = bench("results_table.py", timeout=120)
     assert "| paper: VDSR | 37.53 / .9587 |" in p.stdout and "| **drrn_b1u9 (default)** |" in p.stdout
     assert "drrn eval --model drrn_b1u9 --data set5 set14 --per-image --json benchmarks/results/drrn_b1u9_eval.json" in p.stdout
 
 
 def test_before_after_figure_is_made_by_its_command(tmp_path):
     out = tmp_path / "ba.png"
-    p = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "before_after.py"), "--model", "drrn_b1u9_f32", "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert p.returncode == 0, p.stderr[-2000:]
+    p = bench("before_after.py", "--model", "drrn_b1u9_f32", "-o", str(out), timeout=300)
     from PIL import Image
 
     im = Image.open(out)
