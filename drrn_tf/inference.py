@@ -16,7 +16,7 @@ import numpy as np
 from .constants import RUNTIMES
 from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL
-from .tiling import tile_plan
+from .tiling import run_tiled
 
 __all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
 
@@ -122,12 +122,4 @@ def predict_y(
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
     halo = receptive_radius(model)
     window = window or default_window(model, memory_mb, halo, runtime)
-    run = tile_runner(model, runtime)
-    out = np.empty(y.shape, dtype=np.float32)
-    for rows, cols in tile_plan(y.shape[0], y.shape[1], window, halo, balanced=True):
-        res = run(y[rows.start : rows.stop, cols.start : cols.stop])
-        out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = res[
-            rows.own_start - rows.start : rows.own_stop - rows.start,
-            cols.own_start - cols.start : cols.own_stop - cols.start,
-        ]
-    return out
+    return run_tiled(y, tile_runner(model, runtime), window, halo)

@@ -1,4 +1,4 @@
-"""Tile plans for seamless tiled inference (plain Python; mirrored by the web and Android demos).
+"""Tile plans for seamless tiled inference, and the one loop that runs them (mirrored by the web and Android demos).
 
 A plan covers an axis of length ``n`` with windows of ``window`` pixels that overlap so
 that every output pixel is taken from a window in which it lies at least ``halo``
@@ -15,9 +15,12 @@ Rules (the demos implement the same ones; ``tests/test_tiling.py`` pins them):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
-__all__ = ["Span", "axis_plan", "tile_plan", "balanced_window"]
+import numpy as np
+
+__all__ = ["Span", "axis_plan", "tile_plan", "balanced_window", "symmetric_index", "run_tiled"]
 
 
 class Span(NamedTuple):
@@ -67,3 +70,47 @@ def tile_plan(height: int, width: int, window: int, halo: int, balanced: bool = 
     wh = balanced_window(height, window, halo) if balanced else window
     ww = balanced_window(width, window, halo) if balanced else window
     return [(r, c) for r in axis_plan(height, wh, halo) for c in axis_plan(width, ww, halo)]
+
+
+def symmetric_index(i: np.ndarray, n: int) -> np.ndarray:
+    """``numpy.pad(mode="symmetric")`` indices: mirror including the edge, repeated for long pads."""
+    j = np.mod(i, 2 * n)
+    return np.where(j < n, j, 2 * n - 1 - j)
+
+
+def run_tiled(
+    img: np.ndarray,
+    run: Callable[[np.ndarray], np.ndarray],
+    window: int | tuple[int, int],
+    halo: int,
+    *,
+    scale: int = 1,
+    fixed: bool = False,
+    dtype=np.float32,
+) -> np.ndarray:
+    """``run`` on every window of ``img`` (its first two axes), each writing the part it owns,
+    ``scale`` times larger, into the output: one loop for every engine.
+
+    ``fixed=False`` (an engine free to take any shape): each axis in balanced windows of at most
+    ``window`` (:func:`balanced_window`). ``fixed=True`` (a fixed-shape model): windows of exactly
+    ``window``, an image side shorter than it padded by mirroring (:func:`symmetric_index`).
+    """
+    h, w = img.shape[:2]
+    wh, ww = (window, window) if isinstance(window, int) else window
+    if not fixed:
+        wh, ww = balanced_window(h, wh, halo), balanced_window(w, ww, halo)
+    s = scale
+    out = np.empty((h * s, w * s, *img.shape[2:]), dtype)
+    for r in axis_plan(h, wh, halo):
+        rows = symmetric_index(np.arange(r.start, r.start + wh), h) if fixed else slice(r.start, r.stop)
+        for c in axis_plan(w, ww, halo):
+            if fixed:
+                tile = img[np.ix_(rows, symmetric_index(np.arange(c.start, c.start + ww), w))]
+            else:
+                tile = img[rows, c.start : c.stop]
+            res = run(np.ascontiguousarray(tile))
+            out[r.own_start * s : r.own_stop * s, c.own_start * s : c.own_stop * s] = res[
+                (r.own_start - r.start) * s : (r.own_stop - r.start) * s,
+                (c.own_start - c.start) * s : (c.own_stop - c.start) * s,
+            ]
+    return out

@@ -14,9 +14,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from drrn_tf.tiling import axis_plan
+from drrn_tf.tiling import run_tiled
 
-__all__ = ["LiteRTModel", "OnnxModel", "Timing", "time_call", "symmetric_index", "open_artefact"]
+__all__ = ["LiteRTModel", "OnnxModel", "Timing", "time_call", "open_artefact"]
 
 
 class Timing(NamedTuple):
@@ -75,7 +75,7 @@ class LiteRTModel:
         y = np.asarray(y, np.float32)
         if self.fixed is None:
             return self.run(y[None, :, :, None])[0, :, :, 0]
-        return self._tiled(y, 1, self.halo, np.float32, lambda tile: self.run(tile[None, :, :, None])[0, :, :, 0])
+        return run_tiled(y, lambda tile: self.run(tile[None, :, :, None])[0, :, :, 0], self.fixed, self.halo, fixed=True)
 
     def upscale_e2e(self, rgb: np.ndarray, scale: int, halo: int) -> np.ndarray:
         """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.
@@ -87,31 +87,8 @@ class LiteRTModel:
         """
         if self.fixed is None:
             raise ValueError("upscale_e2e needs a fixed-shape end-to-end model")
-        return self._tiled(rgb, scale, halo, np.uint8, lambda tile: self.run_raw(tile.astype(self.input["dtype"])[None])[0])
-
-    def _tiled(self, img: np.ndarray, scale: int, halo: int, dtype, run) -> np.ndarray:
-        """``run`` on every window of the model's fixed input size (symmetric padding where the
-        image is smaller), each writing its own part, ``scale`` times larger, into the output."""
-        th, tw = self.fixed
-        h, w = img.shape[:2]
-        s = scale
-        out = np.empty((h * s, w * s, *img.shape[2:]), dtype)
-        for r in axis_plan(h, th, halo):
-            rows = symmetric_index(np.arange(r.start, r.start + th), h)
-            for c in axis_plan(w, tw, halo):
-                cols = symmetric_index(np.arange(c.start, c.start + tw), w)
-                res = run(np.ascontiguousarray(img[np.ix_(rows, cols)]))
-                out[r.own_start * s : r.own_stop * s, c.own_start * s : c.own_stop * s] = res[
-                    (r.own_start - r.start) * s : (r.own_stop - r.start) * s,
-                    (c.own_start - c.start) * s : (c.own_stop - c.start) * s,
-                ]
-        return out
-
-
-def symmetric_index(i: np.ndarray, n: int) -> np.ndarray:
-    """``numpy.pad(mode="symmetric")`` indices: mirror including the edge, repeated for long pads."""
-    j = np.mod(i, 2 * n)
-    return np.where(j < n, j, 2 * n - 1 - j)
+        run = lambda tile: self.run_raw(tile.astype(self.input["dtype"])[None])[0]  # noqa: E731
+        return run_tiled(rgb, run, self.fixed, halo, scale=scale, fixed=True, dtype=np.uint8)
 
 
 class OnnxModel:

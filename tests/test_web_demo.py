@@ -46,7 +46,7 @@ def test_js_tile_plan_matches_python():
 
 
 def test_js_symmetric_padding_matches_numpy():
-    from drrn_tf_export.runtime import symmetric_index
+    from drrn_tf.tiling import symmetric_index
 
     idx = list(range(-30, 60))
     out = _node_eval(f"import {{symmetricIndex}} from './tiling.js'; console.log(JSON.stringify({idx}.map(i => symmetricIndex(i, 7))));")
