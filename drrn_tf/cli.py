@@ -46,12 +46,10 @@ def _progress(iterable, total: int | None = None, desc: str = "", unit: str = "i
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
-def _check_tile(model, tile: int | None) -> None:
-    if model is None or tile is None:
+def _check_tile(engine, tile: int | None) -> None:
+    if engine is None or tile is None:
         return
-    from .stats import receptive_radius
-
-    halo = receptive_radius(model)
+    halo = engine.halo
     if tile <= 2 * halo:
         raise InputError(f"--tile {tile} is too small: it must exceed twice the receptive radius ({2 * halo})")
 
@@ -59,18 +57,18 @@ def _check_tile(model, tile: int | None) -> None:
 # ---------------------------------------------------------------- upscale
 def cmd_upscale(args) -> int:
     from .batch import plan_upscale, run_upscale
-    from .loading import load_model
+    from .loading import load_engine
     from .upscale import upscale_pixels
 
     jobs, make_dir = plan_upscale(args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels)
-    model = load_model(args.model, require_trained=True)
+    model = load_engine(args.model, args.runtime, require_trained=True)
     _check_tile(model, args.tile)
     many = len(jobs) > 1
     bar = None if args.quiet or not many else _progress(None, total=len(jobs), desc="upscaling", unit="img")
 
     def upscale(pixels):
         tiles = (lambda it: it) if args.quiet or many else (lambda it: _progress(it, desc="upscaling", unit="tile"))
-        return upscale_pixels(model, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, runtime=args.runtime, progress=tiles)
+        return upscale_pixels(model, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
 
     def done(job, shape):
         if not args.quiet:
@@ -100,7 +98,7 @@ def cmd_eval(args) -> int:
     from .datasets import resolve_dataset
     from .evaluation import evaluate
     from .fileio import check_writable, write_bytes_atomic
-    from .loading import BICUBIC, load_model, open_exported
+    from .loading import BICUBIC, load_engine, open_exported
 
     datasets = [resolve_dataset(d) for d in args.data]
     if args.json:
@@ -109,12 +107,12 @@ def cmd_eval(args) -> int:
     if exported is not None:
         predict, name = exported
     else:
-        model = load_model(args.model, require_trained=True)
-        _check_tile(model, args.tile)
+        engine = load_engine(args.model, args.runtime, require_trained=True)
+        _check_tile(engine, args.tile)
         from .inference import predict_y
 
-        name = BICUBIC if model is None else model.name + ("" if args.runtime == "keras" else f" ({args.runtime} int8)")
-        predict = None if model is None else (lambda y: predict_y(model, y, window=args.tile, memory_mb=args.memory_mb, runtime=args.runtime))
+        name = BICUBIC if engine is None else engine.name + ("" if args.runtime == "keras" else f" ({args.runtime} int8)")
+        predict = None if engine is None else (lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb))
     results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"))
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     print(_format_table(rows, name))
@@ -172,6 +170,7 @@ def cmd_train(args) -> int:
         if args.config or extra:
             raise InputError("--resume continues a run with its saved config; only --epochs may change")
     cfg = load_config(args.config, overrides)
+    _split_cpu_for_tests()
     from .training import train
 
     result = train(cfg, Path(args.output), resume=args.resume, progress=lambda it: _progress(it, desc="loading images", unit="img"))
@@ -356,18 +355,15 @@ class _NativeStderrSilenced:
         return False
 
 
-def _start_tensorflow() -> None:
-    """Import TensorFlow and run its first op (more notices) under the silencer; ``DRRN_CPU_DEVICES=N``
-    (a test hook) first splits the CPU into N logical devices, so that ``tf.distribute.MirroredStrategy``
-    can be exercised without GPUs."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
-    import tensorflow as tf
-
+def _split_cpu_for_tests() -> None:
+    """``DRRN_CPU_DEVICES=N`` (a test hook of ``drrn train``) splits the CPU into N logical devices before
+    TensorFlow's runtime starts, so that ``tf.distribute.MirroredStrategy`` can be exercised without GPUs."""
     n = int(os.environ.get("DRRN_CPU_DEVICES", "0") or 0)
     if n > 1:
+        import tensorflow as tf
+
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
-    tf.constant(0.0) + 1.0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -385,9 +381,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         args = parser.parse_args(argv)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
         with _NativeStderrSilenced(not debug and not os.environ.get("DRRN_VERBOSE_TF")):
-            _start_tensorflow()
-            return args.func(args)
+            return args.func(args)  # TensorFlow is imported by what needs it (not by upscale --runtime litert)
     except DrrnError as e:
         if debug:
             import traceback

@@ -70,10 +70,6 @@ class LoadedImage:
     path: Path
     frames: int = 1  # an animated image (GIF, APNG, WebP) has more; pixels are its first frame
 
-    @property
-    def max_value(self) -> int:
-        return int(np.iinfo(self.pixels.dtype).max)
-
 
 def to_8bit(pixels: np.ndarray) -> np.ndarray:
     """uint16 -> uint8 by round(x / 257); uint8 passes through."""

@@ -8,22 +8,18 @@ of new sizes reuse it instead of retracing (or running op by op).
 
 from __future__ import annotations
 
-import math
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from .constants import RUNTIMES
-from .stats import receptive_radius
-from .stream import ENGINE_BYTES_PER_PIXEL
+from .engine import TileEngine, check_memory_mb, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
 from .tiling import run_tiled
 
-__all__ = ["predict_y", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
+if TYPE_CHECKING:
+    import keras
 
-
-# Bytes per pixel of a tile besides the network's activations: its float32 input and output,
-# and the streaming upscaler's float64 temporaries.
-_OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + ENGINE_BYTES_PER_PIXEL
+__all__ = ["predict_y", "model_engine", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
 
 
 def _max_channels(model: keras.Model) -> int:
@@ -34,48 +30,41 @@ def _max_channels(model: keras.Model) -> int:
     return widest
 
 
-def check_memory_mb(memory_mb: float) -> float:
-    """``memory_mb`` as a float, or ``ValueError`` if it is not a finite number > 0."""
-    try:
-        value = float(memory_mb)
-    except (TypeError, ValueError):
-        raise ValueError(f"memory_mb must be a number, got {memory_mb!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"memory_mb must be a finite number > 0, got {memory_mb!r}")
-    return value
-
-
 def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | None = None, runtime: str = "keras") -> int:
-    """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB.
+    """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB when
+    ``model`` runs in ``runtime`` (:func:`drrn_tf.engine.keras_bytes_per_pixel`,
+    :func:`drrn_tf.engine.xnnpack_bytes_per_pixel`), without making anything."""
+    from .stats import receptive_radius
 
-    ``keras``: about six feature maps of the widest layer are alive at once in float32.
-    ``litert``: XNNPACK keeps, for every 3x3 convolution of the graph (as many as the receptive
-    radius), an indirection buffer of nine 8-byte pointers per output pixel -- 72 bytes per pixel
-    per convolution, more than the int8 feature maps (measured: ~1.6 KB per pixel for
-    ``drrn_b1u9_f32``, whose Keras graph needs ~0.6 KB). Both add the tile's float32 input and
-    output and the streaming upscaler's temporaries.
-    """
     halo = receptive_radius(model) if halo is None else halo
-    if runtime == "litert":
-        per_pixel = 72 * max(halo, 1) + 6 * _max_channels(model)
-    else:
-        per_pixel = 4 * 6 * _max_channels(model)
-    per_pixel += _OVERHEAD_BYTES_PER_PIXEL
-    side = int(math.sqrt(check_memory_mb(memory_mb) * 2**20 / per_pixel))
-    return max(side, 2 * halo + 32)
+    channels = _max_channels(model)
+    per_pixel = xnnpack_bytes_per_pixel(halo, channels) if runtime == "litert" else keras_bytes_per_pixel(channels)
+    return TileEngine(model.name, None, halo, per_pixel).window(memory_mb)
+
+
+def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:
+    """The :class:`~drrn_tf.engine.TileEngine` of ``model`` in ``runtime``, made once per model and
+    runtime and kept while the model lives. ``keras``: a traced function with open height and width;
+    ``litert``: the model's cached full-int8 LiteRT export (made and parity-checked on first use)."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    engines = getattr(model, "_drrn_engines", None)
+    if engines is None:
+        engines = {}
+        object.__setattr__(model, "_drrn_engines", engines)  # lives (and dies) with the model; untracked by Keras
+    if runtime not in engines:
+        if runtime == "keras":
+            from .stats import receptive_radius
+
+            engines[runtime] = TileEngine(model.name, _keras_runner(model), receptive_radius(model), keras_bytes_per_pixel(_max_channels(model)))
+        else:
+            engines[runtime] = plugin_engine(model, runtime)
+    return engines[runtime]
 
 
 def tile_runner(model: keras.Model, runtime: str = "keras"):
-    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out, made once per model
-    and runtime and kept while the model lives. ``keras``: a traced function with open height and
-    width; ``litert``: the model's cached full-int8 LiteRT export (made and parity-checked on first use)."""
-    runners = getattr(model, "_drrn_tile_runners", None)
-    if runners is None:
-        runners = {}
-        object.__setattr__(model, "_drrn_tile_runners", runners)  # lives (and dies) with the model; untracked by Keras
-    if runtime not in runners:
-        runners[runtime] = _keras_runner(model) if runtime == "keras" else _plugin_runner(model, runtime)
-    return runners[runtime]
+    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out (:func:`model_engine`'s)."""
+    return model_engine(model, runtime).run
 
 
 def _keras_runner(model: keras.Model):
@@ -88,38 +77,40 @@ def _keras_runner(model: keras.Model):
     return lambda y: fn(np.asarray(y, np.float32)[None, :, :, None]).numpy()[0, :, :, 0]
 
 
-def _plugin_runner(model: keras.Model, runtime: str):
+def plugin_engine(model, runtime: str) -> TileEngine:
+    """The engine an installed package registers for ``runtime`` (entry-point group ``drrn_tf.runtimes``;
+    the export stage registers ``litert``), for a Keras model or a preset name."""
     from importlib.metadata import entry_points
 
     from .errors import InputError
 
-    if runtime not in RUNTIMES:
-        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    if runtime not in RUNTIMES or runtime == "keras":
+        raise ValueError(f"runtime must be one of {', '.join(r for r in RUNTIMES if r != 'keras')}, got {runtime!r}")
     plugin = next((ep for ep in entry_points(group="drrn_tf.runtimes") if ep.name == runtime), None)
     if plugin is None:
         raise InputError(f"--runtime {runtime} needs the export stage (pip install 'drrn-tf[export]')")
-    run, _path = plugin.load()(model, quant="int8")
-    return run
+    return plugin.load()(model, quant="int8")
 
 
 def predict_y(
-    model: keras.Model,
+    model: keras.Model | TileEngine,
     y: np.ndarray,
     *,
     window: int | None = None,
     memory_mb: float = 1024.0,
     runtime: str = "keras",
 ) -> np.ndarray:
-    """Apply ``model`` to a luminance image ``y`` (H, W) in [0, 1]; returns float32 (H, W).
+    """Apply ``model`` (a Keras model, or a :class:`~drrn_tf.engine.TileEngine`) to a luminance
+    image ``y`` (H, W) in [0, 1]; returns float32 (H, W).
 
     ``window`` is the input tile side (default: chosen from ``memory_mb``); ``runtime`` one of
-    :data:`RUNTIMES` (see :func:`tile_runner`). No clipping.
+    :data:`RUNTIMES` for a Keras model (see :func:`model_engine`). No clipping.
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 3 and y.shape[2] == 1:
         y = y[..., 0]
     if y.ndim != 2:
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
-    halo = receptive_radius(model)
-    window = window or default_window(model, memory_mb, halo, runtime)
-    return run_tiled(y, tile_runner(model, runtime), window, halo)
+    check_memory_mb(memory_mb)
+    engine = model if isinstance(model, TileEngine) else model_engine(model, runtime)
+    return run_tiled(y, engine.run, window or engine.window(memory_mb), engine.halo)

@@ -12,7 +12,7 @@ from .presets import DEFAULT_PRESET, PRESETS, build_preset
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["BICUBIC", "load_model", "describe_model_spec", "open_exported"]
+__all__ = ["BICUBIC", "load_model", "load_engine", "describe_model_spec", "open_exported"]
 
 # Suffixes of exported models that installed packages can run (entry point group drrn_tf.exported).
 EXPORTED_SUFFIXES = (".tflite", ".onnx")
@@ -62,6 +62,23 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
     if len(shape) != 4 or shape[-1] != 1:
         raise InputError(f"{spec}: expected input shape (None, H, W, 1), the model has {shape}")
     return model
+
+
+def load_engine(spec: str | os.PathLike = DEFAULT_PRESET, runtime: str = "keras", *, require_trained: bool = False):
+    """The :class:`~drrn_tf.engine.TileEngine` of a model spec in ``runtime`` (``None`` for ``bicubic``).
+
+    ``litert`` with a preset name goes straight to the runtime plugin, which for a cached export
+    needs neither the Keras model nor TensorFlow (it loads them only to make the export).
+    """
+    from .inference import model_engine, plugin_engine
+
+    spec = str(spec)
+    if runtime != "keras" and spec in PRESETS:
+        if require_trained and not PRESETS[spec].trained:
+            load_model(spec, require_trained=True)  # raises the one-line error
+        return plugin_engine(spec, runtime)
+    model = load_model(spec, require_trained=require_trained)
+    return None if model is None else model_engine(model, runtime)
 
 
 def open_exported(spec: str | os.PathLike, threads: int = 2):

@@ -10,22 +10,24 @@ The work streams tile by tile from input to output pixels (:mod:`drrn_tf.stream`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
 from .constants import SCALES
+from .engine import TileEngine, check_memory_mb
 from .image_io import check_pixels
-from .inference import check_memory_mb, default_window, tile_runner
 from .presets import DEFAULT_PRESET
-from .stats import receptive_radius
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["upscale_image", "upscale_pixels"]
 
 
 def upscale_pixels(
-    model: keras.Model | None,
+    model: keras.Model | TileEngine | None,
     pixels: np.ndarray,
     scale: int,
     *,
@@ -37,10 +39,11 @@ def upscale_pixels(
     """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
     by ``scale`` (2, 3 or 4); the result has the input's dtype (float: float32, not rounded).
 
-    ``model=None`` means plain bicubic interpolation. ``window`` is the tile side in output
-    pixels (default: the largest whose working memory fits in ``memory_mb`` MiB);
-    ``runtime``: ``keras`` or ``litert`` (the model's cached full-int8 export, see
-    :func:`drrn_tf.inference.tile_runner`); ``progress`` wraps the list of tiles.
+    ``model``: a Keras model, a :class:`~drrn_tf.engine.TileEngine`, or ``None`` for plain bicubic
+    interpolation. ``window`` is the tile side in output pixels (default: the largest whose
+    working memory fits in ``memory_mb`` MiB); ``runtime`` (for a Keras model): ``keras`` or
+    ``litert`` (the model's cached full-int8 export, see :func:`drrn_tf.inference.model_engine`);
+    ``progress`` wraps the list of tiles.
     """
     memory_mb = check_memory_mb(memory_mb)
     pixels = check_pixels(pixels)
@@ -50,15 +53,19 @@ def upscale_pixels(
         halo, restore = 0, None
         window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
     else:
-        halo, restore = receptive_radius(model), tile_runner(model, runtime)
-        window = window or default_window(model, memory_mb, halo, runtime)
+        if not isinstance(model, TileEngine):
+            from .inference import model_engine
+
+            model = model_engine(model, runtime)
+        halo, restore = model.halo, model.run
+        window = window or model.window(memory_mb)
     return upscale_stream(pixels, scale, restore, window=window, halo=halo, progress=progress)
 
 
 def upscale_image(
     image,
     scale: int,
-    model: keras.Model | str | None = DEFAULT_PRESET,
+    model: keras.Model | TileEngine | str | None = DEFAULT_PRESET,
     *,
     memory_mb: float = 1024.0,
     runtime: str = "keras",
@@ -67,16 +74,16 @@ def upscale_image(
     (as :func:`upscale_pixels` takes). A PIL image gives a PIL image back; a path or an array gives
     the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
 
-    ``model``: a loaded model (pass one when upscaling many pictures), a model spec as
+    ``model``: a loaded model or engine (pass one when upscaling many pictures), a model spec as
     :func:`drrn_tf.load_model` takes (default: the default preset), or ``None`` for bicubic.
     """
     import os
 
     from .image_io import pil_to_array, read_image
-    from .loading import load_model
+    from .loading import load_engine
 
     if isinstance(model, (str, os.PathLike)):
-        model = load_model(model, require_trained=True)
+        model = load_engine(model, runtime, require_trained=True)
     if isinstance(image, (str, os.PathLike)):
         return upscale_pixels(model, read_image(image).pixels, scale, memory_mb=memory_mb, runtime=runtime)
     if isinstance(image, np.ndarray):

@@ -2,9 +2,11 @@
 made once per model and quantisation, parity-gated when it is made, and cached.
 
 Registered as the ``litert`` entry of the ``drrn_tf.runtimes`` entry-point group, so ``drrn_tf``
-never imports this package. The cache key is a hash of the model's architecture (its Keras
-config), its weights, the quantisation and the TensorFlow version: retraining or upgrading makes
-a new export. Calibration uses train291 when the benchmark data is found (``$DRRN_DATA`` or
+never imports this package. The cache key is a hash of what the export is made from and how: for
+an unchanged preset, its name, architecture and shipped weight files (its own and its int8 twin's);
+for any other model, its Keras config and weights; and always the quantisation and the TensorFlow
+version. Retraining or upgrading makes a new export. A preset whose export is cached runs without
+TensorFlow being imported at all (no Keras model is built just to find the file). Calibration uses train291 when the benchmark data is found (``$DRRN_DATA`` or
 ``../shared/data``), else the photos scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`)
 likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
 """
@@ -17,15 +19,19 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
 
+from drrn_tf.engine import TileEngine, xnnpack_bytes_per_pixel
 from drrn_tf.errors import InputError
 
 from .modes import RUN_MODES
 
-__all__ = ["cache_dir", "model_key", "cached_export", "litert_tile_runner"]
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["cache_dir", "model_key", "preset_key", "cached_export", "cached_preset_export", "litert_engine"]
 
 # Photos of scikit-image's wheel used when the benchmark sets are not around (none is a Set5 image).
 FALLBACK_PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "camera.png"]
@@ -39,14 +45,47 @@ def cache_dir() -> Path:
     return Path(base) / "drrn-tf"
 
 
-def model_key(model: keras.Model, quant: str) -> str:
-    import tensorflow as tf
+def _tf_version() -> str:
+    from importlib.metadata import version
 
+    return version("tensorflow")  # the converter's version, read without importing TensorFlow
+
+
+def preset_key(name: str, quant: str) -> str:
+    """The key of a preset's export: its architecture and shipped weight files (and its int8 twin's,
+    which int8 is made from), the quantisation and the TensorFlow version."""
+    from drrn_tf.presets import PRESETS
+
+    h = hashlib.sha256()
+    for p in [PRESETS[name]] + ([PRESETS[PRESETS[name].int8_twin]] if quant == "int8" and PRESETS[name].int8_twin else []):
+        h.update(json.dumps([p.name, p.builder, p.kwargs], sort_keys=True).encode())
+        h.update(hashlib.sha256(p.weights_path.read_bytes()).digest() if p.trained else b"untrained")
+    h.update(f"preset {quant} {_tf_version()}".encode())
+    return h.hexdigest()[:20]
+
+
+def _is_shipped_preset(model: keras.Model) -> bool:
+    """Whether ``model`` is a trained preset with exactly its shipped weights."""
+    from drrn_tf.presets import PRESETS, build_preset
+
+    preset = PRESETS.get(model.name)
+    if preset is None or not preset.trained:
+        return False
+    shipped = build_preset(model.name).get_weights()
+    ours = model.get_weights()
+    return len(ours) == len(shipped) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(ours, shipped))
+
+
+def model_key(model: keras.Model, quant: str) -> str:
+    """:func:`preset_key` for an unchanged preset (so that the preset name and the loaded model find
+    the same export), else a hash of the model's Keras config and weights."""
+    if _is_shipped_preset(model):
+        return preset_key(model.name, quant)
     h = hashlib.sha256()
     h.update(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
     for w in model.get_weights():
         h.update(np.ascontiguousarray(w).tobytes())
-    h.update(f"{quant} {tf.__version__}".encode())
+    h.update(f"{quant} {_tf_version()}".encode())
     return h.hexdigest()[:20]
 
 
@@ -68,11 +107,7 @@ def _export_source(model: keras.Model, quant: str) -> keras.Model:
     from drrn_tf.presets import PRESETS, build_preset
 
     preset = PRESETS.get(model.name)
-    if quant != "int8" or preset is None or not preset.int8_twin or not preset.trained:
-        return model
-    shipped = build_preset(model.name).get_weights()
-    ours = model.get_weights()
-    if len(ours) != len(shipped) or not all(np.array_equal(a, b) for a, b in zip(ours, shipped)):
+    if quant != "int8" or preset is None or not preset.int8_twin or not _is_shipped_preset(model):
         return model
     return build_preset(preset.int8_twin)
 
@@ -118,10 +153,28 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
     return path
 
 
-def litert_tile_runner(model: keras.Model, quant: str = "int8", threads: int = 2):
-    """``run(y)`` on one (h, w) luminance tile through the cached LiteRT export; its path."""
+def cached_preset_export(name: str, quant: str = "int8", threads: int = 2, log=lambda m: print(m, file=sys.stderr)) -> Path:
+    """The cached export of preset ``name``: found by :func:`preset_key` without building the model;
+    made (through :func:`cached_export`, which finds the same key) if it is not there yet."""
+    path = cache_dir() / f"{name}-{quant}-{preset_key(name, quant)}.tflite"
+    if path.is_file() and path.with_suffix(".json").is_file():
+        return path
+    from drrn_tf.presets import build_preset
+
+    return cached_export(build_preset(name), quant, threads, log)
+
+
+def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int = 2) -> TileEngine:
+    """The :class:`~drrn_tf.engine.TileEngine` of a Keras model, or of a preset given by name, through
+    its cached LiteRT export (made and parity-checked on first use). Its halo is the receptive field
+    its card records; its memory per pixel follows XNNPACK's indirection buffers
+    (:func:`drrn_tf.engine.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
     from .runtime import LiteRTModel
 
-    path = cached_export(model, quant, threads)
+    path = cached_preset_export(model, quant, threads) if isinstance(model, str) else cached_export(model, quant, threads)
+    name = model if isinstance(model, str) else model.name
+    card = json.loads(path.with_suffix(".json").read_text())
+    halo = (int(card["receptive_field"]) - 1) // 2
     runner = LiteRTModel(path, threads=threads)
-    return runner.predict_y, path
+    channels = max((int(t["shape_signature"][-1]) for t in runner.interpreter.get_tensor_details() if len(t["shape_signature"]) == 4), default=1)
+    return TileEngine(name, runner.predict_y, halo, xnnpack_bytes_per_pixel(halo, channels))

@@ -1,0 +1,60 @@
+"""Tile engines: what runs a network on one luminance tile, for the streaming upscaler and ``predict_y``.
+
+An engine is the tile function plus the two facts tiling needs: the halo (the network's receptive
+radius) and the working memory per tile pixel in that runtime, from which the tile size follows.
+``drrn_tf.inference.model_engine`` makes one for a Keras model; the export stage makes LiteRT ones
+(``--runtime litert``) -- for a preset with a cached export, without importing TensorFlow at all.
+No TensorFlow here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from .stream import ENGINE_BYTES_PER_PIXEL
+
+__all__ = ["TileEngine", "check_memory_mb", "keras_bytes_per_pixel", "xnnpack_bytes_per_pixel"]
+
+# Bytes per pixel of a tile besides the network's own working memory: its float32 input and
+# output, and the streaming upscaler's float64 temporaries.
+OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + ENGINE_BYTES_PER_PIXEL
+
+
+def check_memory_mb(memory_mb: float) -> float:
+    """``memory_mb`` as a float, or ``ValueError`` if it is not a finite number > 0."""
+    try:
+        value = float(memory_mb)
+    except (TypeError, ValueError):
+        raise ValueError(f"memory_mb must be a number, got {memory_mb!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"memory_mb must be a finite number > 0, got {memory_mb!r}")
+    return value
+
+
+def keras_bytes_per_pixel(channels: int) -> int:
+    """TensorFlow: about six float32 feature maps of the widest layer are alive at once."""
+    return 4 * 6 * channels
+
+
+def xnnpack_bytes_per_pixel(halo: int, channels: int) -> int:
+    """LiteRT (XNNPACK): for every 3x3 convolution of the graph (as many as the receptive radius) an
+    indirection buffer of nine 8-byte pointers per output pixel -- 72 bytes per pixel per convolution,
+    more than the int8 feature maps. Measured: ~1.6 KB per pixel for ``drrn_b1u9_f32`` (radius 20,
+    32 channels), whose Keras graph needs ~0.6 KB."""
+    return 72 * max(halo, 1) + 6 * channels
+
+
+class TileEngine(NamedTuple):
+    name: str
+    run: Callable[[np.ndarray], np.ndarray]  # (h, w) float32 Y tile in [0, 1] -> the restored tile
+    halo: int  # receptive radius: the overlap each tile needs
+    bytes_per_pixel: int  # the network's working memory per tile pixel in this runtime
+
+    def window(self, memory_mb: float = 1024.0) -> int:
+        """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB."""
+        side = int(math.sqrt(check_memory_mb(memory_mb) * 2**20 / (self.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL)))
+        return max(side, 2 * self.halo + 32)
