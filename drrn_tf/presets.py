@@ -21,13 +21,19 @@ __all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "choice_guide"
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
+# The keys of a DRRN training config that say what network it trains.
+ARCHITECTURE_KEYS = ("blocks", "units", "filters", "batch_norm")
+
 
 @dataclass(frozen=True)
 class Preset:
     name: str
     description: str
     builder: str  # a model function of drrn_tf.models (imported on build: this module needs no TensorFlow)
-    kwargs: dict = field(default_factory=dict)
+    kwargs: dict = field(default_factory=dict)  # the architecture of a preset that has no training config
+    # The training config (drrn_tf/weights/) that made a trained preset: its architecture is declared
+    # there, once, and read from it (``architecture``).
+    config: str | None = None
     weights: str | None = None  # file name inside drrn_tf/weights/
     # What to pick it for, with two figures measured here (tests/test_presets.py checks them against
     # benchmarks/results/): Set5 x4 PSNR in the paper's protocol, and ms per 288x288 output on 2 CPU
@@ -41,6 +47,16 @@ class Preset:
     int8_twin: str | None = None
 
     @property
+    def architecture(self) -> dict:
+        """The builder's keyword arguments: the ``config``'s architecture keys, else ``kwargs``."""
+        if self.config is None:
+            return dict(self.kwargs)
+        import yaml
+
+        cfg = yaml.safe_load((WEIGHTS_DIR / self.config).read_text())
+        return {k: cfg[k] for k in ARCHITECTURE_KEYS if k in cfg}
+
+    @property
     def weights_path(self) -> Path | None:
         return WEIGHTS_DIR / self.weights if self.weights else None
 
@@ -49,9 +65,6 @@ class Preset:
         return self.weights_path is not None and self.weights_path.is_file()
 
 
-# The compact architecture both shipped weight files are for (drrn_b1u9_f32 and its int8-tuned twin).
-_B1U9_F32 = {"blocks": 1, "units": 9, "filters": 32}
-
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
@@ -59,7 +72,7 @@ PRESETS: dict[str, Preset] = {
             "drrn_b1u9",
             "DRRN B1U9, d=20, 128 filters (paper), GPU-trained on train291 (x2/x3/x4); the default model",
             "drrn",
-            {"blocks": 1, "units": 9},
+            config="drrn_b1u9.yaml",
             weights="drrn_b1u9.weights.h5",
             use="quality",
             set5_x4_psnr=31.38,
@@ -69,7 +82,7 @@ PRESETS: dict[str, Preset] = {
             "drrn_b1u25",
             "DRRN B1U25, d=52, 128 filters (paper), warm-started from drrn_b1u9: best quality, 2.8x its compute",
             "drrn",
-            {"blocks": 1, "units": 25},
+            config="drrn_b1u25.yaml",
             weights="drrn_b1u25.weights.h5",
             use="best quality",
             set5_x4_psnr=31.54,
@@ -81,7 +94,7 @@ PRESETS: dict[str, Preset] = {
             "drrn_b1u9_f32",
             "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4): the fast preset",
             "drrn",
-            _B1U9_F32,
+            config="drrn_b1u9_f32.yaml",
             weights="drrn_b1u9_f32.weights.h5",
             use="speed",
             set5_x4_psnr=30.43,
@@ -92,7 +105,7 @@ PRESETS: dict[str, Preset] = {
             "drrn_b1u9_f32_qat",
             "drrn_b1u9_f32 fine-tuned through int8 fake quantisation (drrn qat): the one to export as full int8",
             "drrn",
-            _B1U9_F32,
+            config="drrn_b1u9_f32.yaml",  # drrn qat keeps the architecture of the preset it tunes
             weights="drrn_b1u9_f32_qat.weights.h5",
             use="phones, exported as full int8 (drrn export drrn_b1u9_f32_qat --quant int8)",
             set5_x4_psnr=30.37,
@@ -123,7 +136,7 @@ def build_preset(name: str, load_weights: bool = True) -> keras.Model:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})") from None
     from . import models
 
-    model = getattr(models, preset.builder)(name=preset.name, **preset.kwargs)
+    model = getattr(models, preset.builder)(name=preset.name, **preset.architecture)
     if load_weights and preset.weights:
         if not preset.trained:  # never fall back to a random network for a preset that ships weights
             from .errors import InputError

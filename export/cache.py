@@ -58,7 +58,7 @@ def preset_key(name: str, quant: str) -> str:
 
     h = hashlib.sha256()
     for p in [PRESETS[name]] + ([PRESETS[PRESETS[name].int8_twin]] if quant == "int8" and PRESETS[name].int8_twin else []):
-        h.update(json.dumps([p.name, p.builder, p.kwargs], sort_keys=True).encode())
+        h.update(json.dumps([p.name, p.builder, p.architecture], sort_keys=True).encode())
         h.update(hashlib.sha256(p.weights_path.read_bytes()).digest() if p.trained else b"untrained")
     h.update(f"preset {quant} {_tf_version()}".encode())
     return h.hexdigest()[:20]

@@ -133,3 +133,22 @@ def test_int8_export_of_the_qat_preset_meets_parity(tmp_path, capsys, data_dir):
     assert card["quantization"] == "int8" and card["parity"]["passed"] is True
     assert card["parity"]["worst_drop_db"] <= 0.3 and [r["scale"] for r in card["parity"]["scales"]] == [2, 3, 4]
     assert card["inputs"][0]["internal"]["dtype"] == "int8"  # really integer inside
+
+
+def test_each_trained_preset_declares_its_architecture_once_in_its_training_config():
+    import yaml
+
+    from drrn_tf.presets import ARCHITECTURE_KEYS, PRESETS, WEIGHTS_DIR, build_preset
+    from drrn_tf.stats import architecture
+
+    for p in PRESETS.values():
+        if p.weights:
+            assert p.config, f"{p.name}: a trained preset names the training config that declares its architecture"
+            assert {"blocks", "units", "filters"} <= set(p.architecture), p.name
+            built = architecture(build_preset(p.name, load_weights=False))
+            assert {k: built[k] for k in p.architecture} == p.architecture, p.name
+    # every later stage of a preset's training trains the same network
+    for path in sorted(WEIGHTS_DIR.glob("*.yaml")):
+        cfg = yaml.safe_load(path.read_text())
+        preset = PRESETS[cfg["name"]]
+        assert {k: cfg[k] for k in ARCHITECTURE_KEYS if k in cfg} == preset.architecture, path.name
