@@ -27,6 +27,7 @@ def test_pipeline_benchmark_runs(data_dir):
     assert "random sampling:" in p.stdout and "patches/s" in p.stdout
 
 
+@pytest.mark.slow
 def test_train_throughput_benchmark_runs():
     p = bench(
         "train_throughput.py", "--filters", "8", "--precision", "fp32", "bf16", "--batch", "4", "--steps", "1", "--warmup", "1", "--no-write", timeout=300
@@ -34,6 +35,7 @@ def test_train_throughput_benchmark_runs():
     assert "drrn_b1u9" in p.stdout and "bf16" in p.stdout
 
 
+@pytest.mark.slow
 def test_latency_benchmark_quick_mode(tmp_path, data_dir):
     bench("latency.py", "--quick", "--threads", "1", "--quants", "none", "int8", "--out", str(tmp_path))
     import csv

@@ -121,6 +121,7 @@ def _bad_inputs(tmp_path, data_dir):
     return good
 
 
+@pytest.mark.slow
 def test_real_process_prints_no_traceback(tmp_path, data_dir):
     _bad_inputs(tmp_path, data_dir)
     for argv in (

@@ -21,7 +21,7 @@ def models(tmp_path_factory):
     return d
 
 
-@pytest.mark.parametrize("quant", ["none", "fp16", "dynamic", "int8", "int16x8"])
+@pytest.mark.parametrize("quant", ["none", "fp16", "dynamic", "int8", pytest.param("int16x8", marks=pytest.mark.slow)])
 def test_tflite_modes_parity_and_card(capsys, tmp_path, models, data_dir, quant):
     out = tmp_path / f"m_{quant}.tflite"
     argv = ["export", str(models / "identity.keras"), "--quant", quant, "--shape", "64x64", "--calibration-samples", "16", "-o", str(out)]
@@ -107,6 +107,7 @@ def test_end_to_end_model_matches_drrn_upscale_on_a_real_photo(capsys, tmp_path,
     assert np.mean(np.abs(got.astype(int) - ref.astype(int)) <= 1) >= 0.99
 
 
+@pytest.mark.slow
 def test_demo_quick_mode(tmp_path):
     import subprocess
     import sys

@@ -121,6 +121,7 @@ def test_keras_round_trip_is_bit_identical(tmp_path, rng, batch_norm):
     np.testing.assert_array_equal(np.asarray(fresh(x)), ref)
 
 
+@pytest.mark.slow
 def test_keras_file_loads_in_a_fresh_process_after_import_drrn_tf_layers(tmp_path):
     model = tiny_drrn(units=2, filters=4)
     path = tmp_path / "m.keras"

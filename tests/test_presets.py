@@ -64,7 +64,7 @@ def test_compact_preset_is_compact():
     assert ours < b1u9 / 5
 
 
-@pytest.mark.parametrize("name", TRAINED)
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "drrn_b1u25" else n for n in TRAINED])
 def test_every_shipped_preset_reproduces_a_published_number(name, data_dir):
     """One image (Set5 bird, x3) through the preset gives the per-image PSNR/SSIM its committed table holds."""
     row = next(r for r in _published(name)[("Set5", 3)]["per_image"] if r["image"] == "bird.png")
@@ -100,6 +100,7 @@ def test_help_figures_are_the_committed_measurements():
         assert (p.set5_x4_psnr, p.ms_288) == (round(psnr, 2), round(latency, 1)), p.name
 
 
+@pytest.mark.slow
 def test_upscale_without_model_uses_the_default_preset(capsys, tmp_path, data_dir):
     photo = tmp_path / "photo.png"
     Image.open(data_dir / "Set5" / "butterfly.png").crop((0, 0, 96, 80)).save(photo)

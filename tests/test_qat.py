@@ -78,6 +78,7 @@ def test_qat_rejects_non_drrn():
         QatTwin(srcnn(), {})
 
 
+@pytest.mark.slow
 def test_qat_command_end_to_end(tmp_path, data_dir):
     model = tiny_drrn(units=2, filters=4)
     src = tmp_path / "tiny.keras"

@@ -39,6 +39,7 @@ def _log(run):
         return list(csv.DictReader(f))
 
 
+@pytest.mark.slow
 def test_tiny_training_beats_bicubic_on_set5_x2(tmp_path, data_dir, capsys):
     cfg = _tiny(
         data_dir,
@@ -77,6 +78,7 @@ def test_tiny_training_beats_bicubic_on_set5_x2(tmp_path, data_dir, capsys):
     assert json.loads((run / "state.json").read_text())["best_epoch"] == 3
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tmp_path, data_dir):
     # Paper recipe (CaffeSGD, Euclidean loss) with the lr halved after every epoch.
     cfg = _tiny(data_dir, lr_step_epochs=1, epochs=3, lr=0.05)
@@ -97,6 +99,7 @@ def test_resume_continues_exactly(tmp_path, data_dir):
     assert loss_split == pytest.approx(loss_straight, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_matches_single_device(tmp_path, data_dir):
     cfg = tmp_path / "cfg.json"
     cfg.write_text(json.dumps({**_tiny(data_dir, steps_per_epoch=1, epochs=6, batch_size=16).__dict__}))
@@ -137,6 +140,7 @@ def test_nan_loss_stops_training_without_saving_it(tmp_path, data_dir):
     assert not (tmp_path / "run" / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_warm_start_from_a_previous_run(tmp_path, data_dir):
     from drrn_tf.errors import InputError
 
@@ -182,6 +186,7 @@ def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
         assert 0 < max(moved) < 1e-3
 
 
+@pytest.mark.slow
 def test_run_stopped_before_its_first_checkpoint_resumes_from_step_0(tmp_path, data_dir):
     """A run killed during its first epoch has a config.json and no checkpoint: --resume starts it
     again from step 0 with the saved config (and a fresh start in that folder is still refused)."""
