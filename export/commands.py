@@ -103,6 +103,14 @@ def _export_e2e(args, model, shape, out, card_path) -> int:
         agreement_data=None if args.parity_data == "none" else tuple(dict.fromkeys([args.parity_data, "set14"])),
         file_name=out.name,
     )
+    agreement = card["end_to_end"]["agreement_with_drrn_upscale"]
+    if agreement is not None and agreement["images"]:
+        print(
+            f"end-to-end vs drrn upscale on {agreement['images']} images: {100 * agreement['fraction_within_1']:.2f}% of pixels within 1 grey level "
+            f"(target {100 * agreement['target_fraction_within_1']:.0f}%), largest difference {agreement['max_abs_diff']}"
+        )
+    elif agreement is not None:
+        print("end-to-end vs drrn upscale: no image of the agreement sets was found; not measured")
     return _write(out, artefact, card_path, card)
 
 
@@ -149,13 +157,6 @@ def export_e2e(
             scale,
             data=agreement_data,
         )
-        if agreement["images"]:
-            print(
-                f"end-to-end vs drrn upscale on {agreement['images']} images: {100 * agreement['fraction_within_1']:.2f}% of pixels within 1 grey level "
-                f"(target {100 * agreement['target_fraction_within_1']:.0f}%), largest difference {agreement['max_abs_diff']}"
-            )
-        else:
-            print("end-to-end vs drrn upscale: no image of the agreement sets was found; not measured")
     card = model_card(artefact, "tflite", quant, model, file_name, None)
     card["end_to_end"] = {
         "scale": scale,
