@@ -61,14 +61,14 @@ def cmd_upscale(args) -> int:
     from .upscale import upscale_pixels
 
     jobs, make_dir = plan_upscale(args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels)
-    model = load_engine(args.model, args.runtime, require_trained=True)
-    _check_tile(model, args.tile)
+    engine = load_engine(args.model, args.runtime, require_trained=True)
+    _check_tile(engine, args.tile)
     many = len(jobs) > 1
     bar = None if args.quiet or not many else _progress(None, total=len(jobs), desc="upscaling", unit="img")
 
     def upscale(pixels):
         tiles = (lambda it: it) if args.quiet or many else (lambda it: _progress(it, desc="upscaling", unit="tile"))
-        return upscale_pixels(model, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
+        return upscale_pixels(engine, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
 
     def done(job, shape):
         if not args.quiet:
