@@ -8,11 +8,17 @@ numbers (:func:`drrn_tf.imaging.apply_taps`) -- restores Y with the network, con
 RGB, rounds, and writes the tile's own part into the uint8/uint16 output buffer. An alpha
 channel is upscaled bicubically; a gray image is its own Y. Nothing image-sized is ever float:
 memory beyond the input and output pixel buffers is bounded by the tile size.
+
+The colour work before and after the network runs on bands of a tile's rows in parallel threads
+(numpy releases the GIL), while the network -- which uses every core itself -- waits; each
+output number is computed exactly as in one piece.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -24,6 +30,22 @@ __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
 # float64 temporaries per output pixel of a tile (YCbCr, the half-resized rows, the upscaled
 # channels, RGB, alpha): what the engine adds to the network's activations.
 ENGINE_BYTES_PER_PIXEL = 8 * 16
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _in_bands(fn: Callable[[int, int], object], n: int) -> list:
+    """``fn(a, b)`` over bands of rows ``[0, n)``, one per core (in this process's threads), in order."""
+    global _POOL
+    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+    bands = max(1, min(workers, n // 32))
+    if bands == 1:
+        return [fn(0, n)]
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drrn-stream")
+    edges = [n * k // bands for k in range(bands + 1)]
+    return list(_POOL.map(fn, edges[:-1], edges[1:]))
 
 
 def upscale_stream(
@@ -49,29 +71,50 @@ def upscale_stream(
     taps_w = bicubic_taps(w, out_w, scale)
     floating = pixels.dtype.kind == "f"
     peak = 1.0 if floating else float(np.iinfo(pixels.dtype).max)
+    gray = pixels.ndim == 2
+    alpha = pixels.ndim == 3 and pixels.shape[2] == 4
     out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
+
+    def lr_rows(wr, ir, c0, c1, channels):
+        """The LR rows that taps (wr, ir) read, columns c0:c1, as float in [0, 1]; the taps shifted into them."""
+        r0 = int(ir.min())
+        x = pixels[r0 : int(ir.max()) + 1, c0:c1]
+        x = (x if gray else x[..., channels]).astype(np.float64) / peak
+        return x, wr, ir - r0
+
     for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=True)):
-        # The LR crop that the bicubic taps of this tile read, and the taps shifted into it.
+        # The bicubic taps of this tile, and the LR columns they read.
         wr, ir = taps_h[0][rows.start : rows.stop], taps_h[1][rows.start : rows.stop]
         wc, ic = taps_w[0][cols.start : cols.stop], taps_w[1][cols.start : cols.stop]
-        r0, c0 = int(ir.min()), int(ic.min())
-        x = pixels[r0 : int(ir.max()) + 1, c0 : int(ic.max()) + 1].astype(np.float64) / peak
-        # Rows first, then columns: imresize's order for equal scales.
-        up = apply_taps(apply_taps(x if x.ndim == 2 else rgb2ycbcr(x[..., :3]), 0, wr, ir - r0), 1, wc, ic - c0)
-        own = (slice(rows.own_start - rows.start, rows.own_stop - rows.start), slice(cols.own_start - cols.start, cols.own_stop - cols.start))
+        c0, c1 = int(ic.min()), int(ic.max()) + 1
+
+        def prepare(a, b, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1):
+            # YCbCr, then rows, then columns (imresize's order for equal scales), for output rows a:b.
+            x, wr_b, ir_b = lr_rows(wr[a:b], ir[a:b], c0, c1, slice(0, 3))
+            return apply_taps(apply_taps(x if gray else rgb2ycbcr(x), 0, wr_b, ir_b), 1, wc, ic - c0)
+
+        up = np.concatenate(_in_bands(prepare, rows.stop - rows.start))
         if restore_y is not None:
-            y = np.asarray(restore_y(up if up.ndim == 2 else up[..., 0]).astype(np.float32), np.float64)
-            if up.ndim == 2:
+            y = np.asarray(restore_y(up if gray else up[..., 0]).astype(np.float32), np.float64)
+            if gray:
                 up = y
             else:
                 up[..., 0] = y
-        res = up[own] if up.ndim == 2 else ycbcr2rgb(up[own])
-        if x.ndim == 3 and x.shape[2] == 4:
-            alpha = apply_taps(apply_taps(x[..., 3:], 0, wr[own[0]], ir[own[0]] - r0), 1, wc[own[1]], ic[own[1]] - c0)
-            res = np.concatenate([res, alpha], axis=2)
-        if not floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
-            res *= peak
-            res += 0.5
-            np.floor(res, out=res)
-        out[rows.own_start : rows.own_stop, cols.own_start : cols.own_stop] = np.clip(res, 0, peak, out=res)
+        own_r = slice(rows.own_start - rows.start, rows.own_stop - rows.start)
+        own_c = slice(cols.own_start - cols.start, cols.own_stop - cols.start)
+
+        def finish(a, b, up=up, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1, own_r=own_r, own_c=own_c, rows=rows, cols=cols):
+            # Own rows a:b (counted from own_r.start): back to RGB, alpha, rounded, into the output.
+            band = slice(own_r.start + a, own_r.start + b)
+            res = up[band, own_c] if gray else ycbcr2rgb(up[band, own_c])
+            if alpha:
+                x, wr_b, ir_b = lr_rows(wr[band], ir[band], c0, c1, slice(3, 4))
+                res = np.concatenate([res, apply_taps(apply_taps(x, 0, wr_b, ir_b), 1, wc[own_c], ic[own_c] - c0)], axis=2)
+            if not floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
+                res *= peak
+                res += 0.5
+                np.floor(res, out=res)
+            out[rows.own_start + a : rows.own_start + b, cols.own_start : cols.own_stop] = np.clip(res, 0, peak, out=res)
+
+        _in_bands(finish, own_r.stop - own_r.start)
     return out
