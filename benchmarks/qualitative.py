@@ -45,8 +45,8 @@ def main(argv=None) -> int:
 
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.evaluation import bicubic_input, hr_luminance, score
-    from drrn_tf.fileio import atomic_path
     from drrn_tf.figures import crop_zoom, side_by_side
+    from drrn_tf.fileio import atomic_path
     from drrn_tf.image_io import read_image
     from drrn_tf.imaging import to_uint8
     from drrn_tf.inference import predict_y
