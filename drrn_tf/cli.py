@@ -336,22 +336,34 @@ class _NativeStderrSilenced:
 
     def __enter__(self):
         if self.enabled:
+            import faulthandler
+
             sys.stderr.flush()
             self.saved = os.dup(2)
+            ours = os.fdopen(os.dup(self.saved), "w", buffering=1, encoding=sys.__stderr__.encoding, errors="backslashreplace")
             devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 2)
-            os.close(devnull)
-            sys.stderr = os.fdopen(os.dup(self.saved), "w", buffering=1, encoding=sys.__stderr__.encoding, errors="backslashreplace")
+            try:
+                os.dup2(devnull, 2)
+            finally:
+                os.close(devnull)
+            sys.stderr = ours
+            self.faulthandler = not faulthandler.is_enabled()
+            if self.faulthandler:
+                faulthandler.enable(file=ours)  # a native crash still shows Python's traceback
         return self
 
     def __exit__(self, *exc):
         if self.enabled:
+            import faulthandler
+
             # The duplicate stays open (closed when collected): a progress bar being torn down
             # after the command may still hold it and write to it.
             sys.stderr.flush()
             os.dup2(self.saved, 2)
             os.close(self.saved)
             sys.stderr = sys.__stderr__
+            if self.faulthandler:
+                faulthandler.disable()
         return False
 
 
@@ -381,8 +393,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         args = parser.parse_args(argv)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
-        with _NativeStderrSilenced(not debug and not os.environ.get("DRRN_VERBOSE_TF")):
+        quiet = not debug and not os.environ.get("DRRN_VERBOSE_TF")
+        if quiet:
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
+        with _NativeStderrSilenced(quiet):
             return args.func(args)  # TensorFlow is imported by what needs it (not by upscale --runtime litert)
     except DrrnError as e:
         if debug:

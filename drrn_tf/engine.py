@@ -44,7 +44,9 @@ def xnnpack_bytes_per_pixel(halo: int, channels: int) -> int:
     """LiteRT (XNNPACK): for every 3x3 convolution of the graph (as many as the receptive radius) an
     indirection buffer of nine 8-byte pointers per output pixel -- 72 bytes per pixel per convolution,
     more than the int8 feature maps. Measured: ~1.6 KB per pixel for ``drrn_b1u9_f32`` (radius 20,
-    32 channels), whose Keras graph needs ~0.6 KB."""
+    32 channels; estimate 1.63 KB) and ~2.0 KB for ``drrn_b1u9`` (128 channels; estimate 2.2 KB),
+    whose Keras graphs need ~0.6 and ~3.3 KB. Written for DRRN's 3x3 convolutions: a graph with
+    larger kernels (SRCNN's 9x9, 5x5) keeps more pointers per unit of radius than this counts."""
     return 72 * max(halo, 1) + 6 * channels
 
 

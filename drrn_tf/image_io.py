@@ -12,6 +12,8 @@ from __future__ import annotations
 import io
 import os
 import struct
+import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .constants import MAX_PIXELS
-from .errors import InputError
+from .errors import InputError, first_line
 from .fileio import atomic_path, check_writable
 
 __all__ = ["IMAGE_EXTENSIONS", "to_8bit", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
@@ -28,20 +30,24 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
 
 
+_CV2_LOCK = threading.Lock()
+
+
 def _cv2():
     """OpenCV, imported on first use (``drrn --help`` needs none) and without its import's one side
     effect: opencv-python prepends its library folder to ``LD_LIBRARY_PATH`` in ``os.environ``
     (for child processes only), which this package must not change in its host."""
     import sys
 
-    if "cv2" not in sys.modules:
-        saved = os.environ.get("LD_LIBRARY_PATH")
-        import cv2  # noqa: F401
+    with _CV2_LOCK:
+        if "cv2" not in sys.modules:
+            saved = os.environ.get("LD_LIBRARY_PATH")
+            import cv2  # noqa: F401
 
-        if saved is None:
-            os.environ.pop("LD_LIBRARY_PATH", None)
-        else:
-            os.environ["LD_LIBRARY_PATH"] = saved
+            if saved is None:
+                os.environ.pop("LD_LIBRARY_PATH", None)
+            else:
+                os.environ["LD_LIBRARY_PATH"] = saved
     return sys.modules["cv2"]
 
 
@@ -53,10 +59,10 @@ def _open(data: bytes) -> Image.Image:
     prefix = data[:16]
     for fmt in Image.ID:
         factory, accept = Image.OPEN[fmt]
-        if accept and accept(prefix) is not True:
-            continue
         try:
-            return factory(io.BytesIO(data), None)
+            result = not accept or accept(prefix)
+            if result and not isinstance(result, str):  # a string is a reason to skip this format
+                return factory(io.BytesIO(data), None)
         except (SyntaxError, IndexError, TypeError, struct.error):
             continue
     raise UnidentifiedImageError("cannot identify image file")
@@ -148,12 +154,16 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedI
                 raise InputError(
                     f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)"
                 )
-            im.load()  # raises on truncated or corrupt data
+            with warnings.catch_warnings():  # some decoders (TIFF, GIF) check Pillow's limit themselves
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im.load()  # raises on truncated or corrupt data
             orientation = int(im.getexif().get(0x0112, 1) or 1)
             frames = int(getattr(im, "n_frames", 1) or 1)
             fallback = pil_to_array(im)
     except UnidentifiedImageError as e:
         raise InputError(f"{path}: not an image file (unrecognised format)") from e
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: larger than Pillow's own limit in this process (PIL.Image.MAX_IMAGE_PIXELS): {first_line(e)}") from e
     except (OSError, SyntaxError, ValueError) as e:
         raise InputError(f"{path}: corrupt or truncated image ({e})") from e
 

@@ -80,7 +80,7 @@ def apply_taps(img: np.ndarray, axis: int, weights: np.ndarray, indices: np.ndar
     them) gives exactly the numbers of the whole resize for those samples: the streaming
     upscaler (:mod:`drrn_tf.stream`) relies on it.
     """
-    img = np.asarray(img)
+    img = np.asarray(img, dtype=np.float64)
     axis = axis % img.ndim
     shape = list(img.shape)
     shape[axis] = len(weights)

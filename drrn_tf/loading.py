@@ -73,9 +73,7 @@ def load_engine(spec: str | os.PathLike = DEFAULT_PRESET, runtime: str = "keras"
     from .inference import model_engine, plugin_engine
 
     spec = str(spec)
-    if runtime != "keras" and spec in PRESETS:
-        if require_trained and not PRESETS[spec].trained:
-            load_model(spec, require_trained=True)  # raises the one-line error
+    if runtime != "keras" and spec in PRESETS and PRESETS[spec].trained:
         return plugin_engine(spec, runtime)
     model = load_model(spec, require_trained=require_trained)
     return None if model is None else model_engine(model, runtime)

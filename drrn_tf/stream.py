@@ -17,6 +17,7 @@ output number is computed exactly as in one piece.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -33,19 +34,36 @@ ENGINE_BYTES_PER_PIXEL = 8 * 16
 
 
 _POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool() -> None:
+    global _POOL
+    _POOL = None  # a forked child has none of the parent's threads: it makes its own pool
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def band_workers() -> int:
+    """Threads for the colour work: the cores this process may use (at most 8)."""
+    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
 
 
 def _in_bands(fn: Callable[[int, int], object], n: int) -> list:
-    """``fn(a, b)`` over bands of rows ``[0, n)``, one per core (in this process's threads), in order."""
+    """``fn(a, b)`` over bands of rows ``[0, n)``, one per worker (in this process's threads), in order."""
     global _POOL
-    workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+    workers = band_workers()
     bands = max(1, min(workers, n // 32))
     if bands == 1:
         return [fn(0, n)]
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drrn-stream")
+    with _POOL_LOCK:
+        if _POOL is None or _POOL._max_workers < workers:
+            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drrn-stream")
+        pool = _POOL
     edges = [n * k // bands for k in range(bands + 1)]
-    return list(_POOL.map(fn, edges[:-1], edges[1:]))
+    return list(pool.map(fn, edges[:-1], edges[1:]))
 
 
 def upscale_stream(

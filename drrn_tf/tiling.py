@@ -96,7 +96,7 @@ def run_tiled(
     ``window``, an image side shorter than it padded by mirroring (:func:`symmetric_index`).
     """
     h, w = img.shape[:2]
-    wh, ww = (window, window) if isinstance(window, int) else window
+    wh, ww = (int(window), int(window)) if np.ndim(window) == 0 else (int(window[0]), int(window[1]))
     if not fixed:
         wh, ww = balanced_window(h, wh, halo), balanced_window(w, ww, halo)
     s = scale

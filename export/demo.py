@@ -80,7 +80,7 @@ def cmd_demo(args) -> int:
 
     run = Path(args.output) if args.output else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
     if run.exists() and any(run.iterdir()):
-        raise InputError(f"{run}: already exists and is not empty; pick another --out")
+        raise InputError(f"{run}: already exists and is not empty; pick another -o/--output")
     started = time.time()
     train_dir = _skimage_photos(TRAIN_PHOTOS, run / "data" / "train")
     val_dir = _skimage_photos(HELD_OUT_PHOTOS, run / "data" / "held_out")

@@ -166,7 +166,7 @@ def cmd_qat(args) -> int:
 
     out = Path(args.output)
     if out.exists() and any(out.iterdir()):
-        raise InputError(f"{out}: already exists and is not empty; pick another --out")
+        raise InputError(f"{out}: already exists and is not empty; pick another -o/--output")
     model = load_model(args.model)
     _check_structure(model)
     started = time.time()

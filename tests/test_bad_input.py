@@ -39,6 +39,7 @@ def work(tmp_path_factory, data_dir) -> Path:
     (w / "good.png").write_bytes(good)
     (w / "cut.png").write_bytes(good[: len(good) // 3])
     (w / "notes.png").write_text("hello")
+    (w / "three.bmp").write_bytes(b"BM\x00")  # shorter than any format's header
     (w / "weights.txt").write_text("0 1 2")
     (w / "fake.keras").write_bytes(b"PK\x03\x04 definitely not a zip")
     (w / "bomb.png").write_bytes(png_header_only(17_000, 17_000))
@@ -76,6 +77,7 @@ COMMANDS = [
     ("upscale-missing-input", UP + ["{w}/nothing.png", "-s", "2", "-o", "{w}/o.png"], "no such file"),
     ("upscale-empty-folder", UP + ["{w}/empty", "-s", "2", "-o", "{w}/out"], "empty folder"),
     ("upscale-not-an-image", UP + ["{w}/notes.png", "-s", "2", "-o", "{w}/out"] + MODEL, "not an image file"),
+    ("upscale-three-byte-file", UP + ["{w}/three.bmp", "-s", "2", "-o", "{w}/out"] + MODEL, "not an image file"),
     ("upscale-truncated", UP + ["{w}/good.png", "{w}/cut.png", "-s", "2", "-o", "{w}/out"] + MODEL, "truncated"),
     ("upscale-folder-with-a-non-image", UP + ["{w}/mixed", "-s", "2", "-o", "{w}/out"] + MODEL, "notes.txt: not an image file"),
     ("upscale-decompression-bomb", UP + ["{w}/bomb.png", "-s", "2", "-o", "{w}/out"] + MODEL, "more than the limit of 200,000,000"),

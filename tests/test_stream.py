@@ -90,3 +90,15 @@ def test_upscale_image_takes_a_path_a_pil_image_or_an_array(tmp_path):
     assert np.array_equal(upscale_image(rgba, 3, None), upscale_pixels(None, rgba, 3))  # None: bicubic
     with pytest.raises(TypeError, match="a path, a PIL image or a numpy array"):
         upscale_image([[1, 2]], 2, model)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_row_bands_in_threads_compute_the_same_numbers(monkeypatch, workers):
+    import drrn_tf.stream as stream
+
+    model = tiny_drrn(units=2, filters=4)
+    rgba = np.random.default_rng(7).integers(0, 65536, (70, 90, 4), dtype=np.uint16)
+    monkeypatch.setattr(stream, "band_workers", lambda: 1)
+    reference = upscale_pixels(model, rgba, 3, window=120)
+    monkeypatch.setattr(stream, "band_workers", lambda: workers)
+    assert np.array_equal(upscale_pixels(model, rgba, 3, window=120), reference)
