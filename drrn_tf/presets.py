@@ -65,51 +65,42 @@ class Preset:
         return self.weights_path is not None and self.weights_path.is_file()
 
 
+def _trained_drrn(name: str, description: str, use: str, set5_x4_psnr: float, ms_288: float, config: str | None = None, **more) -> Preset:
+    """A DRRN preset with shipped weights: ``NAME.weights.h5``, its architecture in ``NAME.yaml``
+    (the training config that made it) unless ``config`` names another."""
+    return Preset(
+        name, description, "drrn", config=config or f"{name}.yaml", weights=f"{name}.weights.h5", use=use, set5_x4_psnr=set5_x4_psnr, ms_288=ms_288, **more
+    )
+
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in [
-        Preset(
-            "drrn_b1u9",
-            "DRRN B1U9, d=20, 128 filters (paper), GPU-trained on train291 (x2/x3/x4); the default model",
-            "drrn",
-            config="drrn_b1u9.yaml",
-            weights="drrn_b1u9.weights.h5",
-            use="quality",
-            set5_x4_psnr=31.38,
-            ms_288=2248.9,
-        ),
-        Preset(
+        _trained_drrn("drrn_b1u9", "DRRN B1U9, d=20, 128 filters (paper), GPU-trained on train291 (x2/x3/x4); the default model", "quality", 31.38, 2248.9),
+        _trained_drrn(
             "drrn_b1u25",
             "DRRN B1U25, d=52, 128 filters (paper), warm-started from drrn_b1u9: best quality, 2.8x its compute",
-            "drrn",
-            config="drrn_b1u25.yaml",
-            weights="drrn_b1u25.weights.h5",
-            use="best quality",
-            set5_x4_psnr=31.54,
-            ms_288=5945.2,
+            "best quality",
+            31.54,
+            5945.2,
         ),
         Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", "vdsr"),
         Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", "srcnn"),
-        Preset(
+        _trained_drrn(
             "drrn_b1u9_f32",
             "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4): the fast preset",
-            "drrn",
-            config="drrn_b1u9_f32.yaml",
-            weights="drrn_b1u9_f32.weights.h5",
-            use="speed",
-            set5_x4_psnr=30.43,
-            ms_288=157.3,
+            "speed",
+            30.43,
+            157.3,
             int8_twin="drrn_b1u9_f32_qat",
         ),
-        Preset(
+        _trained_drrn(
             "drrn_b1u9_f32_qat",
             "drrn_b1u9_f32 fine-tuned through int8 fake quantisation (drrn qat): the one to export as full int8",
-            "drrn",
+            "phones, exported as full int8 (drrn export drrn_b1u9_f32_qat --quant int8)",
+            30.37,
+            60.1,
             config="drrn_b1u9_f32.yaml",  # drrn qat keeps the architecture of the preset it tunes
-            weights="drrn_b1u9_f32_qat.weights.h5",
-            use="phones, exported as full int8 (drrn export drrn_b1u9_f32_qat --quant int8)",
-            set5_x4_psnr=30.37,
-            ms_288=60.1,
         ),
     ]
 }
