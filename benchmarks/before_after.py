@@ -34,7 +34,7 @@ def main(argv=None) -> int:
     from drrn_tf.evaluation import hr_luminance
     from drrn_tf.figures import crop_zoom, side_by_side
     from drrn_tf.fileio import atomic_path
-    from drrn_tf.imaging import modcrop, shave
+    from drrn_tf.matlab import modcrop, shave
     from drrn_tf.metrics import psnr
 
     photo = drrn_tf.read_image(Path(skimage.__file__).parent / "data" / "astronaut.png").pixels

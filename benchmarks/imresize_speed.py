@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from drrn_tf.fileio import write_bytes_atomic
-from drrn_tf.imaging import imresize
+from drrn_tf.matlab import imresize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

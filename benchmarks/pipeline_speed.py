@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
-from drrn_tf.data import PatchSource
 from drrn_tf.datasets import resolve_dataset
 from drrn_tf.fileio import write_bytes_atomic
+from drrn_tf.patches import PatchSource
 
 ROOT = Path(__file__).resolve().parents[1]
 

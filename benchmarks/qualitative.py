@@ -48,9 +48,9 @@ def main(argv=None) -> int:
     from drrn_tf.figures import crop_zoom, side_by_side
     from drrn_tf.fileio import atomic_path
     from drrn_tf.image_io import read_image
-    from drrn_tf.imaging import to_uint8
     from drrn_tf.inference import predict_y
     from drrn_tf.loading import load_model
+    from drrn_tf.matlab import im2uint8
 
     models = [load_model(m, require_trained=True) for m in args.models]
     rows = []
@@ -65,9 +65,9 @@ def main(argv=None) -> int:
         gain[:scale], gain[-scale:], gain[:, :scale], gain[:, -scale:] = 0, 0, 0, 0
         r, c = gain_window(gain, CROP)
         box = (slice(r, r + CROP), slice(c, c + CROP))
-        panels = [(crop_zoom(to_uint8(hr), *box, ZOOM), f"{image} x{scale}: HR")]
+        panels = [(crop_zoom(im2uint8(hr), *box, ZOOM), f"{image} x{scale}: HR")]
         for out, label in outputs:
-            panels.append((crop_zoom(to_uint8(out), *box, ZOOM), f"{label}: {score(out, hr, scale)[0]:.2f} dB"))
+            panels.append((crop_zoom(im2uint8(out), *box, ZOOM), f"{label}: {score(out, hr, scale)[0]:.2f} dB"))
         rows.append(side_by_side(panels))
         print(f"{set_name}/{image} x{scale}: crop at ({r}, {c}); " + ", ".join(p[1].split(": ", 1)[-1] for p in panels[1:]), flush=True)
     width = max(a.shape[1] for a in rows)

@@ -52,7 +52,7 @@ def make_photo(path: Path, size: tuple[int, int]) -> None:
     import skimage
 
     from drrn_tf.image_io import read_image, write_image
-    from drrn_tf.imaging import imresize
+    from drrn_tf.matlab import imresize
 
     src = read_image(Path(skimage.__file__).parent / "data" / "astronaut.png").pixels
     write_image(path, imresize(src, size=size))

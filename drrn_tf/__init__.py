@@ -2,7 +2,7 @@
 
 ``import drrn_tf`` is cheap and changes nothing in the host process: it imports no TensorFlow
 (the API below is imported on first use, PEP 562) and sets no environment variable, file
-descriptor or library-wide setting. The numpy-only modules (``imaging``, ``metrics``,
+descriptor or library-wide setting. The numpy-only modules (``matlab``, ``metrics``,
 ``tiling``) never import TensorFlow. The package's Keras layers are registered when
 ``drrn_tf.layers`` is first imported -- by anything that builds or loads a model
 (``drrn_tf.load_model``, ``drrn_tf.build_preset``, ``drrn_tf.drrn``); to load a ``.keras`` file
@@ -17,12 +17,12 @@ __version__ = "0.1.0"
 
 # Public name -> module that defines it (imported lazily, PEP 562).
 _EXPORTS = {
-    "imresize": "imaging",
-    "rgb2ycbcr": "imaging",
-    "ycbcr2rgb": "imaging",
-    "modcrop": "imaging",
-    "shave": "imaging",
-    "to_uint8": "imaging",
+    "imresize": "matlab",
+    "rgb2ycbcr": "matlab",
+    "ycbcr2rgb": "matlab",
+    "modcrop": "matlab",
+    "shave": "matlab",
+    "im2uint8": "matlab",
     "psnr": "metrics",
     "ssim": "metrics",
     "axis_plan": "tiling",

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .image_io import list_images, read_image, to_8bit
-from .imaging import imresize, modcrop, rgb2ycbcr, shave, to_uint8
+from .image_io import list_images, read_image
+from .matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
 from .metrics import SSIM_WINDOW, psnr, ssim
 
 __all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
@@ -24,7 +24,7 @@ __all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
     """The protocol's ground-truth Y (uint8) of an HR image as read from disk."""
-    a = to_8bit(pixels)
+    a = im2uint8(pixels)
     if a.ndim == 3:
         return rgb2ycbcr(a[..., :3])[..., 0]
     return a
@@ -38,8 +38,8 @@ def bicubic_input(y_hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]
 
 def score(output: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
     """(PSNR, SSIM) of a [0,1] output against [0,1] HR, quantised and shaved."""
-    a = shave(to_uint8(output), scale)
-    b = shave(to_uint8(hr), scale)
+    a = shave(im2uint8(output), scale)
+    b = shave(im2uint8(hr), scale)
     return psnr(a, b), ssim(a, b)
 
 

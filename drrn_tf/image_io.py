@@ -23,8 +23,9 @@ from PIL import Image, UnidentifiedImageError
 from .constants import MAX_PIXELS
 from .errors import InputError, first_line
 from .fileio import atomic_path, check_writable
+from .matlab import im2uint8
 
-__all__ = ["IMAGE_EXTENSIONS", "to_8bit", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
+__all__ = ["IMAGE_EXTENSIONS", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _WRITE_16BIT = (".png", ".tif", ".tiff")
@@ -75,13 +76,6 @@ class LoadedImage:
     pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8 or uint16
     path: Path
     frames: int = 1  # an animated image (GIF, APNG, WebP) has more; pixels are its first frame
-
-
-def to_8bit(pixels: np.ndarray) -> np.ndarray:
-    """uint16 -> uint8 by round(x / 257); uint8 passes through."""
-    if pixels.dtype == np.uint8:
-        return pixels
-    return np.clip(np.round(pixels / 257.0), 0, 255).astype(np.uint8)
 
 
 def is_image_path(path: Path) -> bool:
@@ -216,11 +210,9 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
     path = check_output_path(path)
     a = check_pixels(np.asarray(pixels))
     if a.dtype.kind == "f":
-        from .imaging import to_uint8
-
-        a = to_uint8(a)
+        a = im2uint8(a)
     if a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT:
-        a = to_8bit(a)
+        a = im2uint8(a)
     if a.ndim == 3 and a.shape[2] == 3:
         a = a[..., ::-1]
     elif a.ndim == 3 and a.shape[2] == 4:

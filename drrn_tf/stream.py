@@ -4,7 +4,7 @@ For each output tile of the plan (:func:`drrn_tf.tiling.tile_plan` over the upsc
 overlapping by the network's receptive radius) the engine reads only the LR pixels that the
 bicubic kernel needs for it, converts them to YCbCr (BT.601, float, unrounded), upscales them
 with the MATLAB bicubic -- the same weights and taps as a whole-image ``imresize``, so the same
-numbers (:func:`drrn_tf.imaging.apply_taps`) -- restores Y with the network, converts back to
+numbers (:func:`drrn_tf.matlab.apply_taps`) -- restores Y with the network, converts back to
 RGB, rounds, and writes the tile's own part into the uint8/uint16 output buffer. An alpha
 channel is upscaled bicubically; a gray image is its own Y. Nothing image-sized is ever float:
 memory beyond the input and output pixel buffers is bounded by the tile size.
@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .imaging import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
+from .matlab import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
 from .tiling import tile_plan
 
 __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]

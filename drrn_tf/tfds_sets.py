@@ -22,7 +22,8 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from .datasets import KNOWN_SETS
-from .image_io import list_images, read_image, to_8bit
+from .image_io import list_images, read_image
+from .matlab import im2uint8
 
 __all__ = ["SrImageSets"]
 
@@ -68,7 +69,7 @@ class SrImageSets(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, folder):
         for path in list_images(folder):
-            pixels = to_8bit(read_image(path).pixels)
+            pixels = im2uint8(read_image(path).pixels)
             gray = pixels.ndim == 2
             rgb = np.repeat(pixels[..., None], 3, axis=2) if gray else pixels[..., :3]
             yield path.name, {"image": rgb, "grayscale": gray, "filename": path.name}

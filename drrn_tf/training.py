@@ -27,11 +27,11 @@ import tensorflow as tf
 
 from .callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation, read_state
 from .config import TrainConfig, config_from_dict
-from .data import PatchSource, load_luminance_folder
 from .datasets import data_root, resolve_dataset
 from .errors import InputError, first_line
 from .fileio import atomic_path, write_bytes_atomic
 from .models import drrn
+from .patches import PatchSource, load_luminance_folder
 from .presets import PRESETS
 from .recipe import make_loss, make_optimizer, make_schedule
 

@@ -17,7 +17,7 @@ __all__ = ["model_card", "PREPROCESSING"]
 PREPROCESSING = (
     "Input: the luminance Y of the low-resolution image (BT.601 as MATLAB rgb2ycbcr, "
     "Y in [16,235]/255, float in [0,1]) upscaled by the target scale with MATLAB-compatible "
-    "bicubic interpolation (drrn_tf.imaging.imresize). Output: restored Y in [0,1], same size "
+    "bicubic interpolation (drrn_tf.matlab.imresize). Output: restored Y in [0,1], same size "
     "(clip to [0,1]); Cb and Cr are upscaled bicubically and recombined with it."
 )
 

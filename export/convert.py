@@ -12,8 +12,8 @@ import tensorflow as tf
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
 from drrn_tf.evaluation import bicubic_input, hr_luminance
-from drrn_tf.image_io import list_images, read_image, to_8bit
-from drrn_tf.imaging import imresize
+from drrn_tf.image_io import list_images, read_image
+from drrn_tf.matlab import im2uint8, imresize
 
 from .modes import CALIBRATED_MODES, QUANT_MODES
 
@@ -50,7 +50,7 @@ def representative_samples(folder, n: int = 120, size: tuple[int, int] = (96, 96
             pixels = read_image(path).pixels
             if rgb:
                 img = imresize(pixels[..., :3] if pixels.ndim == 3 else np.dstack([pixels] * 3), 1.0 / s)
-                img = to_8bit(img)
+                img = im2uint8(img)
             else:
                 img = bicubic_input(hr_luminance(pixels), s)[1].astype(np.float32)[..., None]
             cache[(path, s)] = img if img.shape[0] >= h and img.shape[1] >= w else None

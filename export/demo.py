@@ -52,11 +52,11 @@ def _before_after(model, photo: Path, out: Path, scale: int = 3) -> Path:
     from PIL import Image
 
     from drrn_tf.figures import side_by_side
-    from drrn_tf.image_io import read_image, to_8bit
-    from drrn_tf.imaging import imresize, modcrop
+    from drrn_tf.image_io import read_image
+    from drrn_tf.matlab import im2uint8, imresize, modcrop
     from drrn_tf.upscale import upscale_pixels
 
-    hr = to_8bit(modcrop(read_image(photo).pixels, scale))
+    hr = im2uint8(modcrop(read_image(photo).pixels, scale))
     if hr.ndim == 2:
         hr = np.stack([hr] * 3, axis=-1)
     lr = imresize(hr[..., :3], 1.0 / scale)

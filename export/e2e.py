@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from drrn_tf.imaging import _YCBCR_MATRIX, _YCBCR_OFFSET, imresize
+from drrn_tf.matlab import _YCBCR_MATRIX, _YCBCR_OFFSET, imresize
 
 __all__ = ["resize_matrix", "EndToEnd", "e2e_input_name", "tile_halo", "IO_DTYPES"]
 

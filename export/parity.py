@@ -53,7 +53,7 @@ def e2e_agreement(
     upscaled both ways; images whose LR version is smaller than HxW are skipped.
     """
     from drrn_tf.image_io import list_images, read_image
-    from drrn_tf.imaging import imresize
+    from drrn_tf.matlab import imresize
 
     diffs = []
     paths = [p for name in ([data] if isinstance(data, str) else data) for p in list_images(resolve_dataset(name)[1])]

@@ -157,10 +157,10 @@ def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
 
 
 def cmd_qat(args) -> int:
-    from drrn_tf.data import PatchSource
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.fileio import atomic_path, write_bytes_atomic
     from drrn_tf.loading import load_model
+    from drrn_tf.patches import PatchSource
 
     from .convert import convert_tflite, representative_samples
 

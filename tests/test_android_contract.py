@@ -89,7 +89,7 @@ def test_asset_card_and_model_agree_with_the_app(entry):
     # and it upscales pixels: whole numbers in 0..255, close to a bicubic upscale of a real photo
     import skimage.data
 
-    from drrn_tf.imaging import imresize
+    from drrn_tf.matlab import imresize
 
     tile = skimage.data.astronaut()[100 : 100 + h, 150 : 150 + w].astype(np.float32)
     it.set_tensor(inp["index"], tile[None])

@@ -178,8 +178,8 @@ def _missing_weights_preset(monkeypatch):
 
 def _api_cases():
     from drrn_tf.image_io import write_image
-    from drrn_tf.imaging import modcrop
     from drrn_tf.inference import predict_y
+    from drrn_tf.matlab import modcrop
     from drrn_tf.upscale import upscale_pixels
 
     gray = np.zeros((8, 8), np.uint8)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from drrn_tf.cli import main
 from drrn_tf.image_io import read_image
-from drrn_tf.imaging import imresize
+from drrn_tf.matlab import imresize
 from drrn_tf.upscale import upscale_pixels
 
 
@@ -56,7 +56,7 @@ def test_upscale_rgb_with_identity_network_equals_bicubic(capsys, tmp_path, phot
 def test_upscale_rgb_changes_only_luminance(capsys, tmp_path, photo, model_files):
     out = tmp_path / "out.png"
     assert run(capsys, "upscale", photo, "-s", 2, "-o", out, "--model", model_files / "brighter.keras")[0] == 0
-    from drrn_tf.imaging import rgb2ycbcr
+    from drrn_tf.matlab import rgb2ycbcr
 
     got = rgb2ycbcr(read_image(out).pixels.astype(np.float64) / 255)
     bic = rgb2ycbcr(upscale_pixels(None, read_image(photo).pixels, 2).astype(np.float64) / 255)

@@ -90,7 +90,7 @@ def test_end_to_end_model_matches_drrn_upscale_on_a_real_photo(capsys, tmp_path,
     import keras
 
     from drrn_tf.image_io import read_image
-    from drrn_tf.imaging import imresize
+    from drrn_tf.matlab import imresize
     from drrn_tf.upscale import upscale_pixels
 
     out = tmp_path / "e2e.tflite"
@@ -159,12 +159,12 @@ def test_end_to_end_tiles_are_seamless(tmp_path, models, io):
     import keras
     import skimage.data
 
-    from drrn_tf.imaging import imresize, to_uint8
+    from drrn_tf.matlab import im2uint8, imresize
     from drrn_tf_export.convert import convert_e2e
     from drrn_tf_export.e2e import tile_halo
 
     model = keras.saving.load_model(models / "tiny.keras")
-    lr = to_uint8(imresize(skimage.data.coffee()[:180, :270] / 255.0, 1 / 3))  # 60x90
+    lr = im2uint8(imresize(skimage.data.coffee()[:180, :270] / 255.0, 1 / 3))  # 60x90
     halo = tile_halo(receptive_radius(model), 2)
     tiled = LiteRTModel(convert_e2e(model, 28, 32, 2, io=io), threads=1)
     assert tiled.input["dtype"] == np.dtype(io)

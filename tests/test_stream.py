@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from conftest import tiny_drrn
 
-from drrn_tf.imaging import imresize, matlab_round, rgb2ycbcr, ycbcr2rgb
 from drrn_tf.inference import predict_y
+from drrn_tf.matlab import imresize, matlab_round, rgb2ycbcr, ycbcr2rgb
 from drrn_tf.stats import receptive_radius
 from drrn_tf.stream import upscale_stream
 from drrn_tf.upscale import upscale_pixels

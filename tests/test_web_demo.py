@@ -123,14 +123,14 @@ def _drive(url: str, steps: list, tmp_path: Path) -> dict:
 
 def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
     from drrn_tf.image_io import read_image, write_image
-    from drrn_tf.imaging import imresize, to_uint8
+    from drrn_tf.matlab import im2uint8, imresize
     from drrn_tf.tiling import axis_plan
     from drrn_tf_export.runtime import LiteRTModel
 
     tflite, card = e2e_model
     # a real photo: Set5 butterfly shrunk by 3 (MATLAB bicubic) -> 86x86, several 40x40 tiles
     hr = read_image(data_dir / "Set5" / "butterfly.png").pixels
-    lr = to_uint8(imresize(hr[..., :3] / 255.0, 1 / 3))[:, :71]
+    lr = im2uint8(imresize(hr[..., :3] / 255.0, 1 / 3))[:, :71]
     photo = tmp_path / "photo.png"
     write_image(photo, lr)
     text = tmp_path / "notes.png"

@@ -19,7 +19,7 @@ import numpy as np
 
 from .constants import SCALES
 
-__all__ = ["SCALES", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "to_uint8", "matlab_round"]
+__all__ = ["SCALES", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "im2uint8", "matlab_round"]
 
 
 # MATLAB's rgb2ycbcr matrix and offset for values in [0, 1].
@@ -193,6 +193,14 @@ def shave(img: np.ndarray, border: int) -> np.ndarray:
     return img[border:-border, border:-border]
 
 
-def to_uint8(img: np.ndarray) -> np.ndarray:
-    """[0, 1] float -> uint8 by round(x * 255) with clipping (MATLAB ``uint8(x*255)``)."""
-    return np.clip(matlab_round(np.asarray(img, dtype=np.float64) * 255.0), 0, 255).astype(np.uint8)
+def im2uint8(img: np.ndarray) -> np.ndarray:
+    """MATLAB ``im2uint8``: uint8 passes through; uint16 -> round(x / 257); float in [0, 1] ->
+    round(x * 255); clipped to 0..255 (MATLAB's rounding, halves away from zero)."""
+    a = np.asarray(img)
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == np.uint16:
+        return np.clip(matlab_round(a / 257.0), 0, 255).astype(np.uint8)
+    if a.dtype.kind != "f":
+        raise TypeError(f"im2uint8 takes uint8, uint16 or float images, got {a.dtype}")
+    return np.clip(matlab_round(a.astype(np.float64) * 255.0), 0, 255).astype(np.uint8)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from drrn_tf.imaging import imresize, matlab_round, modcrop, rgb2ycbcr, shave, to_uint8, ycbcr2rgb
+from drrn_tf.matlab import im2uint8, imresize, matlab_round, modcrop, rgb2ycbcr, shave, ycbcr2rgb
 
 
 def test_cubic_upscale_x2_matches_hand_derived_weights():
@@ -112,7 +112,7 @@ def test_ycbcr_round_trip_and_rounding():
     x = np.random.default_rng(2).random((6, 5, 3))
     np.testing.assert_allclose(ycbcr2rgb(rgb2ycbcr(x)), x, atol=1e-12)
     assert matlab_round(np.array([0.5, 1.5, 2.5, -0.5]))[2] == 3.0  # half away from zero
-    np.testing.assert_array_equal(to_uint8(np.array([-0.1, 0.5 / 255, 1.2])), [0, 1, 255])
+    np.testing.assert_array_equal(im2uint8(np.array([-0.1, 0.5 / 255, 1.2])), [0, 1, 255])
 
 
 def test_modcrop_and_shave():
@@ -121,3 +121,14 @@ def test_modcrop_and_shave():
     assert modcrop(img, 2).shape == (6, 10)
     np.testing.assert_array_equal(shave(img, 2), img[2:-2, 2:-2])
     assert shave(img, 0) is img
+
+
+def test_im2uint8_is_matlabs_for_each_dtype():
+    from drrn_tf.matlab import im2uint8
+
+    u8 = np.array([0, 7, 255], np.uint8)
+    assert im2uint8(u8) is u8 or np.array_equal(im2uint8(u8), u8)
+    assert im2uint8(np.array([0, 128, 129, 385, 65535], np.uint16)).tolist() == [0, 0, 1, 1, 255]  # round(x / 257)
+    assert im2uint8(np.array([-0.1, 0.5 / 255, 1.5 / 255, 0.999, 1.2])).tolist() == [0, 1, 2, 255, 255]  # halves away from zero
+    with pytest.raises(TypeError, match="uint8, uint16 or float"):
+        im2uint8(np.array([1, 2], np.int32))

@@ -32,7 +32,7 @@ from .constants import SCALES
 from .errors import InputError
 from .evaluation import hr_luminance
 from .image_io import list_images, read_image
-from .imaging import imresize, modcrop
+from .matlab import imresize, modcrop
 
 __all__ = ["PatchSource", "dihedral_offsets", "load_luminance_folder"]
 
