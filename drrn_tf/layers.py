@@ -87,14 +87,23 @@ class RecursiveBlock(layers.Layer):
             act.build(feat_shape)
         super().build(input_shape)
 
-    def unit_outputs(self, x, training=None):
-        """All intermediate outputs [H_1, ..., H_U] (the last one is the block's output)."""
-        h0 = self.conv_in(self.act_in(x, training=training))
+    def unit_outputs(self, x, training=None, tap=None, conv=None):
+        """All intermediate outputs [H_1, ..., H_U] (the last one is the block's output).
+
+        The block's one forward pass. Quantisation-aware training reuses it through two hooks:
+        ``tap(name, tensor)`` sees (and may replace) each tensor that full-int8 TFLite quantises
+        (``act_in``, ``h0``, then per unit ``u{i}/act_a``, ``u{i}/act_b``, ``u{i}/conv_b``), and
+        ``conv(layer, tensor)`` applies each convolution (default: the layer itself).
+        """
+        tap = tap or (lambda name, t: t)
+        conv = conv or (lambda layer, t: layer(t))
+        h0 = tap("h0", conv(self.conv_in, tap("act_in", self.act_in(x, training=training))))
         h = h0
         outputs = []
-        for act_a, act_b in zip(self.acts_a, self.acts_b):
-            t = self.conv_a(act_a(h, training=training))
-            h = h0 + self.conv_b(act_b(t, training=training))
+        for u, (act_a, act_b) in enumerate(zip(self.acts_a, self.acts_b)):
+            a = tap(f"u{u}/act_a", act_a(h, training=training))  # for u > 0, TFLite fuses this ReLU into the ADD
+            t = tap(f"u{u}/act_b", act_b(conv(self.conv_a, a), training=training))  # a conv with fused ReLU
+            h = h0 + tap(f"u{u}/conv_b", conv(self.conv_b, t))
             outputs.append(h)
         return outputs
 

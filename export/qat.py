@@ -45,22 +45,17 @@ def _check_structure(model: keras.Model) -> list[RecursiveBlock]:
 
 
 def _forward(model: keras.Model, x, q, wq):
-    """DRRN's forward pass with hooks ``q(name, tensor)`` on every tensor TFLite int8
-    quantises and ``wq(kernel)`` on every convolution kernel."""
+    """DRRN's forward pass (the blocks' own, :meth:`drrn_tf.layers.RecursiveBlock.unit_outputs`)
+    with hooks ``q(name, tensor)`` on every tensor TFLite int8 quantises and ``wq(kernel)`` on
+    every convolution kernel."""
 
     def conv(layer, t):
         return tf.nn.conv2d(t, wq(layer.kernel), 1, "SAME") + layer.bias
 
-    relu = tf.nn.relu
     h = q("input", x)
     for b, block in enumerate(_check_structure(model)):
-        h0 = q(f"b{b}/h0", conv(block.conv_in, q(f"b{b}/act_in", relu(h))))
-        h = h0
-        for u in range(block.units):
-            a = q(f"b{b}/u{u}/act_a", relu(h))  # for u > 0 the ADD with its ReLU fused
-            t = q(f"b{b}/u{u}/act_b", relu(conv(block.conv_a, a)))  # conv with fused ReLU
-            h = h0 + q(f"b{b}/u{u}/conv_b", conv(block.conv_b, t))
-    features = q("act_out", relu(h))
+        h = block.unit_outputs(h, tap=lambda name, t, b=b: q(f"b{b}/{name}", t), conv=conv)[-1]
+    features = q("act_out", model.get_layer("act_out")(h))
     residual = q("conv_out", conv(model.get_layer("conv_out"), features))
     return q("output", x + residual)
 
