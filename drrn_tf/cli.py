@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -367,6 +368,38 @@ class _NativeStderrSilenced:
         return False
 
 
+class _Say(logging.Handler):
+    """The library's log records (``drrn_tf``, ``drrn_tf_export``) as plain lines on the current ``sys.stderr``."""
+
+    def emit(self, record):
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+class _LibraryLogToStderr:
+    """While a command runs, the packages' INFO messages (an export being made, a run resuming) are
+    printed as lines; a library user's own logging configuration is left alone otherwise."""
+
+    NAMES = ("drrn_tf", "drrn_tf_export")
+
+    def __enter__(self):
+        self.handler = _Say()
+        self.saved = []
+        for name in self.NAMES:
+            log = logging.getLogger(name)
+            self.saved.append((log, log.level, log.propagate))
+            log.addHandler(self.handler)
+            log.setLevel(logging.INFO)
+            log.propagate = False
+        return self
+
+    def __exit__(self, *exc):
+        for log, level, propagate in self.saved:
+            log.removeHandler(self.handler)
+            log.setLevel(level)
+            log.propagate = propagate
+        return False
+
+
 def _split_cpu_for_tests() -> None:
     """``DRRN_CPU_DEVICES=N`` (a test hook of ``drrn train``) splits the CPU into N logical devices before
     TensorFlow's runtime starts, so that ``tf.distribute.MirroredStrategy`` can be exercised without GPUs."""
@@ -396,7 +429,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet = not debug and not os.environ.get("DRRN_VERBOSE_TF")
         if quiet:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
-        with _NativeStderrSilenced(quiet):
+        with _NativeStderrSilenced(quiet), _LibraryLogToStderr():
             return args.func(args)  # TensorFlow is imported by what needs it (not by upscale --runtime litert)
     except DrrnError as e:
         if debug:

@@ -18,7 +18,7 @@ ends with the weights an uninterrupted run would have (up to float non-associati
 from __future__ import annotations
 
 import json
-import sys
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -34,6 +34,10 @@ from .models import drrn
 from .patches import PatchSource, load_luminance_folder
 from .presets import PRESETS
 from .recipe import make_loss, make_optimizer, make_schedule
+
+# What a run reports besides Keras' progress lines (the drrn command prints it; a library user's
+# logging configuration decides).
+_LOG = logging.getLogger(__name__)
 
 __all__ = ["train", "make_strategy", "build_model"]
 
@@ -128,18 +132,17 @@ def train(
     resume: bool = False,
     verbose: int | str = "auto",
     progress: Callable[[Iterable], Iterable] = lambda it: it,
-    log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
 ) -> dict:
     """Train (or resume) a run; returns the final ``state.json`` content plus paths. The global
     Keras dtype policy the run sets (``mixed_precision``) is restored afterwards."""
     previous = keras.config.dtype_policy()
     try:
-        return _train(cfg, Path(run_dir), resume, verbose, progress, log)
+        return _train(cfg, Path(run_dir), resume, verbose, progress)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress, log) -> dict:
+def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> dict:
     if resume:
         if not (run_dir / "config.json").is_file():
             raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")
@@ -171,7 +174,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress, log
             model = _load_checkpoint(last)
         else:  # a new run, or one stopped before its first checkpoint: step 0 of its saved config
             if resume:
-                log(f"{run_dir}: no checkpoint yet (stopped during the first epoch): starting it again from step 0")
+                _LOG.info(f"{run_dir}: no checkpoint yet (stopped during the first epoch): starting it again from step 0")
             model = build_model(cfg)
             if cfg.init_weights:
                 _warm_start(model, cfg.init_weights)
@@ -187,7 +190,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress, log
     start_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     initial_epoch = start_step // cfg.steps_per_epoch
     state = read_state(run_dir) if resume and (run_dir / "state.json").is_file() else None
-    log(
+    _LOG.info(
         f"{'resuming' if resume else 'training'} {cfg.name}: {model.count_params():,} params, "
         f"{source.num_entries} image/scale pairs, {cfg.sampling} sampling "
         f"({source.patches_per_pass(cfg.stride):,} patches per grid pass), "

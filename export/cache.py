@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,8 @@ from .modes import RUN_MODES
 
 if TYPE_CHECKING:
     import keras
+
+_LOG = logging.getLogger(__name__)  # what making an export reports (the drrn command prints it)
 
 __all__ = ["cache_dir", "model_key", "preset_key", "cached_export", "cached_preset_export", "litert_engine"]
 
@@ -112,7 +114,7 @@ def _export_source(model: keras.Model, quant: str) -> keras.Model:
     return build_preset(preset.int8_twin)
 
 
-def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log=lambda m: print(m, file=sys.stderr)) -> Path:
+def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> Path:
     """The path of the cached LiteRT export of ``model`` (dynamic H and W), making it first if needed."""
     from drrn_tf.inference import predict_y
     from drrn_tf.stats import receptive_radius
@@ -131,7 +133,7 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
         return path
     source = _export_source(model, quant)
     via = "" if source is model else f" through its int8-tuned twin {source.name}"
-    log(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {folder})")
+    _LOG.info(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {folder})")
     with tempfile.TemporaryDirectory() as tmp:
         representative = None
         if quant == "int8":
@@ -140,7 +142,7 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
         runner = LiteRTModel(artefact, threads=threads, halo=receptive_radius(model))
         parity = parity_report(lambda y: predict_y(model, y), runner.predict_y, quant, data=str(_data_folder("set5", Path(tmp))))
     worst = parity["worst_drop_db"]
-    log(f"parity: worst PSNR drop {worst:+.3f} dB on {parity['dataset']} (target <= {parity['target_db']} dB)")
+    _LOG.info(f"parity: worst PSNR drop {worst:+.3f} dB on {parity['dataset']} (target <= {parity['target_db']} dB)")
     if not parity["passed"]:
         raise InputError(
             f"--runtime litert: the {quant} export of {model.name} loses {worst:.3f} dB (> {parity['target_db']} dB); "
@@ -153,7 +155,7 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2, log
     return path
 
 
-def cached_preset_export(name: str, quant: str = "int8", threads: int = 2, log=lambda m: print(m, file=sys.stderr)) -> Path:
+def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Path:
     """The cached export of preset ``name``: found by :func:`preset_key` without building the model;
     made (through :func:`cached_export`, which finds the same key) if it is not there yet."""
     path = cache_dir() / f"{name}-{quant}-{preset_key(name, quant)}.tflite"
@@ -161,7 +163,7 @@ def cached_preset_export(name: str, quant: str = "int8", threads: int = 2, log=l
         return path
     from drrn_tf.presets import build_preset
 
-    return cached_export(build_preset(name), quant, threads, log)
+    return cached_export(build_preset(name), quant, threads)
 
 
 def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int = 2) -> TileEngine:
