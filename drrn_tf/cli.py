@@ -195,6 +195,7 @@ def epilog(*examples: str, guide: bool = False) -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .config import CHOICES
     from .loading import describe_model_spec
     from .presets import DEFAULT_PRESET
 
@@ -289,11 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("-o", "--output", "--out", dest="output", required=True, metavar="RUN", help="run folder (checkpoints, logs, final model.keras)")
     tr.add_argument("--resume", action="store_true", help="continue the run in --output from its last checkpoint")
     tr.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key (repeatable)")
-    tr.add_argument("--recipe", choices=("paper", "modern"), help="paper (SGD, Euclidean loss, step lr) or modern (Adam, L1, cosine)")
+    tr.add_argument("--recipe", choices=CHOICES["recipe"], help="paper (SGD, Euclidean loss, step lr) or modern (Adam, L1, cosine)")
     tr.add_argument("--epochs", type=int, help="number of epochs")
     tr.add_argument("--steps-per-epoch", type=int, help="steps per epoch (paper: 6536)")
-    tr.add_argument("--strategy", choices=("default", "mirrored", "multiworker"), help="tf.distribute strategy")
-    tr.add_argument("--mixed-precision", choices=("none", "bf16"), help="bf16: mixed_bfloat16 policy")
+    tr.add_argument("--strategy", choices=CHOICES["strategy"], help="tf.distribute strategy")
+    tr.add_argument("--mixed-precision", choices=CHOICES["mixed_precision"], help="bf16: mixed_bfloat16 policy")
     tr.set_defaults(func=cmd_train)
 
     inf = sub.add_parser(

@@ -44,7 +44,7 @@ RECIPES = {
     },
 }
 
-_CHOICES = {
+CHOICES = {
     "recipe": tuple(RECIPES),
     "optimizer": ("sgd", "adam"),
     "loss": ("euclidean", "mse", "l1"),
@@ -174,8 +174,8 @@ def _check_value(key: str, value, origin: str):
         raise InputError(f"{origin}: '{key}' must be {what}, got {value!r}")
     if base is float:
         value = float(value)
-    if key in _CHOICES and value not in _CHOICES[key]:
-        raise InputError(f"{origin}: '{key}' must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise InputError(f"{origin}: '{key}' must be one of {', '.join(CHOICES[key])}, got {value!r}")
     if key in ("scales", "val_scales") and (not value or any(s not in SCALES for s in value)):
         raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
     if key in _INT_MIN and value < _INT_MIN[key]:
