@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .constants import RUNTIMES
-from .engine import TileEngine, check_memory_mb, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
+from .engine import TileEngine, check_memory_mb, keras_bytes_per_pixel
 from .tiling import run_tiled
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["predict_y", "model_engine", "default_window", "tile_runner", "check_memory_mb", "RUNTIMES"]
+__all__ = ["predict_y", "model_engine", "tile_runner", "check_memory_mb", "RUNTIMES"]
 
 
 def _max_channels(model: keras.Model) -> int:
@@ -28,18 +28,6 @@ def _max_channels(model: keras.Model) -> int:
         if len(w.shape) == 4:  # conv kernels (kh, kw, cin, cout)
             widest = max(widest, int(w.shape[-1]))
     return widest
-
-
-def default_window(model: keras.Model, memory_mb: float = 1024.0, halo: int | None = None, runtime: str = "keras") -> int:
-    """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB when
-    ``model`` runs in ``runtime`` (:func:`drrn_tf.engine.keras_bytes_per_pixel`,
-    :func:`drrn_tf.engine.xnnpack_bytes_per_pixel`), without making anything."""
-    from .stats import receptive_radius
-
-    halo = receptive_radius(model) if halo is None else halo
-    channels = _max_channels(model)
-    per_pixel = xnnpack_bytes_per_pixel(halo, channels) if runtime == "litert" else keras_bytes_per_pixel(channels)
-    return TileEngine(model.name, None, halo, per_pixel).window(memory_mb)
 
 
 def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:

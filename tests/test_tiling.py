@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from conftest import tiny_drrn
 
-from drrn_tf.inference import default_window, predict_y
+from drrn_tf.engine import TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
+from drrn_tf.inference import model_engine, predict_y
 from drrn_tf.stats import receptive_radius
 from drrn_tf.tiling import axis_plan, balanced_window, tile_plan
 
@@ -61,8 +62,9 @@ def test_tiled_batch_norm_model_in_inference_mode(rng):
 
 def test_default_window_respects_memory_budget():
     model = tiny_drrn(units=2, filters=8)
-    big = default_window(model, memory_mb=1024)
-    small = default_window(model, memory_mb=1)
+    engine = model_engine(model)
+    big = engine.window(memory_mb=1024)
+    small = engine.window(memory_mb=1)
     assert big > small >= 2 * receptive_radius(model) + 32
 
 
@@ -70,8 +72,10 @@ def test_litert_window_leaves_room_for_xnnpack_indirection_buffers():
     # XNNPACK holds 9 pointers (72 bytes) per output pixel for each of the graph's 3x3 convolutions
     # (as many as the receptive radius): a LiteRT tile must be smaller than a Keras one.
     model = tiny_drrn(units=9, filters=32)
-    keras_side = default_window(model, memory_mb=1024)
-    litert_side = default_window(model, memory_mb=1024, runtime="litert")
+    halo = receptive_radius(model)
+    keras_side = TileEngine("keras", None, halo, keras_bytes_per_pixel(32)).window(1024)
+    litert_side = TileEngine("litert", None, halo, xnnpack_bytes_per_pixel(halo, 32)).window(1024)
+    assert keras_side == model_engine(model).window(1024)
     assert litert_side < keras_side
 
 
