@@ -17,9 +17,10 @@ output number is computed exactly as in one piece.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 
@@ -33,7 +34,33 @@ __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
 ENGINE_BYTES_PER_PIXEL = 8 * 16
 
 
-_POOL: ThreadPoolExecutor | None = None
+class _BandPool:
+    """Daemon worker threads for the colour work. Not ``ThreadPoolExecutor``: its workers are not
+    daemons, and a Ctrl-C or SIGTERM landing while it starts one can leave that worker unregistered,
+    so that the interpreter waits for it forever at exit (seen with ``drrn upscale`` + SIGTERM)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
+        for k in range(workers):
+            threading.Thread(target=self._serve, name=f"drrn-stream-{k}", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            future, fn, args = self.tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as e:  # handed to the caller
+                    future.set_exception(e)
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        self.tasks.put((future, fn, args))
+        return future
+
+
+_POOL: _BandPool | None = None
 _POOL_LOCK = threading.Lock()
 
 
@@ -58,12 +85,13 @@ def _in_bands(fn: Callable[[int, int], object], n: int) -> list:
     bands = max(1, min(workers, n // 32))
     if bands == 1:
         return [fn(0, n)]
-    with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < workers:
-            _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="drrn-stream")
-        pool = _POOL
     edges = [n * k // bands for k in range(bands + 1)]
-    return list(pool.map(fn, edges[:-1], edges[1:]))
+    with _POOL_LOCK:
+        if _POOL is None or _POOL.workers < workers:
+            _POOL = _BandPool(workers)
+        pool = _POOL
+    futures = [pool.submit(fn, a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [f.result() for f in futures]
 
 
 def upscale_stream(
