@@ -423,8 +423,9 @@ def main(argv: list[str] | None = None) -> int:
     debug = os.environ.get("DRRN_DEBUG") == "1" or "--debug" in argv
     try:
         parser = build_parser()
-        if not [a for a in argv if a != "--debug"]:  # bare `drrn`: the usage, not an error about it
+        if not [a for a in argv if a != "--debug"]:  # bare `drrn`: the usage, then what to do
             parser.print_help()
+            print("\ndrrn: error: choose a command (for example: drrn upscale photo.jpg -s 2 -o photo_x2.png)", file=sys.stderr)
             return 2
         args = parser.parse_args(argv)
         quiet = not debug and not os.environ.get("DRRN_VERBOSE_TF")

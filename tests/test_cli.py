@@ -233,7 +233,9 @@ def test_version_and_bare_usage(capsys):
     with pytest.raises(SystemExit) as e:
         main(["--version"])
     assert e.value.code == 0 and capsys.readouterr().out.strip() == f"drrn-tf {drrn_tf.__version__}"
-    assert main([]) == 2 and capsys.readouterr().out.startswith("usage: drrn")
+    assert main([]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith("usage: drrn") and err.strip().startswith("drrn: error: choose a command")
 
 
 # Sub-commands that write files (or folders of them): their output option is -o/--output.
