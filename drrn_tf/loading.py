@@ -46,12 +46,12 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
         raise InputError(f"{spec}: not a model file (expected a .keras file, {describe_model_spec()})")
     import zipfile
 
+    if not zipfile.is_zipfile(path):  # refused before TensorFlow is imported
+        raise InputError(f"{spec}: not a valid Keras model file (a .keras file is a zip archive; this one is not)")
     import keras
 
     from . import layers as _layers  # noqa: F401 - registers the serializables the file refers to
 
-    if not zipfile.is_zipfile(path):
-        raise InputError(f"{spec}: not a valid Keras model file (a .keras file is a zip archive; this one is not)")
     try:
         model = keras.saving.load_model(path, safe_mode=True)
     except Exception as e:
