@@ -6,9 +6,9 @@ never imports this package. The cache key is a hash of what the export is made f
 an unchanged preset, its name, architecture and shipped weight files (its own and its int8 twin's);
 for any other model, its Keras config and weights; and always the quantisation and the TensorFlow
 version. Retraining or upgrading makes a new export. A preset whose export is cached runs without
-TensorFlow being imported at all (no Keras model is built just to find the file). Calibration uses train291 when the benchmark data is found (``$DRRN_DATA`` or
-``../shared/data``), else the photos scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`)
-likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
+TensorFlow being imported at all (no Keras model is built just to find the file). Calibration uses
+train291 when the benchmark data is found (``$DRRN_DATA`` or ``../shared/data``), else the photos
+scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`) likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
 """
 
 from __future__ import annotations
@@ -78,10 +78,11 @@ def _is_shipped_preset(model: keras.Model) -> bool:
     return len(ours) == len(shipped) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(ours, shipped))
 
 
-def model_key(model: keras.Model, quant: str) -> str:
+def model_key(model: keras.Model, quant: str, shipped: bool | None = None) -> str:
     """:func:`preset_key` for an unchanged preset (so that the preset name and the loaded model find
-    the same export), else a hash of the model's Keras config and weights."""
-    if _is_shipped_preset(model):
+    the same export), else a hash of the model's Keras config and weights. ``shipped``: whether
+    ``model`` is an unchanged preset, when the caller already knows (:func:`_is_shipped_preset`)."""
+    if _is_shipped_preset(model) if shipped is None else shipped:
         return preset_key(model.name, quant)
     h = hashlib.sha256()
     h.update(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
@@ -103,15 +104,13 @@ def _data_folder(name: str, tmp: Path) -> Path:
         return _skimage_photos(FALLBACK_PHOTOS, tmp / "photos")
 
 
-def _export_source(model: keras.Model, quant: str) -> keras.Model:
-    """What to convert: the model itself, or for int8 of an unchanged preset that has one, its
-    int8-tuned twin (``Preset.int8_twin``, made by ``drrn qat``); the gate still compares with ``model``."""
+def _export_source(model: keras.Model, quant: str, shipped: bool) -> keras.Model:
+    """What to convert: the model itself, or for int8 of an unchanged (``shipped``) preset that has one,
+    its int8-tuned twin (``Preset.int8_twin``, made by ``drrn qat``); the gate still compares with ``model``."""
     from drrn_tf.presets import PRESETS, build_preset
 
-    preset = PRESETS.get(model.name)
-    if quant != "int8" or preset is None or not preset.int8_twin or not _is_shipped_preset(model):
-        return model
-    return build_preset(preset.int8_twin)
+    twin = PRESETS[model.name].int8_twin if shipped else None
+    return build_preset(twin) if quant == "int8" and twin else model
 
 
 def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> Path:
@@ -128,10 +127,11 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> 
     if quant not in RUN_MODES:
         raise InputError(f"--runtime litert: quantisation {quant!r} is not offered ({', '.join(RUN_MODES)})")
     folder = cache_dir()
-    path = folder / f"{model.name}-{quant}-{model_key(model, quant)}.tflite"
+    shipped = _is_shipped_preset(model)  # builds the preset to compare weights: once per call
+    path = folder / f"{model.name}-{quant}-{model_key(model, quant, shipped)}.tflite"
     if path.is_file() and path.with_suffix(".json").is_file():
         return path
-    source = _export_source(model, quant)
+    source = _export_source(model, quant, shipped)
     via = "" if source is model else f" through its int8-tuned twin {source.name}"
     _LOG.info(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {folder})")
     with tempfile.TemporaryDirectory() as tmp:
