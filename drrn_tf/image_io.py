@@ -209,10 +209,8 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
     or float in [0, 1] (written as 8-bit)."""
     path = check_output_path(path)
     a = check_pixels(np.asarray(pixels))
-    if a.dtype.kind == "f":
-        a = im2uint8(a)
-    if a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT:
-        a = im2uint8(a)
+    if a.dtype.kind == "f" or (a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT):
+        a = im2uint8(a)  # float, or 16-bit for a format without 16 bits
     if a.ndim == 3 and a.shape[2] == 3:
         a = a[..., ::-1]
     elif a.ndim == 3 and a.shape[2] == 4:

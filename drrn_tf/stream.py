@@ -121,12 +121,12 @@ def upscale_stream(
     alpha = pixels.ndim == 3 and pixels.shape[2] == 4
     out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
 
-    def lr_rows(wr, ir, c0, c1, channels):
-        """The LR rows that taps (wr, ir) read, columns c0:c1, as float in [0, 1]; the taps shifted into them."""
+    def lr_rows(ir, c0, c1, channels):
+        """The LR rows that row taps ``ir`` read, columns c0:c1, as float in [0, 1]; ``ir`` shifted into them."""
         r0 = int(ir.min())
         x = pixels[r0 : int(ir.max()) + 1, c0:c1]
         x = (x if gray else x[..., channels]).astype(np.float64) / peak
-        return x, wr, ir - r0
+        return x, ir - r0
 
     for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=True)):
         # The bicubic taps of this tile, and the LR columns they read.
@@ -136,8 +136,8 @@ def upscale_stream(
 
         def prepare(a, b, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1):
             # YCbCr, then rows, then columns (imresize's order for equal scales), for output rows a:b.
-            x, wr_b, ir_b = lr_rows(wr[a:b], ir[a:b], c0, c1, slice(0, 3))
-            return apply_taps(apply_taps(x if gray else rgb2ycbcr(x), 0, wr_b, ir_b), 1, wc, ic - c0)
+            x, ir_b = lr_rows(ir[a:b], c0, c1, slice(0, 3))
+            return apply_taps(apply_taps(x if gray else rgb2ycbcr(x), 0, wr[a:b], ir_b), 1, wc, ic - c0)
 
         up = np.concatenate(_in_bands(prepare, rows.stop - rows.start))
         if restore_y is not None:
@@ -154,8 +154,8 @@ def upscale_stream(
             band = slice(own_r.start + a, own_r.start + b)
             res = up[band, own_c] if gray else ycbcr2rgb(up[band, own_c])
             if alpha:
-                x, wr_b, ir_b = lr_rows(wr[band], ir[band], c0, c1, slice(3, 4))
-                res = np.concatenate([res, apply_taps(apply_taps(x, 0, wr_b, ir_b), 1, wc[own_c], ic[own_c] - c0)], axis=2)
+                x, ir_b = lr_rows(ir[band], c0, c1, slice(3, 4))
+                res = np.concatenate([res, apply_taps(apply_taps(x, 0, wr[band], ir_b), 1, wc[own_c], ic[own_c] - c0)], axis=2)
             if not floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
                 res *= peak
                 res += 0.5
