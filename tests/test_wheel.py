@@ -2,15 +2,15 @@
 top-level ``export``), ships the trained weights, and its ``drrn`` runs ``info``, ``export`` and
 ``serve-demo --help`` from a folder that is not the checkout.
 
-The wheel is installed with ``pip install --no-deps --target`` and put first on ``PYTHONPATH``, so
-the dependencies (TensorFlow, LiteRT, ...) come from the test environment and nothing is downloaded.
+``.ci/run`` builds the wheel from the checkout and installs it with ``pip install --no-deps --target``
+(``DRRN_WHEEL_SITE``); the tests put that folder first on ``PYTHONPATH``, so the dependencies
+(TensorFlow, LiteRT, ...) come from the test environment. Without it they skip, saying so.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -23,39 +23,18 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
-def _source_copy(dest: Path) -> Path:
-    """The project's files (tracked, or new and not ignored) copied to ``dest``: building in the checkout
-    would leave build/ there, whose stale files a later wheel would pick up."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], capture_output=True, text=True, cwd=ROOT)
-    if listed.returncode != 0:
-        pytest.skip("needs git to list the project's files")
-    for name in listed.stdout.splitlines():
-        src = ROOT / name
-        if src.is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dest / name)
-    return dest
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
+    """(wheel, site folder it is installed in, a work folder outside the checkout). Built and installed by
+    ``.ci/run`` (tests install nothing), which points ``DRRN_WHEEL_SITE`` at the ``--target`` folder."""
+    site = os.environ.get("DRRN_WHEEL_SITE")
+    if not site or not Path(site).is_dir():
+        pytest.skip("no installed wheel: .ci/run builds one and sets DRRN_WHEEL_SITE (pip wheel . ; pip install --no-deps --target)")
+    target = Path(site)
+    wheels = sorted(target.parent.glob("drrn_tf-*.whl"))
+    assert len(wheels) == 1, f"expected the one wheel beside {target}, found {wheels}"
+    wheel = wheels[0]
     tmp = tmp_path_factory.mktemp("wheel")
-    source = _source_copy(tmp / "src")
-    build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp / "dist"), str(source)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if build.returncode != 0 and "No module named" in build.stderr and "wheel" in build.stderr:
-        pytest.skip(f"cannot build a wheel here: {build.stderr.strip().splitlines()[-1]}")
-    assert build.returncode == 0, build.stderr[-2000:]
-    (wheel,) = (tmp / "dist").glob("drrn_tf-*.whl")
-    target = tmp / "site"
-    install = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=600
-    )
-    assert install.returncode == 0, install.stderr[-2000:]
     work = tmp / "elsewhere"  # not the checkout: nothing of it is importable from here
     work.mkdir()
     return wheel, target, work
