@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .constants import MAX_PIXELS, RUNTIMES, SCALES
+from .constants import DEFAULT_METRICS, MAX_PIXELS, METRICS, RUNTIMES, SCALES
 from .errors import DrrnError, InputError
 
 
@@ -84,14 +84,22 @@ def cmd_upscale(args) -> int:
 
 
 # ---------------------------------------------------------------- eval
-def _format_table(results: list[dict], model_name: str) -> str:
+# metric: (table header, table cell, per-image line)
+_COLUMNS = {"psnr": ("PSNR (dB)", "{:.2f}", "{:.2f} dB"), "ssim": ("SSIM", "{:.4f}", "SSIM {:.4f}"), "ifc": ("IFC", "{:.3f}", "IFC {:.3f}")}
+
+
+def _scores(row: dict, metrics: list[str], line: bool = False) -> str:
+    return (", " if line else " | ").join(_COLUMNS[m][2 if line else 1].format(row[m]) for m in metrics)
+
+
+def _format_table(results: list[dict], model_name: str, metrics: list[str]) -> str:
     lines = [
         f"model: {model_name}",
-        "| dataset | scale | PSNR (dB) | SSIM | images |",
-        "|---|---|---|---|---|",
+        "| dataset | scale | " + " | ".join(_COLUMNS[m][0] for m in metrics) + " | images |",
+        "|---|---|" + "---|" * len(metrics) + "---|",
     ]
     for r in results:
-        lines.append(f"| {r['dataset']} | x{r['scale']} | {r['psnr']:.2f} | {r['ssim']:.4f} | {r['images']} |")
+        lines.append(f"| {r['dataset']} | x{r['scale']} | {_scores(r, metrics)} | {r['images']} |")
     return "\n".join(lines)
 
 
@@ -114,13 +122,14 @@ def cmd_eval(args) -> int:
 
         name = BICUBIC if engine is None else engine.name + ("" if args.runtime == "keras" else f" ({args.runtime} int8)")
         predict = None if engine is None else (lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb))
-    results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"))
+    metrics = list(dict.fromkeys(args.metrics))
+    results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"), metrics=metrics)
     rows = [r.as_dict(per_image=args.per_image) for r in results]
-    print(_format_table(rows, name))
+    print(_format_table(rows, name, metrics))
     if args.per_image:
         for r in results:
             for row in r.per_image:
-                print(f"  {r.dataset} x{r.scale} {row['image']}: {row['psnr']:.2f} dB / {row['ssim']:.4f}")
+                print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
         doc = {"model": name, "model_spec": str(args.model), "results": rows}
         write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode())
@@ -252,11 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser(
         "eval",
-        help="PSNR/SSIM table in the paper's protocol",
+        help="PSNR/SSIM (and IFC) table in the paper's protocol",
         description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).",
         **epilog(
             "drrn eval --data set5 set14",
-            "drrn eval --model drrn_b1u25 --data set5 --scales 4 -o b1u25.json",
+            "drrn eval --model drrn_b1u25 --data set5 --scales 4 --metrics psnr ssim ifc -o b1u25.json",
             "drrn eval --model drrn_b1u9_int8.tflite --data set5 set14 --per-image",
             guide=True,
         ),
@@ -271,6 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders"
     )
     ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
+    ev.add_argument(
+        "--metrics",
+        nargs="+",
+        choices=METRICS,
+        default=list(DEFAULT_METRICS),
+        metavar="M",
+        help="scores among psnr ssim ifc (default: psnr ssim); ifc is the paper's information fidelity criterion (ifcvec.m)",
+    )
     ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev)

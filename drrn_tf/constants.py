@@ -1,6 +1,6 @@
 """The package's fixed vocabularies, defined once. No imports: any module (and ``drrn --help``) may use them."""
 
-__all__ = ["SCALES", "RUNTIMES", "MAX_PIXELS"]
+__all__ = ["SCALES", "RUNTIMES", "MAX_PIXELS", "METRICS", "DEFAULT_METRICS"]
 
 # Upscaling factors: the paper trains and evaluates one network for x2, x3 and x4.
 SCALES = (2, 3, 4)
@@ -12,3 +12,7 @@ RUNTIMES = ("keras", "litert")
 # Images whose header claims more pixels are refused before decoding (--max-pixels raises it):
 # a 17000x17000 PNG (289 M) is refused; a 14000x14000 one (196 M) is not.
 MAX_PIXELS = 200_000_000
+
+# Scores of `drrn eval`: the paper's PSNR and SSIM tables (the default), and its IFC table.
+METRICS = ("psnr", "ssim", "ifc")
+DEFAULT_METRICS = ("psnr", "ssim")

@@ -3,7 +3,7 @@
 For each HR image and scale s: Y channel (MATLAB ``rgb2ycbcr`` on uint8, rounded;
 single-channel images used as they are) -> [0, 1] -> modcrop(s) -> bicubic
 ``imresize(imresize(Y, 1/s), s)`` -> network (or nothing, for the bicubic row) ->
-uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM.
+uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM (and, on request, IFC).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .constants import DEFAULT_METRICS, METRICS
 from .errors import InputError
+from .ifc import IFC_MIN_SIDE, ifc
 from .image_io import list_images, read_image
 from .matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
 from .metrics import SSIM_WINDOW, psnr, ssim
 
-__all__ = ["hr_luminance", "bicubic_input", "score", "evaluate", "EvalResult"]
+__all__ = ["hr_luminance", "bicubic_input", "score", "measure", "evaluate", "EvalResult", "METRICS", "DEFAULT_METRICS"]
 
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
@@ -38,22 +40,36 @@ def bicubic_input(y_hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]
 
 def score(output: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
     """(PSNR, SSIM) of a [0,1] output against [0,1] HR, quantised and shaved."""
+    values = measure(output, hr, scale)
+    return values["psnr"], values["ssim"]
+
+
+def measure(output: np.ndarray, hr: np.ndarray, scale: int, metrics: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
+    """``{metric: value}`` of a [0,1] output against [0,1] HR, quantised and shaved (METRICS names them)."""
     a = shave(im2uint8(output), scale)
     b = shave(im2uint8(hr), scale)
-    return psnr(a, b), ssim(a, b)
+    functions = {"psnr": psnr, "ssim": ssim, "ifc": lambda out, truth: ifc(truth, out)}  # IFC: the truth is the reference
+    return {metric: functions[metric](a, b) for metric in metrics}
 
 
 @dataclass
 class EvalResult:
     dataset: str
     scale: int
-    psnr: float
-    ssim: float
+    scores: dict[str, float]  # metric -> mean over the images
     images: int
     per_image: list[dict] = field(default_factory=list)
 
+    @property
+    def psnr(self) -> float:
+        return self.scores["psnr"]
+
+    @property
+    def ssim(self) -> float:
+        return self.scores["ssim"]
+
     def as_dict(self, per_image: bool = False) -> dict:
-        d = {"dataset": self.dataset, "scale": self.scale, "psnr": self.psnr, "ssim": self.ssim, "images": self.images}
+        d = {"dataset": self.dataset, "scale": self.scale, **self.scores, "images": self.images}
         if per_image:
             d["per_image"] = self.per_image
         return d
@@ -64,36 +80,43 @@ def evaluate(
     datasets: Iterable[tuple[str, Path]],
     scales: Iterable[int],
     progress: Callable[[Iterable], Iterable] = lambda it: it,
+    metrics: Iterable[str] = DEFAULT_METRICS,
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
-    ``predict=None`` scores bicubic interpolation itself. Every image is read (and so
-    validated) before any is scored.
+    ``predict=None`` scores bicubic interpolation itself. ``metrics``: names from METRICS.
+    Every image is read (and so validated) before any is scored.
     """
     scales = list(scales)
+    metrics = list(dict.fromkeys(metrics))
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be among {', '.join(METRICS)}, got {metrics!r}")
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
     jobs = [(name, s, p, y) for name, images in sets for s in scales for p, y in images]
-    for _, s, path, y in jobs:  # SSIM needs an 11x11 window inside the shaved, modcropped image
+    need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
+    for _, s, path, y in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, modcropped image
         side = min(n - n % s for n in y.shape[:2]) - 2 * s
-        if side < SSIM_WINDOW:
+        if side < need:
             raise InputError(
-                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s} "
-                f"(each side needs {SSIM_WINDOW + 2 * s} pixels after cropping to a multiple of {s})"
+                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s} (each side needs {need + 2 * s} pixels after cropping to a multiple of {s})"
             )
     scores: dict[tuple[str, int], list[dict]] = {}
     for name, s, path, y in progress(jobs):
         hr, up = bicubic_input(y, s)
         out = up if predict is None else predict(up)
-        p, q = score(out, hr, s)
-        scores.setdefault((name, s), []).append({"image": path.name, "psnr": p, "ssim": q})
+        try:
+            values = measure(out, hr, s, metrics)
+        except ValueError as e:  # IFC of an image with a flat subband
+            raise InputError(f"{path}: {e}") from None
+        scores.setdefault((name, s), []).append({"image": path.name, **values})
     results = []
     for (name, s), rows in scores.items():
         results.append(
             EvalResult(
                 dataset=name,
                 scale=s,
-                psnr=float(np.mean([r["psnr"] for r in rows])),
-                ssim=float(np.mean([r["ssim"] for r in rows])),
+                scores={m: float(np.mean([r[m] for r in rows])) for m in metrics},
                 images=len(rows),
                 per_image=rows,
             )
