@@ -13,4 +13,4 @@ dependencyResolutionManagement {
     }
 }
 rootProject.name = "drrn-android-demo"
-include(":app")
+include(":app", ":core")

@@ -38,6 +38,8 @@ android {
 }
 
 dependencies {
+    // Tile plan, model cards, pixel packing: plain Kotlin/JVM, unit-tested without Android (core/).
+    implementation(project(":core"))
     // LiteRT CompiledModel API (CPU/XNNPACK) and its GPU accelerator.
     implementation("com.google.ai.edge.litert:litert:2.3.0")
     implementation("com.google.ai.edge.litert:litert-gpu:2.3.0")
@@ -48,8 +50,6 @@ dependencies {
     implementation("com.google.android.material:material:1.12.0")
     implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
 
-    testImplementation("junit:junit:4.13.2")
-    testImplementation("org.json:json:20240303")
     androidTestImplementation("androidx.test.ext:junit:1.2.1")
     androidTestImplementation("androidx.test:runner:1.6.2")
 }

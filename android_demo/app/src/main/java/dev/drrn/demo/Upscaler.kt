@@ -62,28 +62,12 @@ class Upscaler private constructor(
         for (r in rows) {
             for (c in cols) {
                 if (isCancelled()) return null
-                for (y in 0 until th) {
-                    val sy = TilePlan.symmetricIndex(r.start + y, h)
-                    for (x in 0 until tw) {
-                        val p = src[sy * w + TilePlan.symmetricIndex(c.start + x, w)]
-                        val i = (y * tw + x) * 3
-                        tileIn[i] = ((p shr 16) and 0xFF).toFloat()
-                        tileIn[i + 1] = ((p shr 8) and 0xFF).toFloat()
-                        tileIn[i + 2] = (p and 0xFF).toFloat()
-                    }
-                }
+                Pixels.gatherTile(src, w, h, r.start, c.start, th, tw, tileIn)
                 val t0 = System.nanoTime()
                 val res = runTile(tileIn)
                 val ms = (System.nanoTime() - t0) / 1e6
                 tileMs.add(ms)
-                val resW = tw * s
-                for (y in r.ownStart * s until r.ownStop * s) {
-                    val ty = y - r.start * s
-                    for (x in c.ownStart * s until c.ownStop * s) {
-                        val i = (ty * resW + (x - c.start * s)) * 3
-                        out[y * outW + x] = (0xFF shl 24) or (channel(res[i]) shl 16) or (channel(res[i + 1]) shl 8) or channel(res[i + 2])
-                    }
-                }
+                Pixels.scatterTile(res, tw * s, s, r, c, out, outW)
                 done += 1
                 onTile(done, total, ms)
             }
@@ -91,8 +75,6 @@ class Upscaler private constructor(
         val result = Bitmap.createBitmap(out, outW, h * s, Bitmap.Config.ARGB_8888)
         return Result(result, total, tileMs, (System.nanoTime() - started) / 1e6)
     }
-
-    private fun channel(v: Float): Int = v.toInt().coerceIn(0, 255) // the model already rounds and clips
 
     override fun close() {
         inputs.forEach { it.close() }

@@ -20,7 +20,7 @@ data class ModelCard(
     val inputName: String,
     val outputName: String,
     val inputShape: List<Int>,
-    val outputShape: List<Int>,
+    val outputShape: List<Int>
 ) {
     companion object {
         /** Parses a card; throws IllegalArgumentException with a one-line reason if it is not an end-to-end card. */
@@ -47,7 +47,7 @@ data class ModelCard(
                 inputName = input.getString("signature_name"),
                 outputName = output.getString("signature_name"),
                 inputShape = shape(input),
-                outputShape = shape(output),
+                outputShape = shape(output)
             )
             card.validate()
             return card
