@@ -102,7 +102,14 @@ def _export_e2e(args, model, shape, out, card_path) -> int:
         threads=args.threads,
         agreement_data=None if args.parity_data == "none" else tuple(dict.fromkeys([args.parity_data, "set14"])),
         file_name=out.name,
+        quality_data=None if args.parity_data == "none" else args.parity_data,
     )
+    quality = card["end_to_end"]["quality"]
+    if quality is not None:
+        print(
+            f"end-to-end on {quality['dataset']} x{quality['scale']} ({quality['images']} colour photos): Y PSNR {quality['psnr']:.2f} dB "
+            f"(bicubic {quality['bicubic_psnr']:.2f} dB)"
+        )
     agreement = card["end_to_end"]["agreement_with_drrn_upscale"]
     if agreement is not None and agreement["images"]:
         print(
@@ -125,10 +132,12 @@ def export_e2e(
     threads: int = 2,
     agreement_data=("set5", "set14"),
     file_name: str = "model.tflite",
+    quality_data: str | None = "set5",
 ) -> tuple[bytes, dict]:
     """Convert the end-to-end phone model and build its card (with the agreement with
-    ``drrn upscale`` on the sets ``agreement_data`` unless None); int8 calibrates on LR RGB crops
-    from ``representative`` (a folder; default train291)."""
+    ``drrn upscale`` on the sets ``agreement_data`` and the model's own Y PSNR on ``quality_data``
+    (:func:`~drrn_tf_export.parity.e2e_set_psnr`), each unless None); int8 calibrates on LR RGB
+    crops from ``representative`` (a folder; default train291)."""
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.stats import receptive_radius
     from drrn_tf.upscale import upscale_pixels
@@ -136,7 +145,7 @@ def export_e2e(
     from .card import model_card
     from .convert import convert_e2e, representative_samples
     from .e2e import tile_halo
-    from .parity import e2e_agreement
+    from .parity import e2e_agreement, e2e_set_psnr
     from .runtime import LiteRTModel
 
     if quant == "int16x8":
@@ -146,9 +155,12 @@ def export_e2e(
         folder = Path(representative) if representative else resolve_dataset("train291")[1]
         samples = representative_samples(folder, n=calibration_samples, size=shape, scales=(scale,), rgb=True)
     artefact = convert_e2e(model, shape[0], shape[1], scale, quant, samples, io=io)
-    agreement = None
+    runner = LiteRTModel(artefact, threads=threads)
+    halo = tile_halo(receptive_radius(model), scale)
+    agreement = quality = None
+    if quality_data:
+        quality = e2e_set_psnr(lambda lr: runner.upscale_e2e(lr, scale, halo), scale, quality_data)
     if agreement_data:
-        runner = LiteRTModel(artefact, threads=threads)
         agreement = e2e_agreement(
             lambda lr: runner.run_raw(lr[None].astype(runner.input["dtype"]))[0],
             lambda lr: upscale_pixels(model, lr, scale),
@@ -162,8 +174,9 @@ def export_e2e(
         "scale": scale,
         "lr_shape": list(shape),
         "io_dtype": io,
-        "tile_halo_lr": tile_halo(receptive_radius(model), scale),
+        "tile_halo_lr": halo,
         "agreement_with_drrn_upscale": agreement,
+        "quality": quality,
     }
     card["preprocessing"] = (
         f"Input: the LR RGB image, {io} pixel values 0..255, fixed size {shape[0]}x{shape[1]}; output: the RGB image "

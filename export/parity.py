@@ -10,7 +10,7 @@ from drrn_tf.constants import SCALES
 from drrn_tf.datasets import resolve_dataset
 from drrn_tf.evaluation import evaluate
 
-__all__ = ["PARITY_TARGETS_DB", "parity_report"]
+__all__ = ["PARITY_TARGETS_DB", "parity_report", "e2e_agreement", "e2e_set_psnr"]
 
 # Largest allowed Set5 PSNR drop (dB) against the Keras model, per quantisation.
 PARITY_TARGETS_DB = {"none": 0.01, "fp16": 0.01, "dynamic": 0.1, "int16x8": 0.05, "int8": 0.3, "onnx": 0.01}
@@ -70,3 +70,36 @@ def e2e_agreement(
         return {"images": 0}
     d = np.concatenate(diffs)
     return {"images": len(diffs), "max_abs_diff": int(d.max()), "fraction_within_1": float((d <= 1).mean()), "target_fraction_within_1": 0.99}
+
+
+def e2e_set_psnr(upscale_rgb: Callable[[np.ndarray], np.ndarray], scale: int, data: str = "set5") -> dict:
+    """Y PSNR of an end-to-end model on a set's colour photos, as a user meets it: each HR photo,
+    cropped to a multiple of ``scale``, is shrunk (MATLAB bicubic, rounded to uint8 RGB) and
+    upscaled by ``upscale_rgb`` (LR uint8 RGB -> HR uint8 RGB, tiled); the Y channel of the result
+    (MATLAB rgb2ycbcr) is scored against the HR photo's, ``scale`` pixels shaved. The same photos
+    enlarged by MATLAB bicubic give the bicubic figure beside it."""
+    from drrn_tf.image_io import list_images, read_image
+    from drrn_tf.matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
+    from drrn_tf.metrics import psnr
+
+    def y(rgb: np.ndarray) -> np.ndarray:
+        return shave(rgb2ycbcr(rgb)[..., 0], scale)
+
+    name, folder = resolve_dataset(data)
+    ours, bicubic = [], []
+    for path in list_images(folder):
+        hr = read_image(path).pixels
+        if hr.ndim != 3:
+            continue
+        hr = modcrop(im2uint8(hr)[..., :3], scale)
+        lr = im2uint8(imresize(hr / 255.0, 1.0 / scale))
+        ours.append(psnr(y(np.asarray(upscale_rgb(lr), np.uint8)), y(hr)))
+        bicubic.append(psnr(y(im2uint8(imresize(lr / 255.0, scale))), y(hr)))
+    return {
+        "dataset": name,
+        "scale": scale,
+        "images": len(ours),
+        "psnr": float(np.mean(ours)),
+        "bicubic_psnr": float(np.mean(bicubic)),
+        "protocol": "HR RGB photo -> MATLAB bicubic 1/scale, uint8 -> this model, tiled -> Y (rgb2ycbcr) vs HR Y, shave scale",
+    }

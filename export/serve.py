@@ -1,7 +1,8 @@
 """``drrn serve-demo``: serve ``web_demo/`` with fixed-shape end-to-end models, cross-origin isolated.
 
 Exports (or takes, with ``--tflite``) fixed-shape end-to-end ``.tflite`` models and their
-model cards, lists them in ``models.json`` and serves the page, LiteRT.js (from
+model cards -- by default a fast and a quality int8 model, each card with its Set5 PSNR --
+lists them in ``models.json`` and serves the page, LiteRT.js (from
 ``web_demo/node_modules/@litertjs``) and the models on 127.0.0.1 with
 ``Cross-Origin-Opener-Policy: same-origin`` and ``Cross-Origin-Embedder-Policy:
 require-corp``, which the threaded WebAssembly build needs.
@@ -19,14 +20,18 @@ from pathlib import Path
 
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
+from drrn_tf.presets import DEFAULT_PRESET
 
 from .modes import RUN_MODES
 
 __all__ = ["register", "WEB_DEMO", "make_server"]
 
 WEB_DEMO = Path(__file__).resolve().parents[1] / "web_demo"
-INT8_PRESET = "drrn_b1u9_f32_qat"  # fine-tuned for int8 (drrn qat)
-FLOAT_PRESET = "drrn_b1u9_f32"  # for the other --quant: the fast preset (B1U9 takes ~6 s per 288x288 in WebAssembly)
+# The page offers a fast and a quality model: the compact preset (fine-tuned for int8 by drrn qat,
+# for --quant int8) and the paper's B1U9 (the default model).
+INT8_PRESET = "drrn_b1u9_f32_qat"
+FLOAT_PRESET = "drrn_b1u9_f32"
+QUALITY_PRESET = DEFAULT_PRESET
 MIME = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".tflite": "application/octet-stream"}
 
 
@@ -127,7 +132,21 @@ def make_server(models_dir: Path, host: str = "127.0.0.1", port: int = 8765, web
 def _entry(file: Path, card: dict) -> dict:
     e2e = card["end_to_end"]
     name = f"{card['source_model']} x{e2e['scale']} {card['quantization']} ({e2e['lr_shape'][0]}x{e2e['lr_shape'][1]} tiles)"
+    quality = e2e.get("quality")
+    if quality:
+        name += f", {quality['dataset']} {quality['psnr']:.2f} dB"
     return {"name": name, "file": f"models/{file.name}", "card": f"models/{file.with_suffix('.json').name}"}
+
+
+def _quality_data() -> str | None:
+    """Set5 for the cards' quality figure, or None (with a note) where the benchmark sets are absent."""
+    from drrn_tf.datasets import resolve_dataset
+
+    try:
+        return resolve_dataset("set5")[0]
+    except InputError as e:
+        print(f"note: {e}; the model cards will carry no Set5 PSNR", file=sys.stderr)
+        return None
 
 
 def _prepare_models(args, models_dir: Path) -> list[dict]:
@@ -155,17 +174,19 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
         shape = _parse_shape(args.tile)
         if shape is None:
             raise InputError("--tile must be HxW: LiteRT.js needs a fixed input shape")
-        model = load_model(args.model or (INT8_PRESET if args.quant == "int8" else FLOAT_PRESET))
-        outs = [models_dir / f"{model.name}_x{scale}_{args.quant}_{shape[0]}x{shape[1]}.tflite" for scale in args.scales]
-        todo = [o for o in outs if not o.is_file() or not o.with_suffix(".json").is_file()]
+        specs = args.model or [INT8_PRESET if args.quant == "int8" else FLOAT_PRESET, QUALITY_PRESET]
+        models = [load_model(spec) for spec in dict.fromkeys(specs)]
+        jobs = [(m, s, models_dir / f"{m.name}_x{s}_{args.quant}_{shape[0]}x{shape[1]}.tflite") for m in models for s in args.scales]
+        todo = [o for _, _, o in jobs if not o.is_file() or not o.with_suffix(".json").is_file()]
+        quality_data = _quality_data() if todo else None
         if todo:
             print(f"first start: exporting {len(todo)} model(s) into {models_dir} (later starts reuse them)", file=sys.stderr, flush=True)
         taken = []
-        for scale, out in zip(args.scales, outs):
+        for model, scale, out in jobs:
             if out in todo:
                 print(f"[{len(taken) + 1}/{len(todo)}] {out.name} ...", end=" ", file=sys.stderr, flush=True)
                 started = time.perf_counter()
-                artefact, card = export_e2e(model, shape, scale, args.quant, agreement_data=None, file_name=out.name)
+                artefact, card = export_e2e(model, shape, scale, args.quant, agreement_data=None, file_name=out.name, quality_data=quality_data)
                 write_artefact(out, artefact, out.with_suffix(".json"), card)
                 taken.append(time.perf_counter() - started)
                 left = len(todo) - len(taken)
@@ -210,9 +231,16 @@ def register(sub) -> None:
         "serve-demo",
         help="serve the browser demo (LiteRT.js) with fixed-shape end-to-end models",
         description="Export fixed-shape end-to-end models (or take --tflite ones with their cards) and serve web_demo/ on 127.0.0.1 with the COOP/COEP headers multi-threaded WebAssembly needs.",
-        **epilog("drrn serve-demo", "drrn serve-demo --scales 2 3 --quant fp16 -o runs/web_fp16", "drrn serve-demo --tflite phone_x3.tflite"),
+        **epilog(
+            "drrn serve-demo", "drrn serve-demo --model drrn_b1u9_f32 --scales 2 3 --quant fp16 -o runs/web_fp16", "drrn serve-demo --tflite phone_x3.tflite"
+        ),
     )
-    p.add_argument("--model", help=f"preset or .keras file to export (default {INT8_PRESET} for int8, else {FLOAT_PRESET})")
+    p.add_argument(
+        "--model",
+        nargs="+",
+        metavar="MODEL",
+        help=f"presets or .keras files to export, each offered on the page (default: {INT8_PRESET} (fast; {FLOAT_PRESET} unless --quant int8) and {QUALITY_PRESET} (quality))",
+    )
     p.add_argument("--tflite", nargs="+", metavar="FILE", help="serve these end-to-end .tflite files (cards beside them) instead of exporting")
     p.add_argument("--scales", type=int, nargs="+", default=[3], choices=SCALES, help="one model per scale (default 3)")
     p.add_argument("--quant", default="int8", choices=RUN_MODES, help="default int8")

@@ -93,10 +93,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(tflite: Path, models_dir: Path):
+def _serve(tflite: Path | list[Path], models_dir: Path):
     port = _free_port()
+    files = [str(t) for t in (tflite if isinstance(tflite, list) else [tflite])]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "drrn_tf", "serve-demo", "--tflite", str(tflite), "--models-dir", str(models_dir), "--port", str(port)],
+        [sys.executable, "-m", "drrn_tf", "serve-demo", "--tflite", *files, "--models-dir", str(models_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -122,15 +123,12 @@ def _drive(url: str, steps: list, tmp_path: Path) -> dict:
 
 
 def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
-    from drrn_tf.image_io import read_image, write_image
-    from drrn_tf.matlab import im2uint8, imresize
+    from drrn_tf.image_io import write_image
     from drrn_tf.tiling import axis_plan
     from drrn_tf_export.runtime import LiteRTModel
 
     tflite, card = e2e_model
-    # a real photo: Set5 butterfly shrunk by 3 (MATLAB bicubic) -> 86x86, several 40x40 tiles
-    hr = read_image(data_dir / "Set5" / "butterfly.png").pixels
-    lr = im2uint8(imresize(hr[..., :3] / 255.0, 1 / 3))[:, :71]
+    lr = _butterfly_lr(data_dir)
     photo = tmp_path / "photo.png"
     write_image(photo, lr)
     text = tmp_path / "notes.png"
@@ -165,6 +163,54 @@ def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
     assert too_big["status"]["state"] == "error" and "1400x1500" in too_big["status"]["text"]
 
 
+def _butterfly_lr(data_dir) -> np.ndarray:
+    """A real photo: Set5 butterfly shrunk by 3 (MATLAB bicubic), 86x71 -- several 40x40 tiles."""
+    from drrn_tf.image_io import read_image
+    from drrn_tf.matlab import im2uint8, imresize
+
+    hr = read_image(data_dir / "Set5" / "butterfly.png").pixels
+    return im2uint8(imresize(hr[..., :3] / 255.0, 1 / 3))[:, :71]
+
+
+@pytest.mark.slow
+def test_both_offered_models_equal_python_litert(browser_ready, tmp_path, data_dir):
+    """serve-demo's default pair -- the compact int8 model (fast) and the paper's B1U9 int8 (quality)
+    -- each upscale a photo in the browser exactly as Python LiteRT does, and the page says which
+    model is loaded and its Set5 PSNR from the model card."""
+    import argparse
+
+    from drrn_tf.image_io import write_image
+    from drrn_tf_export.runtime import LiteRTModel
+    from drrn_tf_export.serve import INT8_PRESET, QUALITY_PRESET, _prepare_models
+
+    models = tmp_path / "models"
+    entries = _prepare_models(argparse.Namespace(tflite=None, model=None, scales=[3], quant="int8", tile="40x40"), models)
+    files = [models / Path(e["file"]).name for e in entries]
+    cards = [json.loads(f.with_suffix(".json").read_text()) for f in files]
+    assert [c["source_model"] for c in cards] == [INT8_PRESET, QUALITY_PRESET]
+    lr = _butterfly_lr(data_dir)
+    photo = tmp_path / "photo.png"
+    write_image(photo, lr)
+    proc, url = _serve(files, tmp_path / "served")
+    try:
+        res = _drive(url, [{"upload": str(photo)}, {"select": 1}, {"upload": str(photo)}], tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    first, selected, second = res["steps"]
+    assert selected["status"]["state"] == "ready", selected
+    for info, upscaled, card, tflite in ((res["model_info"], first, cards[0], files[0]), (selected["model_info"], second, cards[1], files[1])):
+        quality = card["end_to_end"]["quality"]
+        print(info)
+        assert card["source_model"] in info and f"Set5 x3 PSNR {quality['psnr']:.2f} dB" in info
+        assert quality["psnr"] > quality["bicubic_psnr"] + 0.5, quality  # each model beats bicubic on Set5
+        assert upscaled["status"]["state"] == "done", (upscaled["status"], res["console"][-5:])
+        browser = np.frombuffer(base64.b64decode(upscaled["output_b64"]), np.uint8).reshape(upscaled["height"], upscaled["width"], 3)
+        python = LiteRTModel(tflite, threads=1).upscale_e2e(lr, 3, card["end_to_end"]["tile_halo_lr"])
+        assert browser.shape == python.shape and int(np.abs(browser.astype(int) - python.astype(int)).max()) == 0, card["source_model"]
+    assert cards[1]["end_to_end"]["quality"]["psnr"] > cards[0]["end_to_end"]["quality"]["psnr"]  # quality is the better one
+
+
 def test_browser_rejects_card_that_does_not_match_model(e2e_model, tmp_path):
     tflite, card = e2e_model
     bad = tmp_path / "bad_x3.tflite"
@@ -191,7 +237,7 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
 
     src = tmp_path / "tiny.keras"
     tiny_drrn(units=2, filters=4).save(src)
-    args = argparse.Namespace(tflite=None, model=str(src), scales=[2, 4], quant="none", tile="48x40")
+    args = argparse.Namespace(tflite=None, model=[str(src)], scales=[2, 4], quant="none", tile="48x40")
     entries = _prepare_models(args, tmp_path / "models")
     assert [e["file"] for e in entries] == ["models/tiny_x2_none_48x40.tflite", "models/tiny_x4_none_48x40.tflite"]
     listed = json.loads((tmp_path / "models" / "models.json").read_text())["models"]

@@ -58,16 +58,27 @@ async function compile(entry, threads) {
   return {model, card};
 }
 
+/** One line on the loaded model, its quality figure from the card where the export measured one. */
+function describeModel(entry, card) {
+  const q = card.end_to_end.quality;
+  const quality = q
+    ? `${q.dataset} x${q.scale} PSNR ${q.psnr.toFixed(2)} dB (bicubic ${q.bicubic_psnr.toFixed(2)} dB), from its model card`
+    : "no quality figure in its model card";
+  return `Loaded: ${card.source_model}, ${card.quantization}, ${card.params.toLocaleString()} parameters; ${quality}.`;
+}
+
 async function selectModel() {
   const entry = state.models[$("model").selectedIndex];
   const threads = Number($("threads").value);
   setInputsEnabled(false);
   setStatus(`Loading ${entry.name} (${threads} thread${threads > 1 ? "s" : ""})…`);
+  $("model-info").textContent = "";
   if (state.compiled) state.compiled.delete();
   state.compiled = null;
   try {
     const {model, card} = await compile(entry, threads);
     Object.assign(state, {compiled: model, card, entry});
+    $("model-info").textContent = describeModel(entry, card);
     const e2e = card.end_to_end;
     setStatus(`Ready: ${entry.name}, x${e2e.scale}, tiles of ${e2e.lr_shape[0]}x${e2e.lr_shape[1]} LR pixels. Pick a photo.`, "ready");
     setInputsEnabled(true);

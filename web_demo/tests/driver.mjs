@@ -4,10 +4,10 @@
 //   node web_demo/tests/driver.mjs PLAN.json RESULT.json
 //
 // PLAN: {"url": "http://127.0.0.1:PORT/", "chromium": "/usr/bin/chromium", "timeout_ms": 600000,
-//        "steps": [{"upload": "photo.png"}, {"bench": "models/m.tflite", "threads": [1, 2], "runs": 10, "warmup": 2}]}
-// RESULT: {"isolated": bool, "threads_available": bool, "initial_status": {...},
+//        "steps": [{"upload": "photo.png"}, {"select": 1}, {"bench": "models/m.tflite", "threads": [1, 2], "runs": 10, "warmup": 2}]}
+// RESULT: {"isolated": bool, "threads_available": bool, "initial_status": {...}, "model_info": "...",
 //          "steps": [{"status": {"state", "text"}, "input_b64", "output_b64", "height", "width",
-//                     "tile_ms": [...], "inference_ms", "total_ms", "threads"} | {"bench": [...]}]}
+//                     "tile_ms": [...], "inference_ms", "total_ms", "threads"} | {"status", "model_info"} | {"bench": [...]}]}
 import {readFileSync, writeFileSync} from "node:fs";
 import {chromium} from "playwright-core";
 
@@ -35,6 +35,7 @@ try {
     isolated: self.crossOriginIsolated === true,
     threads_available: !document.getElementById("threads").disabled,
     initial_status: window.drrnDemo.status,
+    model_info: document.getElementById("model-info").textContent,
   })));
   for (const step of plan.steps ?? []) {
     if (step.upload) {
@@ -58,6 +59,10 @@ try {
         };
       }, before);
       result.steps.push(out);
+    } else if (step.select !== undefined) {  // pick the model at this index of the list, wait until it is loaded
+      await page.selectOption("#model", {index: step.select});
+      await page.waitForFunction(() => ["ready", "error"].includes(document.getElementById("status").dataset.state), null, {timeout});
+      result.steps.push(await page.evaluate(() => ({status: window.drrnDemo.status, model_info: document.getElementById("model-info").textContent})));
     } else if (step.bench) {
       const rows = [];
       for (const threads of step.threads ?? [1]) {
