@@ -97,3 +97,16 @@ def test_qualitative_grid_picks_its_crop_by_rule(tmp_path, data_dir):
     bicubic, model = (float(x) for x in re.findall(r"([\d.]+) dB", p.stdout)[:2])
     assert model > bicubic  # the crop is where the model gains: the rule, checked on its output
     assert re.search(r"crop at \(\d+, \d+\)", p.stdout)
+
+
+@pytest.mark.slow
+def test_bu_study_quick_mode(tmp_path, data_dir):
+    import json
+
+    out = tmp_path / "bu.json"
+    p = bench("bu_study.py", "--quick", "-o", out, timeout=600)
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["blocks"], r["units"], r["depth"]) for r in rows] == [(1, 1, 4), (1, 2, 6)]  # d = (1 + 2U)B + 1
+    assert all(r["steps"] == 3 and 25 < r["psnr"] < 40 for r in rows)
+    assert (tmp_path / "bu.png").stat().st_size > 0 and (tmp_path / "bu" / "B1U2.log.csv").is_file()
+    assert "| B1U2 | 6 |" in p.stdout
