@@ -8,7 +8,8 @@ Cases (photos made from scikit-image's bundled `astronaut.png` by MATLAB-bicubic
 so nothing is downloaded): `drrn_b1u9_f32` on a 4000x3000 photo at x2, and the default model
 on a 1500x1000 photo at x2. For each runtime (`keras`, `litert`) it runs `drrn upscale` in a
 child process and records its wall time and peak RSS (`ru_maxrss` of the child), then times
-the model alone in another child: warm calls on a fixed-shape tile, scaled to the output's
+the model alone in another child: the median of warm calls (at least 5, for at least 20 s) on a
+fixed-shape tile of the side the engine itself uses at that --memory-mb, scaled to the output's
 pixel count ("compute"). With the benchmark sets around, `drrn eval --data set5 set14` (default
 model, x2/x3/x4) is measured the same way against the model alone on its 57 LR-up images' pixels.
 Results go to benchmarks/results/upscale_speed.json; a README table is printed.
@@ -30,21 +31,25 @@ RESULTS = ROOT / "benchmarks" / "results"
 CASES = [("drrn_b1u9_f32", (3000, 4000)), ("drrn_b1u9", (1000, 1500))]
 QUICK = [("drrn_b1u9_f32", (120, 160))]
 
-# Timing the model alone, in a child process: warm calls of a fixed-shape tile.
+# Timing the model alone, in a child process: warm calls of one fixed-shape tile -- by default the
+# engine's own tile side at --memory-mb (what `drrn upscale` runs) -- at least 5 and for at least
+# SECONDS after two warm-up calls; the median call, scaled to the pixel count, is "compute".
+SECONDS = "20"
 _COMPUTE = r"""
-import json, sys, time, numpy as np
-import drrn_tf
-from drrn_tf.inference import tile_runner
-name, runtime, side, pixels, cache = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-import os; os.environ["DRRN_CACHE"] = cache
-model = drrn_tf.load_model(name)
-run = tile_runner(model, runtime)
+import json, os, statistics, sys, time
+import numpy as np
+name, runtime, side, memory_mb, pixels, cache, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6], float(sys.argv[7])
+os.environ["DRRN_CACHE"] = cache
+from drrn_tf.loading import load_engine
+engine = load_engine(name, runtime)
+side = side or engine.window(memory_mb)
 tile = np.random.default_rng(0).random((side, side)).astype(np.float32)
-run(tile); run(tile)
-times = []
-for _ in range(3):
-    t = time.perf_counter(); run(tile); times.append(time.perf_counter() - t)
-print(json.dumps({"tile": side, "s_per_tile": min(times), "compute_s": min(times) * pixels / side**2}))
+engine.run(tile); engine.run(tile)
+times, start = [], time.perf_counter()
+while len(times) < 5 or (time.perf_counter() - start < seconds and len(times) < 50):
+    t = time.perf_counter(); engine.run(tile); times.append(time.perf_counter() - t)
+median = statistics.median(times)
+print(json.dumps({"tile": side, "calls": len(times), "s_per_tile_median": median, "s_per_tile_min": min(times), "compute_s": median * pixels / side**2}))
 """
 
 
@@ -96,7 +101,8 @@ def eval_case(runtimes, env, tmp: Path, command: str) -> list[dict]:
         wall, rss, _ = child(
             [sys.executable, "-m", "drrn_tf", "eval", "--data", "set5", "set14", "--runtime", runtime, "--json", str(tmp / f"eval_{runtime}.json")], env
         )
-        compute = json.loads(child([sys.executable, "-c", _COMPUTE, DEFAULT_PRESET, runtime, "512", str(pixels), str(tmp / "cache")], env)[2])
+        # eval's images (at most 768x512) each run as one tile of their own size: time a 512x512 one
+        compute = json.loads(child([sys.executable, "-c", _COMPUTE, DEFAULT_PRESET, runtime, "512", "1024", str(pixels), str(tmp / "cache"), SECONDS], env)[2])
         rows.append(
             {
                 "model": DEFAULT_PRESET,
@@ -106,6 +112,7 @@ def eval_case(runtimes, env, tmp: Path, command: str) -> list[dict]:
                 "memory_mb": 1024.0,
                 "wall_s": round(wall, 2),
                 "compute_s": round(compute["compute_s"], 2),
+                "compute_tile": compute["tile"],
                 "ratio": round(wall / compute["compute_s"], 2),
                 "peak_rss_mib": round(rss),
                 "pixel_buffers_mib": 0,
@@ -141,7 +148,7 @@ def main(argv=None) -> int:
             out_pixels = 4 * h * w
             for runtime in args.runtimes:
                 if runtime == "litert":  # make the cached export first: its one-off cost is not upscaling
-                    child([sys.executable, "-c", _COMPUTE, name, runtime, "64", "1", str(tmp / "cache")], env)
+                    child([sys.executable, "-c", _COMPUTE, name, runtime, "64", "1024", "1", str(tmp / "cache"), "0"], env)
                 for mb in args.memory_mb:
                     out = tmp / f"out_{runtime}.png"
                     wall, rss, _ = child(
@@ -166,11 +173,27 @@ def main(argv=None) -> int:
                         ],
                         env,
                     )
-                    side = 256 if args.quick else 512
+                    side = 128 if args.quick else 0  # 0: the engine's own tile at --memory-mb
                     compute = (
-                        {"compute_s": float("nan")}
+                        {"compute_s": float("nan"), "tile": None}
                         if args.no_compute
-                        else json.loads(child([sys.executable, "-c", _COMPUTE, name, runtime, str(side), str(out_pixels), str(tmp / "cache")], env)[2])
+                        else json.loads(
+                            child(
+                                [
+                                    sys.executable,
+                                    "-c",
+                                    _COMPUTE,
+                                    name,
+                                    runtime,
+                                    str(side),
+                                    str(mb),
+                                    str(out_pixels),
+                                    str(tmp / "cache"),
+                                    "0" if args.quick else SECONDS,
+                                ],
+                                env,
+                            )[2]
+                        )
                     )
                     buffers = (h * w * 3 + out_pixels * 3) / 2**20
                     row = {
@@ -181,6 +204,7 @@ def main(argv=None) -> int:
                         "memory_mb": mb,
                         "wall_s": round(wall, 2),
                         "compute_s": round(compute["compute_s"], 2),
+                        "compute_tile": compute["tile"],
                         "ratio": round(wall / compute["compute_s"], 2),
                         "peak_rss_mib": round(rss),
                         "pixel_buffers_mib": round(buffers),
