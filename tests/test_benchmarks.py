@@ -110,3 +110,9 @@ def test_bu_study_quick_mode(tmp_path, data_dir):
     assert all(r["steps"] == 3 and 25 < r["psnr"] < 40 for r in rows)
     assert (tmp_path / "bu.png").stat().st_size > 0 and (tmp_path / "bu" / "B1U2.log.csv").is_file()
     assert "| B1U2 | 6 |" in p.stdout
+
+
+def test_ifc_table_runs(tmp_path, data_dir):
+    p = bench("ifc_table.py", "--models", "bicubic", "-o", tmp_path, timeout=300)
+    assert "| bicubic | 6.083 (33.66) | 3.579 (30.39) | 2.329 (28.42) |" in p.stdout  # Set5, the protocol's bicubic
+    assert (tmp_path / "bicubic.json").is_file()
