@@ -73,7 +73,7 @@ def _saved_model(model: keras.Model, fn, signature: tf.TensorSpec, folder: Path)
     return folder
 
 
-def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, representative) -> bytes:
+def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, representative, per_tensor: bool = False) -> bytes:
     if quant not in QUANT_MODES:
         raise ValueError(f"quant must be one of {QUANT_MODES}, got {quant!r}")
     if quant in CALIBRATED_MODES and not representative:
@@ -84,6 +84,8 @@ def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, repre
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if quant == "fp16":
             converter.target_spec.supported_types = [tf.float16]
+        if per_tensor:
+            converter._experimental_disable_per_channel = True
         if quant in CALIBRATED_MODES:
             converter.representative_dataset = lambda: ([s] for s in representative)
             converter.target_spec.supported_ops = [
@@ -97,14 +99,16 @@ def convert_tflite(
     quant: str = "none",
     shape: tuple[int, int] | None = None,
     representative: list[np.ndarray] | None = None,
+    per_tensor: bool = False,
 ) -> bytes:
     """Convert to a TFLite flatbuffer. ``shape=None`` keeps H and W dynamic.
 
     ``int8``: every op int8 (TFLITE_BUILTINS_INT8), float32 input/output with the
     (de)quantisation inside the model; ``int16x8``: 16-bit activations, 8-bit weights.
-    Both calibrate on ``representative`` (required).
+    Both calibrate on ``representative`` (required). ``per_tensor``: one weight scale per
+    tensor instead of per output channel (benchmarks/browser_int8.py measures it).
     """
-    return _convert(model, lambda x: model(x, training=False), _signature(shape), quant, representative)
+    return _convert(model, lambda x: model(x, training=False), _signature(shape), quant, representative, per_tensor)
 
 
 def convert_e2e(model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None, io: str = "uint8") -> bytes:

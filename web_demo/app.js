@@ -221,6 +221,11 @@ async function onFile(event) {
   }
 }
 
+const WASM_BUILDS = {
+  simd: {name: "simd", file: "litert_wasm_internal.js"}, // relaxed SIMD, one thread
+  compat: {name: "compat", file: "litert_wasm_compat_internal.js"}, // plain WebAssembly SIMD, one thread
+};
+
 /** Median/p90 of `runs` timed runs (after `warmup`) of any fixed-shape .tflite on zero input. */
 async function benchmark(url, threads, runs = 10, warmup = 2) {
   const bytes = new Uint8Array(await (await fetchOk(url, "model")).arrayBuffer());
@@ -240,22 +245,29 @@ async function benchmark(url, threads, runs = 10, warmup = 2) {
     if (i >= warmup) times.push(ms);
   }
   model.delete();
-  times.sort((a, b) => a - b);
-  const pct = (p) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)];
-  return {threads, runs, median_ms: (times[Math.floor((runs - 1) / 2)] + times[Math.ceil((runs - 1) / 2)]) / 2, p90_ms: pct(0.9), times};
+  const sorted = [...times].sort((a, b) => a - b);
+  const pct = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+  const median = (sorted[Math.floor((runs - 1) / 2)] + sorted[Math.ceil((runs - 1) / 2)]) / 2;
+  return {threads, runs, median_ms: median, p90_ms: pct(0.9), times, wasm: state.wasm};  // times in run order
 }
 
 async function main() {
   const isolated = self.crossOriginIsolated === true;
   const cores = navigator.hardwareConcurrency || 1;
-  state.threadsAvailable = isolated && cores > 1;
+  // ?wasm=simd|compat loads that single-threaded LiteRT.js build instead of the default (the
+  // threaded one where the page is cross-origin isolated): benchmarks/browser_int8.py compares them.
+  const forced = WASM_BUILDS[new URLSearchParams(location.search).get("wasm")];
+  state.threadsAvailable = isolated && cores > 1 && !forced;
   const options = state.threadsAvailable ? [...new Set([1, 2, Math.min(4, cores)])] : [1];
   $("threads").innerHTML = options.map((t) => `<option value="${t}">${t}</option>`).join("");
   $("threads").value = String(Math.min(2, options[options.length - 1]));
   $("env").textContent = `Threads: ${state.threadsAvailable ? `available (cross-origin isolated, ${cores} cores)` : isolated ? "1 core only" : "unavailable: the page is not cross-origin isolated (serve it with COOP/COEP, e.g. drrn serve-demo)"}.`;
   if ("serviceWorker" in navigator && self.isSecureContext) navigator.serviceWorker.register("sw.js").catch(() => {});
   try {
-    await loadLiteRt(new URL("vendor/litertjs/core/wasm/", location.href).href, {threads: state.threadsAvailable});
+    const wasmDir = new URL("vendor/litertjs/core/wasm/", location.href).href;
+    if (forced) await loadLiteRt(wasmDir + forced.file);
+    else await loadLiteRt(wasmDir, {threads: state.threadsAvailable});
+    state.wasm = forced ? forced.name : state.threadsAvailable ? "threaded" : "default";
     const manifest = await (await fetchOk("models.json", "model list")).json();
     state.models = manifest.models || [];
     if (!state.models.length) throw new Error("models.json lists no models");
