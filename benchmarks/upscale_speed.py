@@ -2,6 +2,7 @@
 
     python benchmarks/upscale_speed.py            # the cases below, keras and litert (~15 min here)
     python benchmarks/upscale_speed.py --models drrn_b1u9_f32 --memory-mb 256 --runtimes keras --no-eval --out F
+    python benchmarks/upscale_speed.py --models drrn_b1u9_f32 --no-eval --repeat 3 --out F   # medians of 3
     python benchmarks/upscale_speed.py --quick    # a small photo and model (CI: checks that it runs)
 
 Cases (photos made from scikit-image's bundled `astronaut.png` by MATLAB-bicubic enlargement,
@@ -10,7 +11,8 @@ on a 1500x1000 photo at x2. For each runtime (`keras`, `litert`) it runs `drrn u
 child process and records its wall time and peak RSS (`ru_maxrss` of the child), then times
 the model alone in another child: the median of warm calls (at least 5, for at least 20 s) on a
 fixed-shape tile of the side the engine itself uses at that --memory-mb, scaled to the output's
-pixel count ("compute"). With the benchmark sets around, `drrn eval --data set5 set14` (default
+pixel count ("compute"). ``--repeat N`` runs both N times in turns and reports the medians (the
+peak RSS: the largest): on a shared machine one run can land 20% off. With the benchmark sets around, `drrn eval --data set5 set14` (default
 model, x2/x3/x4) is measured the same way against the model alone on its 57 LR-up images' pixels.
 Results go to benchmarks/results/upscale_speed.json; a README table is printed.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +138,7 @@ def main(argv=None) -> int:
     ap.add_argument("--models", nargs="+", choices=[c[0] for c in CASES], help="only these photo cases (default: both)")
     ap.add_argument("--no-eval", action="store_true", help="skip the drrn eval case")
     ap.add_argument("--no-compute", action="store_true", help="time only drrn upscale (wall, peak RSS), not the model alone")
+    ap.add_argument("--repeat", type=int, default=1, help="photo cases: run each N times (upscale and model alone in turns) and report medians")
     ap.add_argument("--out", default=str(RESULTS / "upscale_speed.json"))
     args = ap.parse_args(argv)
     command = " ".join(["python benchmarks/upscale_speed.py", *(sys.argv[1:] if argv is None else argv)])
@@ -150,50 +154,22 @@ def main(argv=None) -> int:
                 if runtime == "litert":  # make the cached export first: its one-off cost is not upscaling
                     child([sys.executable, "-c", _COMPUTE, name, runtime, "64", "1024", "1", str(tmp / "cache"), "0"], env)
                 for mb in args.memory_mb:
-                    out = tmp / f"out_{runtime}.png"
-                    wall, rss, _ = child(
-                        [
-                            sys.executable,
-                            "-m",
-                            "drrn_tf",
-                            "upscale",
-                            str(photo),
-                            "-s",
-                            "2",
-                            "-o",
-                            str(out),
-                            "--model",
-                            name,
-                            "--runtime",
-                            runtime,
-                            "--memory-mb",
-                            str(mb),
-                            "--quiet",
-                            "--overwrite",
-                        ],
-                        env,
-                    )
+                    upscale = [sys.executable, "-m", "drrn_tf", "upscale", str(photo), "-s", "2", "-o", str(tmp / f"out_{runtime}.png")]
+                    upscale += ["--model", name, "--runtime", runtime, "--memory-mb", str(mb), "--quiet", "--overwrite"]
                     side = 128 if args.quick else 0  # 0: the engine's own tile at --memory-mb
+                    timing = [sys.executable, "-c", _COMPUTE, name, runtime, str(side), str(mb), str(out_pixels), str(tmp / "cache")]
+                    walls, rsss, computes = [], [], []
+                    for _ in range(args.repeat):  # end to end, then the model alone, in turns
+                        wall, rss, _ = child(upscale, env)
+                        walls.append(wall)
+                        rsss.append(rss)
+                        if not args.no_compute:
+                            computes.append(json.loads(child([*timing, "0" if args.quick else SECONDS], env)[2]))
+                    wall, rss = statistics.median(walls), max(rsss)
                     compute = (
-                        {"compute_s": float("nan"), "tile": None}
-                        if args.no_compute
-                        else json.loads(
-                            child(
-                                [
-                                    sys.executable,
-                                    "-c",
-                                    _COMPUTE,
-                                    name,
-                                    runtime,
-                                    str(side),
-                                    str(mb),
-                                    str(out_pixels),
-                                    str(tmp / "cache"),
-                                    "0" if args.quick else SECONDS,
-                                ],
-                                env,
-                            )[2]
-                        )
+                        {"compute_s": statistics.median(c["compute_s"] for c in computes), "tile": computes[0]["tile"]}
+                        if computes
+                        else {"compute_s": float("nan"), "tile": None}
                     )
                     buffers = (h * w * 3 + out_pixels * 3) / 2**20
                     row = {
@@ -208,6 +184,9 @@ def main(argv=None) -> int:
                         "ratio": round(wall / compute["compute_s"], 2),
                         "peak_rss_mib": round(rss),
                         "pixel_buffers_mib": round(buffers),
+                        "runs": args.repeat,
+                        "wall_s_each": [round(x, 2) for x in walls],
+                        "compute_s_each": [round(c["compute_s"], 2) for c in computes],
                         "command": command,
                     }
                     rows.append(row)

@@ -122,8 +122,8 @@ def cmd_eval(args) -> int:
 
         name = BICUBIC if engine is None else engine.name + ("" if args.runtime == "keras" else f" ({args.runtime} int8)")
         predict = None if engine is None else (lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb))
-    metrics = list(dict.fromkeys(args.metrics))
-    results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"), metrics=metrics)
+    results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"), metrics=args.metrics)
+    metrics = list(results[0].scores)  # args.metrics without repeats
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     print(_format_table(rows, name, metrics))
     if args.per_image:
