@@ -1,11 +1,11 @@
 """The paper's B/U study (Figure 5) at 32 filters: how depth through blocks B and units U pays.
 
-    python benchmarks/bu_study.py            # 7 networks, ~30 min of training here; results/bu_study.{json,png}
+    python benchmarks/bu_study.py            # 7 networks, ~20 min of training here; results/bu_study.{json,png}
     python benchmarks/bu_study.py --quick -o /tmp/bu.json   # two tiny runs (CI: checks that it runs)
 
 Every network -- B1U1..B1U4 (U grows, B = 1) and B1U3..B4U3 (B grows, U = 3) -- trains with the
-same recipe and step budget (benchmarks/bu_study.yaml: 32 filters, Adam + L1, 3,000 steps of 32
-random 41x41 patches, mixed bfloat16) via ``drrn train`` in its own run folder under --runs
+same recipe and step budget (benchmarks/bu_study.yaml: 32 filters, Adam + L1, 2,000 steps of 32
+random 31x31 patches, mixed bfloat16) via ``drrn train`` in its own run folder under --runs
 (a finished run is reused, an interrupted one resumed), then is scored on Set5 x3 in the paper's
 protocol. Depth d = (1 + 2U) B + 1 convolutions, as in the paper. Writes a JSON of the rows, each
 run's training log beside it (results/bu_study/), and a plot of PSNR against depth with the two
