@@ -25,12 +25,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+try:  # python -m benchmarks.browser_int8
+    from benchmarks.latency_browser import drive
+except ImportError:  # python benchmarks/browser_int8.py
+    from latency_browser import drive
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = {"fp32": ("none", False), "int8": ("int8", False), "int8 per-tensor": ("int8", True), "dynamic": ("dynamic", False)}
@@ -68,27 +71,15 @@ def native(blob: bytes, size: int, threads: int, xnnpack: bool, runs: int) -> di
 
 def browser(models: Path, steps_by_build: dict, runs: int, chromium: str) -> tuple[dict, list[str]]:
     """{(file, build, threads): {"first_ms", "median_ms"}} and the page's console lines."""
-    from drrn_tf_export.serve import WEB_DEMO, make_server
-
-    server = make_server(models, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     out, console = {}, []
-    try:
-        for build, steps in steps_by_build.items():
-            url = f"http://127.0.0.1:{server.server_address[1]}/" + ("" if build == "threaded" else f"?wasm={build}")
-            plan, result = models / "plan.json", models / "result.json"
-            bench = [{"bench": f"models/{f}", "threads": [t], "runs": runs, "warmup": 0} for f, t in steps]
-            plan.write_text(json.dumps({"url": url, "chromium": chromium, "timeout_ms": 3_600_000, "steps": bench}))
-            subprocess.run(["node", str(WEB_DEMO / "tests" / "driver.mjs"), str(plan), str(result)], check=True)
-            res = json.loads(result.read_text())
-            console += [f"[{build}] {line}" for line in res["console"]]
-            for (f, t), step in zip(steps, res["steps"]):
-                (row,) = step["bench"]
-                assert row["wasm"] == build, (row["wasm"], build)
-                out[(f, build, t)] = {"first_ms": row["times"][0], "median_ms": statistics.median(row["times"][1:])}
-    finally:
-        server.shutdown()
-        server.server_close()
+    for build, steps in steps_by_build.items():
+        bench = [{"bench": f"models/{f}", "threads": [t], "runs": runs, "warmup": 0} for f, t in steps]
+        res = drive(models, bench, chromium, "" if build == "threaded" else f"?wasm={build}")
+        console += [f"[{build}] {line}" for line in res["console"]]
+        for (f, t), step in zip(steps, res["steps"]):
+            (row,) = step["bench"]
+            assert row["wasm"] == build, (row["wasm"], build)
+            out[(f, build, t)] = {"first_ms": row["times"][0], "median_ms": statistics.median(row["times"][1:])}
     return out, console
 
 

@@ -92,9 +92,9 @@ def e2e_set_psnr(upscale_rgb: Callable[[np.ndarray], np.ndarray], scale: int, da
         if hr.ndim != 3:
             continue
         hr = modcrop(im2uint8(hr)[..., :3], scale)
-        lr = im2uint8(imresize(hr / 255.0, 1.0 / scale))
+        lr = imresize(hr, 1.0 / scale)  # uint8 in, uint8 out (rounded), as MATLAB
         ours.append(psnr(y(np.asarray(upscale_rgb(lr), np.uint8)), y(hr)))
-        bicubic.append(psnr(y(im2uint8(imresize(lr / 255.0, scale))), y(hr)))
+        bicubic.append(psnr(y(imresize(lr, scale)), y(hr)))
     return {
         "dataset": name,
         "scale": scale,
