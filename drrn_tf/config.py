@@ -54,6 +54,7 @@ CHOICES = {
     "strategy": ("default", "mirrored", "multiworker"),
     "mixed_precision": ("none", "bf16"),
     "out_init": ("he_normal", "zeros"),
+    "teacher_runtime": ("keras", "litert"),
 }
 
 
@@ -69,6 +70,12 @@ class TrainConfig:
     batch_norm: bool = False
     out_init: str = "he_normal"  # "zeros": start as bicubic (faster on short budgets)
     init_weights: str | None = None  # warm start: a trained preset name, or a .keras / .weights.h5 of the same network
+    # Distillation: learn (1 - teacher_weight) * HR + teacher_weight * the teacher's output on the same
+    # LR-up input; the teacher (a trained preset or a .keras model, any size) runs once over the
+    # training images before the first step, and its outputs are kept in RUN/teacher.npy.
+    teacher: str | None = None
+    teacher_runtime: str = "keras"  # litert: the preset's int8 export (~3x faster on a CPU, a little less exact)
+    teacher_weight: float = 1.0
     # Data.
     train_data: str = "train291"  # dataset name, folder, or TFDS config with data_source: tfds
     data_source: str = "folder"
@@ -117,6 +124,8 @@ class TrainConfig:
         """Refuse combinations of keys that cannot work together (on the resolved config)."""
         if self.warmup_steps and self.schedule != "cosine":
             raise InputError(f"{origin}: 'warmup_steps' needs schedule cosine, got {self.schedule!r}")
+        if self.teacher is None and (self.teacher_runtime != "keras" or self.teacher_weight != 1.0):
+            raise InputError(f"{origin}: 'teacher_runtime' and 'teacher_weight' need a 'teacher'")
         if self.clip_norm is not None and self.optimizer != "adam":
             raise InputError(f"{origin}: 'clip_norm' is for optimizer adam; sgd clips by 'clip_theta'")
         return self
@@ -143,6 +152,7 @@ _FLOAT_RANGES = {
     "lr_decay": (0.0, 1.0, True),
     "cosine_alpha": (0.0, 1.0, False),
     "clip_norm": (0.0, math.inf, True),
+    "teacher_weight": (0.0, 1.0, True),
 }
 
 _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

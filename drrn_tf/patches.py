@@ -113,6 +113,7 @@ class PatchSource:
             raise InputError(f"no training image is at least {self.patch}x{self.patch} pixels at scales {self.scales}")
         self.hr = np.concatenate(hr_parts)
         self.lr = np.concatenate(lr_parts)
+        self.target = self.hr  # what the network learns to output: HR, or a blend with a teacher's output
 
     @classmethod
     def from_folder(cls, folder, scales=SCALES, patch=31, progress=lambda it: it) -> PatchSource:
@@ -136,6 +137,29 @@ class PatchSource:
             names.append(ex["filename"].decode())
         order = np.argsort(names)  # TFDS order is not the file order; make it deterministic
         return cls([ys[i] for i in order], scales, patch, [names[i] for i in order])
+
+    def teach(self, teacher: Callable[[np.ndarray], np.ndarray], progress: Callable[[Iterable], Iterable] = lambda it: it) -> np.ndarray:
+        """A teacher's outputs on every LR-up image, flat like ``lr``, clipped to [0, 1] as images are.
+
+        ``teacher`` maps an (h, w) float32 LR-up luminance image to its restored (h, w) image.
+        """
+        out = np.empty_like(self.lr)
+        for e in progress(self.entries):
+            part = slice(e.offset, e.offset + e.height * e.width)
+            restored = np.asarray(teacher(self.lr[part].reshape(e.height, e.width)), np.float32)
+            if restored.shape != (e.height, e.width):
+                raise ValueError(f"the teacher returned shape {restored.shape} for a {e.height}x{e.width} image ({e.name} x{e.scale})")
+            out[part] = np.clip(restored, 0.0, 1.0).ravel()
+        return out
+
+    def distil(self, teacher_outputs: np.ndarray, weight: float = 1.0) -> None:
+        """Learn ``(1 - weight) * HR + weight * teacher`` instead of HR (``teacher_outputs`` from :meth:`teach`)."""
+        teacher_outputs = np.asarray(teacher_outputs, np.float32)
+        if teacher_outputs.shape != self.lr.shape:
+            raise ValueError(f"teacher outputs hold {teacher_outputs.size} pixels, the training images {self.lr.size}")
+        if not 0.0 < weight <= 1.0:
+            raise ValueError(f"weight must be > 0 and <= 1, got {weight!r}")
+        self.target = teacher_outputs if weight == 1.0 else ((1.0 - weight) * self.hr + weight * teacher_outputs).astype(np.float32)
 
     # ------------------------------------------------------------------ indexing
     @property
@@ -163,11 +187,11 @@ class PatchSource:
         return 8 * len(self.grid(stride))
 
     def extract(self, entry, y, x, variant) -> tuple[np.ndarray, np.ndarray]:
-        """numpy reference for one patch (used by tests): (lr, hr), each (P, P)."""
+        """numpy reference for one patch (used by tests): (lr, target), each (P, P)."""
         e = self.entries[int(entry)]
         dy, dx = dihedral_offsets(self.patch)
         idx = e.offset + (y + dy[variant]) * e.width + (x + dx[variant])
-        return self.lr[idx], self.hr[idx]
+        return self.lr[idx], self.target[idx]
 
     # ------------------------------------------------------------------ tf.data
     def dataset(
@@ -178,7 +202,8 @@ class PatchSource:
         stride: int = 21,
         start_step: int = 0,
     ) -> tf.data.Dataset:
-        """Infinite dataset of (lr_up, hr) batches, each (B, P, P, 1) float32.
+        """Infinite dataset of (lr_up, target) batches, each (B, P, P, 1) float32; the target is HR
+        unless :meth:`distil` blended in a teacher.
 
         Batch ``k`` (counting from 0 over the whole run) depends only on ``seed`` and
         ``k``; ``start_step`` starts the stream at batch ``start_step`` (for resuming).
@@ -189,7 +214,7 @@ class PatchSource:
         off, heights, widths = (tf.constant(a) for a in (off_np, h_np, w_np))
         dy_np, dx_np = dihedral_offsets(self.patch)
         dy, dx = tf.constant(dy_np), tf.constant(dx_np)
-        hr_flat, lr_flat = tf.constant(self.hr), tf.constant(self.lr)
+        target_flat, lr_flat = tf.constant(self.target), tf.constant(self.lr)
         p = self.patch
 
         def gather(entry, y, x, variant):
@@ -198,7 +223,7 @@ class PatchSource:
             rows = y[:, None, None] + tf.gather(dy, variant)
             cols = x[:, None, None] + tf.gather(dx, variant)
             idx = base + rows * w + cols
-            return tf.gather(lr_flat, idx)[..., None], tf.gather(hr_flat, idx)[..., None]
+            return tf.gather(lr_flat, idx)[..., None], tf.gather(target_flat, idx)[..., None]
 
         if mode == "random":
             valid = (h_np - p + 1) * (w_np - p + 1)

@@ -144,6 +144,8 @@ COMMANDS = [
     ("train-warmup-without-cosine", ["train", "--set", "warmup_steps=10", "--out", "{w}/o"], "'warmup_steps' needs schedule cosine"),
     ("train-init-from-untrained", ["train", "--set", "init_weights=srcnn", "--out", "{w}/o"], "ships no trained weights"),
     ("train-init-wrong-architecture", ["train", "--set", "init_weights=drrn_b1u25", "--set", "filters=32", "--out", "{w}/o"], "cannot initialise"),
+    ("train-teacher-untrained", ["train", "--set", "teacher=srcnn", "--out", "{w}/o"], "teacher: preset 'srcnn' ships no trained weights"),
+    ("train-teacher-missing", ["train", "--set", "teacher={w}/missing.keras", "--out", "{w}/o"], "missing.keras: not a preset"),
     ("train-corrupt-checkpoint", ["train", "--out", "{w}/runs/corrupt", "--resume"], "corrupt or unreadable checkpoint"),
     ("train-state-without-checkpoint", ["train", "--out", "{w}/runs/stateonly", "--resume"], "no checkpoint to resume from"),
     ("train-tampered-stored-config", ["train", "--out", "{w}/runs/tampered", "--resume"], "'momentum' must be a finite number"),

@@ -56,6 +56,11 @@ def test_yaml_json_and_overrides(tmp_path):
         ("recipe: modern\nschedule: step\nwarmup_steps: 10\n", "'warmup_steps' needs schedule cosine"),
         ("clip_norm: 1.0\n", "'clip_norm' is for optimizer adam"),
         ("seed: -3\n", "'seed' must be >= 0"),
+        ("teacher: drrn_b1u9\nteacher_weight: 0\n", "'teacher_weight' must be a finite number > 0 and <= 1"),
+        ("teacher: drrn_b1u9\nteacher_weight: 1.5\n", "'teacher_weight' must be a finite number > 0 and <= 1"),
+        ("teacher: drrn_b1u9\nteacher_runtime: onnx\n", "'teacher_runtime' must be one of keras, litert"),
+        ("teacher_weight: 0.5\n", "'teacher_runtime' and 'teacher_weight' need a 'teacher'"),
+        ("teacher: 7\n", "'teacher' must be a string"),
     ],
 )
 def test_bad_configs_name_the_file_and_key(tmp_path, text, words):

@@ -55,6 +55,40 @@ def test_batches_are_exact_deterministic_and_resumable(source, mode):
     assert 0 < np.abs(lr - hr).mean() < 0.1
 
 
+def test_a_teacher_replaces_or_blends_the_targets(data_dir):
+    ys, names = load_luminance_folder(data_dir / "Set5")
+    source = PatchSource(ys[:2], scales=(2, 3), patch=31, names=names[:2])
+    seen = []
+
+    def teacher(up):  # any (h, w) -> (h, w) map; out of [0, 1] on purpose
+        seen.append(up.shape)
+        return 2.0 * up - 0.25
+
+    outputs = source.teach(teacher)
+    assert seen == [(e.height, e.width) for e in source.entries]  # each LR-up image whole, in order
+    np.testing.assert_array_equal(outputs, np.clip(2.0 * source.lr - 0.25, 0.0, 1.0))
+    batch = [np.asarray(t) for t in next(iter(source.dataset(4, seed=3, mode="random")))]
+    source.distil(outputs, weight=1.0)
+    distilled = [np.asarray(t) for t in next(iter(source.dataset(4, seed=3, mode="random")))]
+    np.testing.assert_array_equal(distilled[0], batch[0])  # same inputs ...
+    np.testing.assert_array_equal(distilled[1], np.clip(2.0 * batch[0] - 0.25, 0.0, 1.0))  # ... the teacher's targets
+    source.distil(outputs, weight=0.25)
+    lr, target = source.extract(1, 5, 7, 3)
+    np.testing.assert_allclose(target, 0.75 * _hr(source, 1, 5, 7, 3) + 0.25 * np.clip(2 * lr - 0.25, 0, 1), atol=1e-6)
+    with pytest.raises(ValueError, match="weight must be > 0"):
+        source.distil(outputs, weight=0.0)
+    with pytest.raises(ValueError, match="teacher outputs hold"):
+        source.distil(outputs[:-1])
+    with pytest.raises(ValueError, match="the teacher returned shape"):
+        source.teach(lambda up: up[:-1])
+
+
+def _hr(source, entry, y, x, variant):
+    e = source.entries[entry]
+    dy, dx = dihedral_offsets(source.patch)
+    return source.hr[e.offset + (y + dy[variant]) * e.width + (x + dx[variant])]
+
+
 def test_grid_pass_visits_every_patch_and_variant_once(source):
     n = source.patches_per_pass(21)
     assert n == 8 * len(source.grid(21))

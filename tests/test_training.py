@@ -187,6 +187,29 @@ def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
 
 
 @pytest.mark.slow
+def test_distillation_learns_the_float32_teachers_outputs_and_resumes_without_recomputing_them(tmp_path, data_dir):
+    """A bf16 student with a teacher: the targets are the teacher's float32 outputs on the LR-up
+    images (clipped), computed once; a resumed run reads them back from teacher.npy."""
+    from drrn_tf.evaluation import bicubic_input
+    from drrn_tf.inference import predict_y
+    from drrn_tf.patches import load_luminance_folder
+    from drrn_tf.presets import build_preset
+
+    cfg = _tiny(data_dir, max_images=2, epochs=1, teacher="drrn_b1u9_f32", mixed_precision="bf16")
+    train(cfg, tmp_path / "run", verbose=0)
+    cache = tmp_path / "run" / "teacher.npy"
+    outputs = np.load(cache)
+    ys, _ = load_luminance_folder(data_dir / "train291")
+    _, up = bicubic_input(ys[0], 2)
+    expected = np.clip(predict_y(build_preset("drrn_b1u9_f32"), up), 0, 1).ravel()
+    np.testing.assert_allclose(outputs[: expected.size], expected, atol=1e-5)  # float32, not bfloat16
+    assert np.abs(expected - up.ravel()).max() > 0.01  # the teacher did something
+    stamp = cache.stat().st_mtime_ns
+    train(load_config(None, {"epochs": 2}), tmp_path / "run", resume=True, verbose=0)
+    assert cache.stat().st_mtime_ns == stamp and len(_log(tmp_path / "run")) == 2
+
+
+@pytest.mark.slow
 def test_run_stopped_before_its_first_checkpoint_resumes_from_step_0(tmp_path, data_dir):
     """A run killed during its first epoch has a config.json and no checkpoint: --resume starts it
     again from step 0 with the saved config (and a fresh start in that folder is still refused)."""
