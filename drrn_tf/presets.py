@@ -90,7 +90,7 @@ PRESETS: dict[str, Preset] = {
             "drrn_b1u9_f32",
             "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4): the fast preset",
             "speed",
-            30.43,
+            30.50,
             157.3,
             int8_twin="drrn_b1u9_f32_qat",
         ),

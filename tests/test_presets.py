@@ -79,9 +79,8 @@ def test_published_tables_stand_where_the_readme_says():
     for cell, vdsr in VDSR.items():
         assert b1u9[cell]["psnr"] >= vdsr, cell  # the default model is at least VDSR-class
         assert b1u25[cell]["psnr"] >= b1u9[cell]["psnr"], cell  # deeper is better
-        # The fast preset (README): SRCNN-class -- PSNR within 0.05 dB of SRCNN's, SSIM above it.
-        assert compact[cell]["psnr"] > SRCNN[cell] - 0.05 and compact[cell]["ssim"] > SRCNN_SSIM[cell], cell
-    assert compact[("Set5", 2)]["psnr"] > SRCNN[("Set5", 2)] and compact[("Set5", 3)]["psnr"] > SRCNN[("Set5", 3)]
+        # The fast preset (README): above SRCNN's PSNR and SSIM on every cell.
+        assert compact[cell]["psnr"] > SRCNN[cell] and compact[cell]["ssim"] > SRCNN_SSIM[cell], cell
 
 
 def test_help_figures_are_the_committed_measurements():

@@ -187,6 +187,22 @@ def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
 
 
 @pytest.mark.slow
+def test_the_compact_presets_distillation_stage_trains(tmp_path, data_dir):
+    """drrn_b1u9_f32_stage5.yaml as committed (teacher drrn_b1u9, 96x96 patches, bf16), on one image for
+    3 steps; from the shipped preset instead of stage 4's run, with the teacher in Keras (the litert
+    teacher needs the export stage and a few minutes of calibration)."""
+    from drrn_tf.presets import WEIGHTS_DIR
+
+    small = {"train_data": str(data_dir / "train291"), "max_images": 1, "batch_size": 2, "steps_per_epoch": 3, "epochs": 1}
+    small |= {"val_data": None, "tensorboard": False, "init_weights": "drrn_b1u9_f32", "teacher_runtime": "keras"}
+    cfg = load_config(WEIGHTS_DIR / "drrn_b1u9_f32_stage5.yaml", small)
+    assert (cfg.teacher, cfg.patch, cfg.mixed_precision) == ("drrn_b1u9", 96, "bf16")
+    train(cfg, tmp_path / "run", verbose=0)
+    (row,) = _log(tmp_path / "run")
+    assert np.isfinite(float(row["loss"])) and (tmp_path / "run" / "teacher.npy").is_file()
+
+
+@pytest.mark.slow
 def test_distillation_learns_the_float32_teachers_outputs_and_resumes_without_recomputing_them(tmp_path, data_dir):
     """A bf16 student with a teacher: the targets are the teacher's float32 outputs on the LR-up
     images (clipped), computed once; a resumed run reads them back from teacher.npy."""
