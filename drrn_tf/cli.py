@@ -183,7 +183,7 @@ def cmd_train(args) -> int:
     _split_cpu_for_tests()
     from .training import train
 
-    result = train(cfg, Path(args.output), resume=args.resume, progress=lambda it: _progress(it, desc="loading images", unit="img"))
+    result = train(cfg, Path(args.output), resume=args.resume, progress=lambda it: _progress(it, desc="images", unit="img"))
     best = result.get("best_val_psnr")
     print(f"finished epoch {result['epoch']} (step {result['step']}); final model: {result['model']}")
     if best is not None:

@@ -162,6 +162,7 @@ def _distil(source: PatchSource, engine, cfg: TrainConfig, run_dir: Path, progre
             _LOG.info(f"{cache}: holds {outputs.size} pixels, not the training images' {source.lr.size}; computing them again")
             outputs = None
     if outputs is None:
+        _LOG.info(f"running the teacher {cfg.teacher} ({cfg.teacher_runtime}) over {source.num_entries} image/scale pairs")
         start = time.perf_counter()
         outputs = source.teach(lambda y: predict_y(engine, y), progress)
         _LOG.info(f"teacher {cfg.teacher} ({cfg.teacher_runtime}): {source.lr.size:,} pixels in {time.perf_counter() - start:.0f} s")
@@ -225,6 +226,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
             if cfg.init_weights:
                 _warm_start(model, cfg.init_weights)
             _compile(model, cfg)
+    _LOG.info(f"loading the training images ({cfg.train_data}, scales {cfg.scales})")
     source = _load_training_images(cfg, progress)
     val_images = []
     if cfg.val_data:
