@@ -70,11 +70,11 @@ class TrainConfig:
     batch_norm: bool = False
     out_init: str = "he_normal"  # "zeros": start as bicubic (faster on short budgets)
     init_weights: str | None = None  # warm start: a trained preset name, or a .keras / .weights.h5 of the same network
-    # Distillation: learn (1 - teacher_weight) * HR + teacher_weight * the teacher's output on the same
-    # LR-up input; the teacher (a trained preset or a .keras model, any size) runs once over the
-    # training images before the first step, and its outputs are kept in RUN/teacher.npy.
+    # Distillation: learn (1 - teacher_weight) * HR + teacher_weight * the teacher's output; the teacher
+    # (a trained preset or a float32 .keras model, any size) runs once over the whole LR-up training
+    # images before the first step (drrn_tf.distillation), its outputs kept in RUN/teacher.npy.
     teacher: str | None = None
-    teacher_runtime: str = "keras"  # litert: the preset's int8 export (~3x faster on a CPU, a little less exact)
+    teacher_runtime: str = "keras"  # litert: its full-int8 LiteRT export, as --runtime litert makes it (~3x faster on a CPU)
     teacher_weight: float = 1.0
     # Data.
     train_data: str = "train291"  # dataset name, folder, or TFDS config with data_source: tfds
@@ -124,6 +124,8 @@ class TrainConfig:
         """Refuse combinations of keys that cannot work together (on the resolved config)."""
         if self.warmup_steps and self.schedule != "cosine":
             raise InputError(f"{origin}: 'warmup_steps' needs schedule cosine, got {self.schedule!r}")
+        if self.teacher is not None and not self.teacher.strip():
+            raise InputError(f"{origin}: 'teacher' must name a trained preset or a .keras file, got {self.teacher!r}")
         if self.teacher is None and (self.teacher_runtime != "keras" or self.teacher_weight != 1.0):
             raise InputError(f"{origin}: 'teacher_runtime' and 'teacher_weight' need a 'teacher'")
         if self.clip_norm is not None and self.optimizer != "adam":

@@ -6,12 +6,26 @@ restored image of the same size; they are fully convolutional (any H, W).
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 from keras import layers
 
 from .layers import PreActivation, RecursiveBlock, conv3x3
 
-__all__ = ["drrn", "vdsr", "srcnn", "drrn_param_count"]
+__all__ = ["drrn", "vdsr", "srcnn", "drrn_param_count", "float32_policy"]
+
+
+@contextlib.contextmanager
+def float32_policy():
+    """Build (or load) networks in float32 inside this block, whatever the global dtype policy is
+    (a mixed-precision training run sets it); the policy is restored after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def drrn(

@@ -159,7 +159,13 @@ class PatchSource:
             raise ValueError(f"teacher outputs hold {teacher_outputs.size} pixels, the training images {self.lr.size}")
         if not 0.0 < weight <= 1.0:
             raise ValueError(f"weight must be > 0 and <= 1, got {weight!r}")
-        self.target = teacher_outputs if weight == 1.0 else ((1.0 - weight) * self.hr + weight * teacher_outputs).astype(np.float32)
+        if weight == 1.0:
+            self.target = teacher_outputs
+        else:  # one new buffer: HR + weight * (teacher - HR)
+            blend = teacher_outputs - self.hr
+            blend *= np.float32(weight)
+            blend += self.hr
+            self.target = blend
 
     # ------------------------------------------------------------------ indexing
     @property

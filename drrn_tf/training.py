@@ -9,7 +9,7 @@ A run folder holds everything needed to continue or audit the run::
     RUN/log.csv                   one row per epoch (loss, lr, val_psnr, ...)
     RUN/tensorboard/              scalars and validation images
     RUN/model.keras               the final model, float32, ready for upscale/eval/export
-    RUN/teacher.npy               with a ``teacher``: its outputs on the training images (the targets)
+    RUN/teacher.npy, teacher.json with a ``teacher``: its outputs on the training images, and what made them
 
 ``resume`` reloads ``last.keras`` (weights, optimizer slots, iteration count and so
 the lr schedule) and restarts the data stream at the same batch, so the resumed run
@@ -18,25 +18,21 @@ ends with the weights an uninterrupted run would have (up to float non-associati
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from .callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation, read_state
 from .config import TrainConfig, config_from_dict
 from .datasets import data_root, resolve_dataset
+from .distillation import teacher_files, teacher_targets
 from .errors import InputError, first_line
 from .fileio import atomic_path, write_bytes_atomic
-from .inference import predict_y
-from .loading import load_engine
-from .models import drrn
+from .models import drrn, float32_policy
 from .patches import PatchSource, load_luminance_folder
 from .presets import PRESETS
 from .recipe import make_loss, make_optimizer, make_schedule
@@ -119,56 +115,12 @@ def _warm_start(model: keras.Model, spec: str) -> None:
         raise InputError(f"{path}: cannot initialise {model.name} from it ({first_line(e)})") from e
 
 
-@contextlib.contextmanager
-def _float32_policy():
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
 def _inference_copy(model: keras.Model, cfg: TrainConfig) -> keras.Model:
     """The trained network rebuilt under the float32 policy, same weights."""
-    with _float32_policy():
+    with float32_policy():
         clean = build_model(cfg)
     clean.set_weights(model.get_weights())
     return clean
-
-
-def _teacher_engine(cfg: TrainConfig):
-    """The teacher's tile engine, built under the float32 policy (a bf16 run must not build it in bfloat16)."""
-    if cfg.teacher in PRESETS and not PRESETS[cfg.teacher].trained:
-        raise InputError(f"teacher: preset '{cfg.teacher}' ships no trained weights")
-    with _float32_policy():
-        engine = load_engine(cfg.teacher, cfg.teacher_runtime)
-    if engine is None:
-        raise InputError(f"teacher: '{cfg.teacher}' is not a network")
-    return engine
-
-
-def _distil(source: PatchSource, engine, cfg: TrainConfig, run_dir: Path, progress) -> None:
-    """Blend the teacher's outputs into the targets; they are computed once per run folder and kept in
-    ``teacher.npy`` (a resumed run reads them back)."""
-    cache = run_dir / "teacher.npy"
-    outputs = None
-    if cache.is_file():
-        try:
-            outputs = np.load(cache, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            _LOG.info(f"{cache}: unreadable ({first_line(e)}); computing the teacher's outputs again")
-        if outputs is not None and outputs.shape != source.lr.shape:
-            _LOG.info(f"{cache}: holds {outputs.size} pixels, not the training images' {source.lr.size}; computing them again")
-            outputs = None
-    if outputs is None:
-        _LOG.info(f"running the teacher {cfg.teacher} ({cfg.teacher_runtime}) over {source.num_entries} image/scale pairs")
-        start = time.perf_counter()
-        outputs = source.teach(lambda y: predict_y(engine, y), progress)
-        _LOG.info(f"teacher {cfg.teacher} ({cfg.teacher_runtime}): {source.lr.size:,} pixels in {time.perf_counter() - start:.0f} s")
-        with atomic_path(cache) as tmp, open(tmp, "wb") as f:
-            np.save(f, outputs, allow_pickle=False)
-    source.distil(outputs, cfg.teacher_weight)
 
 
 def train(
@@ -207,7 +159,8 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
         if (run_dir / "config.json").exists():
             raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
     cfg = cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
-    teacher = _teacher_engine(cfg) if cfg.teacher else None  # refused before anything is written
+    if cfg.teacher is not None:
+        teacher_files(cfg.teacher, cfg.teacher_runtime)  # a teacher that cannot be one is refused first
 
     keras.utils.set_random_seed(cfg.seed)
     if cfg.deterministic:
@@ -232,11 +185,15 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     if cfg.val_data:
         _, val_folder = resolve_dataset(cfg.val_data)
         val_images, _ = load_luminance_folder(val_folder)
+    # A teacher whose file does not load is refused here, still before anything is written.
+    targets = teacher_targets(source, cfg.teacher, cfg.teacher_runtime, run_dir, progress) if cfg.teacher is not None else None
     if not resume:
         run_dir.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(run_dir / "config.json", cfg.to_json().encode())
-    if teacher is not None:
-        _distil(source, teacher, cfg, run_dir, progress)
+    if targets is not None:
+        targets.save(run_dir)
+        source.distil(targets.outputs, cfg.teacher_weight)
+        del targets
     start_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     initial_epoch = start_step // cfg.steps_per_epoch
     state = read_state(run_dir) if resume and (run_dir / "state.json").is_file() else None

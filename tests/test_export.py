@@ -178,3 +178,25 @@ def test_end_to_end_tiles_are_seamless(tmp_path, models, io):
     # a photo smaller than the tile is padded and cropped back
     small = lr[:20, :25]
     assert tiled.upscale_e2e(small, 2, halo).shape == (40, 50, 3)
+
+
+@pytest.mark.slow
+def test_a_litert_teacher_distils_through_its_int8_export(tmp_path, models, data_dir):
+    """teacher_runtime: litert (what the compact preset's stage 5 used): the teacher's full-int8
+    export runs over the training images; for an identity network its outputs are the LR-up
+    images up to int8 rounding."""
+    from drrn_tf.config import load_config
+    from drrn_tf.patches import PatchSource, load_luminance_folder
+    from drrn_tf.training import train
+
+    teacher = {"teacher": str(models / "identity.keras"), "teacher_runtime": "litert"}
+    small = {"train_data": str(data_dir / "train291"), "max_images": 2, "scales": [3], "val_data": None, "tensorboard": False}
+    cfg = load_config(None, small | teacher | {"units": 2, "filters": 8, "batch_size": 4, "steps_per_epoch": 2, "epochs": 1})
+    train(cfg, tmp_path / "run", verbose=0)
+    outputs = np.load(tmp_path / "run" / "teacher.npy")
+    manifest = json.loads((tmp_path / "run" / "teacher.json").read_text())
+    assert manifest["runtime"] == "litert" and manifest["pixels"] == outputs.size
+    ys, names = load_luminance_folder(data_dir / "train291")
+    lr = PatchSource(ys[:2], [3], cfg.patch, names[:2]).lr
+    diff = np.abs(outputs - np.clip(lr, 0, 1))
+    assert 0 < diff.max() < 0.03 and diff.mean() < 0.005

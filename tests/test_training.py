@@ -203,26 +203,52 @@ def test_the_compact_presets_distillation_stage_trains(tmp_path, data_dir):
 
 
 @pytest.mark.slow
-def test_distillation_learns_the_float32_teachers_outputs_and_resumes_without_recomputing_them(tmp_path, data_dir):
+def test_distillation_learns_the_float32_teachers_outputs_and_resumes_from_them(tmp_path, data_dir, monkeypatch):
     """A bf16 student with a teacher: the targets are the teacher's float32 outputs on the LR-up
-    images (clipped), computed once; a resumed run reads them back from teacher.npy."""
+    images (clipped), computed once; a resumed run trains on the kept ones unless their manifest
+    no longer matches; a teacher saved in bfloat16 is refused before anything is written."""
+    import json
+
+    from drrn_tf.errors import InputError
     from drrn_tf.evaluation import bicubic_input
     from drrn_tf.inference import predict_y
-    from drrn_tf.patches import load_luminance_folder
+    from drrn_tf.patches import PatchSource, load_luminance_folder
     from drrn_tf.presets import build_preset
 
-    cfg = _tiny(data_dir, max_images=2, epochs=1, teacher="drrn_b1u9_f32", mixed_precision="bf16")
-    train(cfg, tmp_path / "run", verbose=0)
-    cache = tmp_path / "run" / "teacher.npy"
-    outputs = np.load(cache)
+    run = tmp_path / "run"
+    train(_tiny(data_dir, max_images=2, epochs=1, teacher="drrn_b1u9_f32", mixed_precision="bf16"), run, verbose=0)
+    outputs = np.load(run / "teacher.npy")
     ys, _ = load_luminance_folder(data_dir / "train291")
     _, up = bicubic_input(ys[0], 2)
     expected = np.clip(predict_y(build_preset("drrn_b1u9_f32"), up), 0, 1).ravel()
     np.testing.assert_allclose(outputs[: expected.size], expected, atol=1e-5)  # float32, not bfloat16
     assert np.abs(expected - up.ravel()).max() > 0.01  # the teacher did something
-    stamp = cache.stat().st_mtime_ns
-    train(load_config(None, {"epochs": 2}), tmp_path / "run", resume=True, verbose=0)
-    assert cache.stat().st_mtime_ns == stamp and len(_log(tmp_path / "run")) == 2
+
+    learned, original_distil, original_teach = [], PatchSource.distil, PatchSource.teach
+
+    def distil(self, teacher_outputs, weight=1.0):
+        learned.append(np.array(teacher_outputs))
+        return original_distil(self, teacher_outputs, weight)
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("the teacher ran again")
+
+    monkeypatch.setattr(PatchSource, "distil", distil)
+    monkeypatch.setattr(PatchSource, "teach", refuse)
+    train(load_config(None, {"epochs": 2}), run, resume=True, verbose=0)
+    assert len(learned) == 1 and np.array_equal(learned[0], outputs) and len(_log(run)) == 2
+
+    manifest = json.loads((run / "teacher.json").read_text())
+    manifest["pairs"][0][0] = "another.png"  # as if the training images had changed
+    (run / "teacher.json").write_text(json.dumps(manifest))
+    monkeypatch.setattr(PatchSource, "teach", original_teach)
+    train(load_config(None, {"epochs": 3}), run, resume=True, verbose=0)
+    assert json.loads((run / "teacher.json").read_text())["pairs"][0][0] != "another.png"  # computed and kept again
+    np.testing.assert_array_equal(learned[-1], outputs)
+
+    with pytest.raises(InputError, match="saved with a mixed_bfloat16 policy"):
+        train(_tiny(data_dir, max_images=2, teacher=str(run / "checkpoints" / "last.keras")), tmp_path / "other", verbose=0)
+    assert not (tmp_path / "other").exists()
 
 
 @pytest.mark.slow
