@@ -179,7 +179,6 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
             if cfg.init_weights:
                 _warm_start(model, cfg.init_weights)
             _compile(model, cfg)
-    _LOG.info(f"loading the training images ({cfg.train_data}, scales {cfg.scales})")
     source = _load_training_images(cfg, progress)
     val_images = []
     if cfg.val_data:
