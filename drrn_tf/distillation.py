@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import InputError, first_line
 from .fileio import atomic_path, write_bytes_atomic
-from .inference import predict_y
+from .inference import model_engine, plugin_engine, predict_y
 from .loading import load_model
 from .models import float32_policy
 from .patches import PatchSource
@@ -56,23 +56,17 @@ def _engine(spec: str, runtime: str):
     every refusal is one line that starts with ``teacher:``."""
     try:
         with float32_policy():
-            return _build_engine(spec, runtime)
+            if runtime != "keras" and spec in PRESETS:
+                return plugin_engine(spec, runtime)
+            model = load_model(spec, require_trained=True)
+            if model is None:
+                raise InputError(f"'{spec}' is not a network")
+            mixed = sorted({layer.dtype_policy.name for layer in model.layers if layer.dtype_policy.compute_dtype != "float32"})
+            if mixed:
+                raise InputError(f"{spec}: saved with a {mixed[0]} policy; use a float32 model (a run's model.keras, not its checkpoints)")
+            return model_engine(model, runtime)
     except InputError as e:
-        raise e if str(e).startswith("teacher:") else InputError(f"teacher: {e}") from e
-
-
-def _build_engine(spec: str, runtime: str):
-    from .inference import model_engine, plugin_engine
-
-    if runtime != "keras" and spec in PRESETS:
-        return plugin_engine(spec, runtime)
-    model = load_model(spec, require_trained=True)
-    if model is None:
-        raise InputError(f"teacher: '{spec}' is not a network")
-    mixed = sorted({layer.dtype_policy.name for layer in model.layers if layer.dtype_policy.compute_dtype != "float32"})
-    if mixed:
-        raise InputError(f"teacher: {spec}: saved with a {mixed[0]} policy; use a float32 model (a run's model.keras, not its checkpoints)")
-    return model_engine(model, runtime)
+        raise InputError(f"teacher: {e}") from e
 
 
 class TeacherTargets:
