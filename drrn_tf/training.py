@@ -192,7 +192,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     if targets is not None:
         targets.save(run_dir)
         source.distil(targets.outputs, cfg.teacher_weight)
-        del targets
+        del targets  # a blend (teacher_weight < 1) leaves the teacher's own outputs unreferenced
     start_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     initial_epoch = start_step // cfg.steps_per_epoch
     state = read_state(run_dir) if resume and (run_dir / "state.json").is_file() else None

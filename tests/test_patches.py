@@ -64,6 +64,7 @@ def test_a_teacher_replaces_or_blends_the_targets(data_dir):
         seen.append(up.shape)
         return 2.0 * up - 0.25
 
+    _, hr = source.extract(1, 5, 7, 3)  # before any teacher: the HR patch
     outputs = source.teach(teacher)
     assert seen == [(e.height, e.width) for e in source.entries]  # each LR-up image whole, in order
     np.testing.assert_array_equal(outputs, np.clip(2.0 * source.lr - 0.25, 0.0, 1.0))
@@ -74,19 +75,13 @@ def test_a_teacher_replaces_or_blends_the_targets(data_dir):
     np.testing.assert_array_equal(distilled[1], np.clip(2.0 * batch[0] - 0.25, 0.0, 1.0))  # ... the teacher's targets
     source.distil(outputs, weight=0.25)
     lr, target = source.extract(1, 5, 7, 3)
-    np.testing.assert_allclose(target, 0.75 * _hr(source, 1, 5, 7, 3) + 0.25 * np.clip(2 * lr - 0.25, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(target, 0.75 * hr + 0.25 * np.clip(2 * lr - 0.25, 0, 1), atol=1e-6)
     with pytest.raises(ValueError, match="weight must be > 0"):
         source.distil(outputs, weight=0.0)
     with pytest.raises(ValueError, match="teacher outputs hold"):
         source.distil(outputs[:-1])
     with pytest.raises(ValueError, match="the teacher returned shape"):
         source.teach(lambda up: up[:-1])
-
-
-def _hr(source, entry, y, x, variant):
-    e = source.entries[entry]
-    dy, dx = dihedral_offsets(source.patch)
-    return source.hr[e.offset + (y + dy[variant]) * e.width + (x + dx[variant])]
 
 
 def test_grid_pass_visits_every_patch_and_variant_once(source):
