@@ -47,12 +47,23 @@ def _progress(iterable, total: int | None = None, desc: str = "", unit: str = "i
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
+def _say_runtime(engine) -> None:
+    """The line that starts a command which runs a network: which runtime, and why."""
+    if engine is not None:
+        label = {"keras": "keras (TensorFlow, float32)", "litert int8": "litert int8 (LiteRT, XNNPACK)"}.get(engine.runtime, engine.runtime)
+        print(f"drrn: runtime {label}: {engine.why}", file=sys.stderr, flush=True)
+
+
 def _check_tile(engine, tile: int | None) -> None:
+    from .engine import RgbEngine
+
     if engine is None or tile is None:
         return
+    if isinstance(engine, RgbEngine) or engine.fixed is not None:
+        raise InputError(f"--tile {tile}: {engine.name} has a fixed input shape and is tiled at it; leave --tile out")
     halo = engine.halo
     if tile <= 2 * halo:
-        raise InputError(f"--tile {tile} is too small: it must exceed twice the receptive radius ({2 * halo})")
+        raise InputError(f"--tile {tile} is too small: each tile needs {halo} pixels of context on every side, so it must be larger than {2 * halo}")
 
 
 # ---------------------------------------------------------------- upscale
@@ -64,6 +75,9 @@ def cmd_upscale(args) -> int:
     jobs, make_dir = plan_upscale(args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels)
     engine = load_engine(args.model, args.runtime, require_trained=True)
     _check_tile(engine, args.tile)
+    _check_scale(engine, [args.scale], "-s")
+    if not args.quiet:
+        _say_runtime(engine)
     many = len(jobs) > 1
     bar = None if args.quiet or not many else _progress(None, total=len(jobs), desc="upscaling", unit="img")
 
@@ -103,26 +117,49 @@ def _format_table(results: list[dict], model_name: str, metrics: list[str]) -> s
     return "\n".join(lines)
 
 
+def _check_scale(engine, scales: list[int], option: str) -> None:
+    from .engine import RgbEngine
+
+    if isinstance(engine, RgbEngine) and set(scales) != {engine.scale}:
+        raise InputError(f"{engine.name} is an end-to-end x{engine.scale} model; {option} {' '.join(map(str, scales))} asks for other scales")
+
+
 def cmd_eval(args) -> int:
     from .datasets import resolve_dataset
+    from .engine import RgbEngine
     from .evaluation import evaluate
     from .fileio import check_writable, write_bytes_atomic
-    from .loading import BICUBIC, load_engine, open_exported
+    from .inference import predict_y
+    from .loading import BICUBIC, load_engine, resolve_model
+    from .upscale import upscale_pixels
 
     datasets = [resolve_dataset(d) for d in args.data]
     if args.json:
         check_writable(args.json)
-    exported = open_exported(args.model)
-    if exported is not None:
-        predict, name = exported
+    # The paper-exact reference unless told otherwise; an exported file runs in its own runtime.
+    runtime = args.runtime or ("auto" if resolve_model(args.model).exported else "keras")
+    engine = load_engine(args.model, runtime, require_trained=True)
+    _check_tile(engine, args.tile)
+    rgb_upscale = predict = None
+    if isinstance(engine, RgbEngine):
+        _check_scale(engine, args.scales or [engine.scale], "--scales")
+        args.scales = [engine.scale]
+        rgb_upscale = lambda lr, s: upscale_pixels(engine, lr, s)  # noqa: E731
+        name = f"{engine.name}, end to end (HR photo shrunk by MATLAB bicubic to uint8 RGB -> the model -> Y)"
+    elif engine is not None:
+        predict = lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb)  # noqa: E731
+        name = engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})"
     else:
-        engine = load_engine(args.model, args.runtime, require_trained=True)
-        _check_tile(engine, args.tile)
-        from .inference import predict_y
-
-        name = BICUBIC if engine is None else engine.name + ("" if args.runtime == "keras" else f" ({args.runtime} int8)")
-        predict = None if engine is None else (lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb))
-    results = evaluate(predict, datasets, args.scales, progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"), metrics=args.metrics)
+        name = BICUBIC
+    _say_runtime(engine)
+    results = evaluate(
+        predict,
+        datasets,
+        args.scales or SCALES,
+        progress=lambda jobs: _progress(jobs, desc="evaluating", unit="img"),
+        metrics=args.metrics,
+        rgb_upscale=rgb_upscale,
+    )
     metrics = list(results[0].scores)  # args.metrics without repeats
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     print(_format_table(rows, name, metrics))
@@ -138,18 +175,32 @@ def cmd_eval(args) -> int:
 
 
 # ---------------------------------------------------------------- info
-def cmd_info(args) -> int:
-    from .loading import BICUBIC, load_model
-    from .presets import PRESETS
-    from .stats import describe_architecture, human, model_stats
+def human(n: float) -> str:
+    """1234567 -> '1.23M'."""
+    if n == 0:
+        return "0"
+    units = ["", "K", "M", "G", "T"]
+    k = min(int(math.log10(abs(n)) // 3), len(units) - 1)
+    return f"{n / 1000**k:.3g}{units[k]}"
 
-    if args.model == BICUBIC:
+
+def cmd_info(args) -> int:
+    from .loading import open_exported, resolve_model
+
+    ref = resolve_model(args.model)
+    if ref.kind == "bicubic":
         raise InputError("bicubic is interpolation, not a network: nothing to describe")
-    model = load_model(args.model)
+    if ref.exported:
+        return _info_exported(open_exported(ref).info(), args.json)
+    from .loading import load_model
+    from .presets import PRESETS
+    from .stats import describe_architecture, model_stats
+
+    model = load_model(ref.spec)
     st = model_stats(model)
     st["macs_288x288"] = st["macs_per_pixel"] * 288 * 288
-    if args.model in PRESETS:
-        st["trained_weights"] = PRESETS[args.model].trained
+    if ref.kind == "preset":
+        st["trained_weights"] = PRESETS[ref.spec].trained
     if args.json:
         print(json.dumps(st, indent=2))
         return 0
@@ -163,6 +214,38 @@ def cmd_info(args) -> int:
     print(f"receptive field  {st['receptive_field']}x{st['receptive_field']} pixels")
     if "trained_weights" in st:
         print(f"trained weights  {'shipped' if st['trained_weights'] else 'none (random initialisation)'}")
+    return 0
+
+
+def _info_exported(info: dict, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(info, indent=2))
+        return 0
+
+    def shape(t):
+        return "x".join("?" if d < 0 else str(d) for d in t["shape"]) + f" {t['dtype']}"
+
+    kind = info["kind"] + (f", x{info['scale']}" if info["scale"] else "")
+    print(f"model            {info['name']} ({info['format']}, {human(info['file_size_bytes'])}B)")
+    print(f"kind             {kind}: {'LR RGB in, upscaled RGB out' if info['scale'] else 'bicubic-upscaled Y in, restored Y out'}")
+    print(f"quantisation     {info['quantization']}; runs in {info['runtime']}")
+    print(f"input / output   {shape(info['input'])} -> {shape(info['output'])}" + ("" if info["fixed_shape"] else " (open height and width)"))
+    if info["source_model"]:
+        print(f"made from        {info['source_model']}")
+    print(f"parameters       {info['params']:,} ({human(info['params'])})")
+    print(f"MACs per pixel   {info['macs_per_pixel']:,} ({human(info['macs_per_pixel'] * 288 * 288)} MACs at 288x288)")
+    rf = info["receptive_field"]
+    print(
+        f"receptive field  {rf}x{rf} pixels (from its {info['receptive_field_from']})"
+        + (f"; tiles overlap by {info['tile_halo_lr']} LR pixels" if info["scale"] else "")
+    )
+    if info["parity_worst_drop_db"] is not None:
+        verdict = "passed" if info["parity_passed"] else "FAILED"
+        print(f"parity           worst {info['parity_dataset']} PSNR drop {info['parity_worst_drop_db']:+.3f} dB against its Keras model ({verdict})")
+    if info["quality"]:
+        q = info["quality"]
+        print(f"quality          {q['dataset']} x{q['scale']} Y PSNR {q['psnr']:.2f} dB end to end (bicubic {q['bicubic_psnr']:.2f} dB)")
+    print(f"model card       {info['card'] or 'none (facts above are read from the graph)'}")
     return 0
 
 
@@ -215,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"drrn-tf {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def add_tiling(sp):
+    def add_tiling(sp, runtime):
         sp.add_argument("--tile", type=positive(int), default=None, metavar="PX", help="tile side in output pixels (default: from --memory-mb)")
         sp.add_argument(
             "--memory-mb",
@@ -227,9 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument(
             "--runtime",
             choices=RUNTIMES,
-            default="keras",
-            help="keras (TensorFlow, default) or litert: the model's full-int8 LiteRT export, made and parity-checked on "
-            "first use and cached (DRRN_CACHE, else ~/.cache/drrn-tf); needs the export extra",
+            default=None if runtime == "keras" else runtime,
+            help=f"(default {runtime}) auto: the fastest runtime whose quality passes the parity gate -- for a trained preset its "
+            "full-int8 LiteRT export, which ships in the package (needs the export extra), else keras; keras: TensorFlow float32, "
+            "the paper-exact reference; litert: the full-int8 LiteRT export (for a .keras file made, parity-checked and cached "
+            "on first use, in DRRN_CACHE, else ~/.cache/drrn-tf). An exported .tflite/.onnx runs in its own runtime",
         )
 
     up = sub.add_parser(
@@ -247,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
-    add_tiling(up)
+    add_tiling(up, "auto")
     up.add_argument(
         "--max-pixels",
         type=positive(int),
@@ -274,12 +359,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--model",
         default=DEFAULT_PRESET,
         metavar="MODEL",
-        help=f"{describe_model_spec()}, or an exported .tflite/.onnx made by drrn export (default: {DEFAULT_PRESET})",
+        help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})",
     )
     ev.add_argument(
         "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders"
     )
-    ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, default=list(SCALES), metavar="S", help="scales among 2 3 4 (default: all)")
+    ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, metavar="S", help="scales among 2 3 4 (default: all; an end-to-end model's own)")
     ev.add_argument(
         "--metrics",
         nargs="+",
@@ -290,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
-    add_tiling(ev)
+    add_tiling(ev, "keras")
     ev.set_defaults(func=cmd_eval)
 
     tr = sub.add_parser(
@@ -320,7 +405,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Describe a model: parameters, weight sharing, MACs per output pixel, depth, receptive field.",
         **epilog("drrn info", "drrn info drrn_b1u9_f32 --json", "drrn info runs/f32/model.keras", guide=True),
     )
-    inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"a preset or a .keras file (default: {DEFAULT_PRESET})")
+    inf.add_argument("model", nargs="?", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     inf.add_argument("--json", action="store_true", help="print JSON (keys include name, params, macs_per_pixel, depth)")
     inf.set_defaults(func=cmd_info)
 

@@ -5,9 +5,10 @@ __all__ = ["SCALES", "RUNTIMES", "MAX_PIXELS", "METRICS", "DEFAULT_METRICS"]
 # Upscaling factors: the paper trains and evaluates one network for x2, x3 and x4.
 SCALES = (2, 3, 4)
 
-# Where the network runs: TensorFlow, or a quantised LiteRT export made (and cached) by the export
-# stage, which registers it as the "litert" entry of the drrn_tf.runtimes entry-point group.
-RUNTIMES = ("keras", "litert")
+# Where the network runs: "auto" picks (drrn_tf.runtimes); "keras" is TensorFlow float32, the paper-exact
+# reference; "litert" a quantised LiteRT export, shipped with the trained presets or made (and cached) by
+# the export stage, which registers it as the "litert" entry of the drrn_tf.runtimes entry-point group.
+RUNTIMES = ("auto", "keras", "litert")
 
 # Images whose header claims more pixels are refused before decoding (--max-pixels raises it):
 # a 17000x17000 PNG (289 M) is refused; a 14000x14000 one (196 M) is not.

@@ -17,7 +17,7 @@ import numpy as np
 
 from .stream import ENGINE_BYTES_PER_PIXEL
 
-__all__ = ["TileEngine", "check_memory_mb", "keras_bytes_per_pixel", "xnnpack_bytes_per_pixel"]
+__all__ = ["TileEngine", "RgbEngine", "check_memory_mb", "keras_bytes_per_pixel", "xnnpack_bytes_per_pixel"]
 
 # Bytes per pixel of a tile besides the network's own working memory: its float32 input and
 # output, and the streaming upscaler's float64 temporaries.
@@ -51,12 +51,35 @@ def xnnpack_bytes_per_pixel(halo: int, channels: int) -> int:
 
 
 class TileEngine(NamedTuple):
+    """A luminance network: LR-up Y in, restored Y out, at any size (``fixed=None``) or at one."""
+
     name: str
     run: Callable[[np.ndarray], np.ndarray]  # (h, w) float32 Y tile in [0, 1] -> the restored tile
     halo: int  # receptive radius: the overlap each tile needs
     bytes_per_pixel: int  # the network's working memory per tile pixel in this runtime
+    # (h, w) of a fixed-shape model: tiles are cut at exactly that size (``run`` pads a smaller
+    # image by mirroring, as the web and Android demos do); None: any size.
+    fixed: tuple[int, int] | None = None
+    runtime: str = "keras"  # what runs it, for the line a command prints: "keras", "litert int8", "onnxruntime fp32", ...
+    why: str = ""  # why this runtime (drrn_tf.load_engine says)
 
-    def window(self, memory_mb: float = 1024.0) -> int:
-        """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB."""
+    def window(self, memory_mb: float = 1024.0) -> int | tuple[int, int]:
+        """Largest square tile (output pixels) whose working memory fits in about ``memory_mb`` MiB;
+        a fixed-shape model's own (h, w)."""
+        if self.fixed is not None:
+            return self.fixed
         side = int(math.sqrt(check_memory_mb(memory_mb) * 2**20 / (self.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL)))
         return max(side, 2 * self.halo + 32)
+
+
+class RgbEngine(NamedTuple):
+    """An end-to-end model (``drrn export --e2e-scale``): a fixed-size LR RGB uint8 tile in, the tile
+    ``scale`` times larger out, colour conversion and bicubic inside the graph."""
+
+    name: str
+    run: Callable[[np.ndarray], np.ndarray]  # (h, w, 3) uint8 -> (scale*h, scale*w, 3) uint8
+    lr_shape: tuple[int, int]  # the model's input (h, w)
+    scale: int
+    halo_lr: int  # LR pixels of overlap each tile needs
+    runtime: str = "litert"
+    why: str = ""

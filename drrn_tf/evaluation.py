@@ -81,11 +81,16 @@ def evaluate(
     scales: Iterable[int],
     progress: Callable[[Iterable], Iterable] = lambda it: it,
     metrics: Iterable[str] = DEFAULT_METRICS,
+    rgb_upscale: Callable[[np.ndarray, int], np.ndarray] | None = None,
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
     ``predict=None`` scores bicubic interpolation itself. ``metrics``: names from METRICS.
     Every image is read (and so validated) before any is scored.
+
+    ``rgb_upscale(lr, s)`` instead (an end-to-end model, which takes pixels, not Y): each HR image,
+    cropped to a multiple of ``s``, is shrunk by MATLAB bicubic to uint8 (RGB, or gray) as a user's
+    photo would be, upscaled by it, and the Y of the result (as the ground truth's) is scored.
     """
     scales = list(scales)
     metrics = list(dict.fromkeys(metrics))
@@ -103,8 +108,13 @@ def evaluate(
             )
     scores: dict[tuple[str, int], list[dict]] = {}
     for name, s, path, y in progress(jobs):
-        hr, up = bicubic_input(y, s)
-        out = up if predict is None else predict(up)
+        if rgb_upscale is not None:
+            pixels = modcrop(im2uint8(read_image(path).pixels), s)
+            lr = imresize(pixels[..., :3] if pixels.ndim == 3 else pixels, 1.0 / s)  # uint8 in, uint8 out (rounded), as MATLAB
+            hr, out = modcrop(y, s) / 255.0, hr_luminance(rgb_upscale(lr, s)) / 255.0
+        else:
+            hr, up = bicubic_input(y, s)
+            out = up if predict is None else predict(up)
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband

@@ -34,6 +34,8 @@ def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:
     """The :class:`~drrn_tf.engine.TileEngine` of ``model`` in ``runtime``, made once per model and
     runtime and kept while the model lives. ``keras``: a traced function with open height and width;
     ``litert``: the model's cached full-int8 LiteRT export (made and parity-checked on first use)."""
+    if runtime == "auto":
+        runtime = "keras"  # a Keras model in hand runs as it is
     if runtime not in RUNTIMES:
         raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
     engines = getattr(model, "_drrn_engines", None)
@@ -72,8 +74,8 @@ def plugin_engine(model, runtime: str) -> TileEngine:
 
     from .errors import InputError
 
-    if runtime not in RUNTIMES or runtime == "keras":
-        raise ValueError(f"runtime must be one of {', '.join(r for r in RUNTIMES if r != 'keras')}, got {runtime!r}")
+    if runtime != "litert":
+        raise ValueError(f"a runtime plugin runs 'litert', not {runtime!r}")
     plugin = next((ep for ep in entry_points(group="drrn_tf.runtimes") if ep.name == runtime), None)
     if plugin is None:
         raise InputError(f"--runtime {runtime} needs the export stage (pip install 'drrn-tf[export]')")
@@ -101,4 +103,6 @@ def predict_y(
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
     check_memory_mb(memory_mb)
     engine = model if isinstance(model, TileEngine) else model_engine(model, runtime)
+    if engine.fixed is not None:
+        return run_tiled(y, engine.run, engine.fixed, engine.halo, fixed=True)
     return run_tiled(y, engine.run, window or engine.window(memory_mb), engine.halo)

@@ -1,8 +1,16 @@
-"""Turn a ``--model`` argument (``bicubic``, a preset name, or a file) into a model."""
+"""The one resolver of a ``--model`` argument, for every command and the Python API.
+
+A model spec is ``bicubic``, a preset name, or a file: a ``.keras`` model, or an export that
+``drrn export`` writes (``.tflite`` of any quantisation, fixed or open shape, luminance or end-to-end
+RGB; ``.onnx``). :func:`resolve_model` says which, checking only names and the first bytes (no
+TensorFlow); :func:`load_model` and :func:`load_engine` load it.
+"""
 
 from __future__ import annotations
 
 import os
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +20,9 @@ from .presets import DEFAULT_PRESET, PRESETS, build_preset
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["BICUBIC", "load_model", "load_engine", "describe_model_spec", "open_exported"]
+    from .engine import RgbEngine, TileEngine
+
+__all__ = ["BICUBIC", "ModelRef", "resolve_model", "load_model", "load_engine", "describe_model_spec", "open_exported", "EXPORTED_SUFFIXES"]
 
 # Suffixes of exported models that installed packages can run (entry point group drrn_tf.exported).
 EXPORTED_SUFFIXES = (".tflite", ".onnx")
@@ -21,76 +31,136 @@ BICUBIC = "bicubic"
 
 
 def describe_model_spec() -> str:
-    return f"'{BICUBIC}', a preset ({', '.join(PRESETS)}) or a .keras file"
+    return f"'{BICUBIC}', a preset ({', '.join(PRESETS)}), or a .keras, .tflite or .onnx file"
 
 
-def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: bool = False) -> keras.Model | None:
-    """Resolve a model spec (default: the default preset, DRRN B1U9 with its trained weights).
-    ``bicubic`` gives ``None`` (no network).
+@dataclass(frozen=True)
+class ModelRef:
+    """What a model spec names: ``kind`` is ``bicubic``, ``preset``, ``keras``, ``tflite`` or ``onnx``."""
 
-    ``require_trained`` refuses presets that ship no weights (their output would be
-    that of a random network).
-    """
-    spec = str(spec)
+    spec: str
+    kind: str
+    path: Path | None = None
+
+    @property
+    def exported(self) -> bool:
+        return self.kind in ("tflite", "onnx")
+
+
+def resolve_model(spec: str | os.PathLike) -> ModelRef:
+    """Decide what ``spec`` is, from its name and its first bytes; one-line :class:`InputError` if it
+    is none of the things a model can be."""
+    spec = os.fspath(spec)
     if spec == BICUBIC:
-        return None
+        return ModelRef(spec, "bicubic")
     if spec in PRESETS:
-        preset = PRESETS[spec]
-        if require_trained and not preset.trained:
-            raise InputError(f"preset '{spec}' has no trained weights in this package; pass a trained .keras file with --model")
-        return build_preset(spec)
+        return ModelRef(spec, "preset")
     path = Path(spec)
     if not path.exists():
         raise InputError(f"{spec}: not a preset ({', '.join(PRESETS)}) and no such file")
-    if path.is_dir() or path.suffix != ".keras":
-        raise InputError(f"{spec}: not a model file (expected a .keras file, {describe_model_spec()})")
-    import zipfile
-
-    if not zipfile.is_zipfile(path):  # refused before TensorFlow is imported
+    if not path.is_file():
+        raise InputError(f"{spec}: not a regular file (expected {describe_model_spec()})")
+    kind = {".keras": "keras", ".tflite": "tflite", ".onnx": "onnx"}.get(path.suffix.lower())
+    if kind is None:
+        raise InputError(f"{spec}: not a model file (expected {describe_model_spec()})")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise InputError(f"{spec}: cannot read ({e.strerror or first_line(e)})") from e
+    if kind == "keras" and not zipfile.is_zipfile(path):  # refused before TensorFlow is imported
         raise InputError(f"{spec}: not a valid Keras model file (a .keras file is a zip archive; this one is not)")
+    if kind == "tflite" and head[4:8] != b"TFL3":
+        raise InputError(f"{spec}: not a valid TFLite model file (no TFL3 flatbuffer identifier)")
+    if kind == "onnx" and not head:
+        raise InputError(f"{spec}: not a valid ONNX model file (empty)")
+    return ModelRef(spec, kind, path)
+
+
+def _load_keras(ref: ModelRef) -> keras.Model:
     import keras
 
     from . import layers as _layers  # noqa: F401 - registers the serializables the file refers to
 
     try:
-        model = keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(ref.path, safe_mode=True)
     except Exception as e:
-        raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from e
+        raise InputError(f"{ref.spec}: not a valid Keras model file ({first_line(e)})") from e
     if not isinstance(model, keras.Model) or len(model.inputs) != 1:
-        raise InputError(f"{spec}: expected a model with one image input")
+        raise InputError(f"{ref.spec}: expected a model with one image input")
     shape = tuple(model.inputs[0].shape)
     if len(shape) != 4 or shape[-1] != 1:
-        raise InputError(f"{spec}: expected input shape (None, H, W, 1), the model has {shape}")
+        raise InputError(f"{ref.spec}: expected input shape (None, H, W, 1), the luminance of the LR-up image; the model has {shape}")
     return model
 
 
-def load_engine(spec: str | os.PathLike = DEFAULT_PRESET, runtime: str = "keras", *, require_trained: bool = False):
-    """The :class:`~drrn_tf.engine.TileEngine` of a model spec in ``runtime`` (``None`` for ``bicubic``).
+def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: bool = False) -> keras.Model | TileEngine | RgbEngine | None:
+    """Load a model spec (default: the default preset, DRRN B1U9 with its trained weights): a Keras model
+    for a preset or a ``.keras`` file, the engine (:func:`load_engine`) for an exported ``.tflite`` /
+    ``.onnx`` file, ``None`` for ``bicubic`` (no network).
 
-    ``litert`` with a preset name goes straight to the runtime plugin, which for a cached export
-    needs neither the Keras model nor TensorFlow (it loads them only to make the export).
+    ``require_trained`` refuses presets that ship no weights (their output would be
+    that of a random network).
     """
+    ref = resolve_model(spec)
+    if ref.kind == "bicubic":
+        return None
+    if ref.exported:
+        return open_exported(ref).engine
+    if ref.kind == "preset":
+        if require_trained and not PRESETS[ref.spec].trained:
+            raise InputError(f"preset '{ref.spec}' has no trained weights in this package; pass a trained .keras file with --model")
+        return build_preset(ref.spec)
+    return _load_keras(ref)
+
+
+def load_engine(
+    spec: str | os.PathLike = DEFAULT_PRESET, runtime: str = "auto", *, require_trained: bool = False, threads: int | None = None
+) -> TileEngine | RgbEngine | None:
+    """The engine that runs a model spec (``None`` for ``bicubic``): what ``drrn upscale`` runs.
+
+    ``runtime``: ``auto`` (default) picks the fastest runtime whose quality passes the parity gate
+    (:func:`drrn_tf.runtimes.choose_runtime`; the engine's ``runtime`` and ``why`` say which and why); ``keras`` is TensorFlow in
+    float32, the paper-exact reference; ``litert`` the model's full-int8 LiteRT export (shipped with
+    the trained presets; for another Keras model made, parity-checked and cached on first use). An
+    exported file runs in its own runtime (``threads``: its thread count, default all cores).
+    """
+    from .constants import RUNTIMES
     from .inference import model_engine, plugin_engine
+    from .runtimes import choose_runtime
 
-    spec = str(spec)
-    if runtime != "keras" and spec in PRESETS and PRESETS[spec].trained:
-        return plugin_engine(spec, runtime)
-    model = load_model(spec, require_trained=require_trained)
-    return None if model is None else model_engine(model, runtime)
+    if runtime not in RUNTIMES:
+        raise InputError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
+    ref = resolve_model(spec)
+    if ref.kind == "bicubic":
+        return None
+    if ref.exported:
+        if runtime == "keras" or (runtime == "litert" and ref.kind != "tflite"):
+            raise InputError(f"{ref.spec}: an exported {ref.kind} model runs in its own runtime; leave --runtime out (or --runtime auto)")
+        return open_exported(ref, threads).engine._replace(why="the model file given")
+    if ref.kind == "preset" and require_trained and not PRESETS[ref.spec].trained:
+        raise InputError(f"preset '{ref.spec}' has no trained weights in this package; pass a trained .keras file with --model")
+    choice = choose_runtime(ref, runtime)
+    if choice.runtime != "keras" and ref.kind == "preset":
+        engine = plugin_engine(ref.spec, choice.runtime)  # a shipped export: no Keras model is built
+    else:
+        engine = model_engine(load_model(ref.spec, require_trained=require_trained), choice.runtime)
+    return engine._replace(why=choice.reason)
 
 
-def open_exported(spec: str | os.PathLike, threads: int = 2):
-    """``(predict_y, name)`` for an exported model file (``.tflite``, ``.onnx``), run by the runtime
-    an installed package registers for its suffix (the export stage does); ``None`` if ``spec`` is
-    not such a file name."""
+def open_exported(spec: str | os.PathLike | ModelRef, threads: int | None = None):
+    """An exported model file (``.tflite``, ``.onnx``) opened by the runtime an installed package
+    registers for its suffix (the export stage does): an object with ``engine`` (a
+    :class:`~drrn_tf.engine.TileEngine`, or an :class:`~drrn_tf.engine.RgbEngine` for an end-to-end
+    model), ``name`` and ``info`` (what ``drrn info`` prints). ``None`` if ``spec`` names no such file."""
     from importlib.metadata import entry_points
 
-    path = Path(spec)
-    if path.suffix not in EXPORTED_SUFFIXES:
+    from .cpu import usable_cores
+
+    ref = spec if isinstance(spec, ModelRef) else resolve_model(spec)
+    if not ref.exported:
         return None
-    if not path.is_file():
-        raise InputError(f"{spec}: no such file")
-    opener = next((ep for ep in entry_points(group="drrn_tf.exported") if ep.name == path.suffix[1:]), None)
+    opener = next((ep for ep in entry_points(group="drrn_tf.exported") if ep.name == ref.kind), None)
     if opener is None:
-        raise InputError(f"{spec}: running exported models needs the export stage (pip install 'drrn-tf[export]')")
-    return opener.load()(path, threads=threads)
+        raise InputError(f"{ref.spec}: running exported models needs the export stage (pip install 'drrn-tf[export]')")
+    return opener.load()(ref.path, threads=threads or usable_cores())

@@ -8,15 +8,13 @@ parallel conv branches they are upper bounds, which keeps tiling safe.
 
 from __future__ import annotations
 
-import math
-
 import keras
 from keras import layers
 
 from .errors import DrrnError
 from .layers import PreActivation, RecursiveBlock
 
-__all__ = ["model_stats", "architecture", "describe_architecture", "receptive_radius", "UnsupportedModel", "human"]
+__all__ = ["model_stats", "architecture", "describe_architecture", "receptive_radius", "UnsupportedModel"]
 
 _POINTWISE = (
     layers.InputLayer,
@@ -112,12 +110,3 @@ def model_stats(model: keras.Model) -> dict:
         "depth": int(sum(d for _, _, d in parts)),
         "receptive_field": 2 * radius + 1,
     }
-
-
-def human(n: float) -> str:
-    """1234567 -> '1.23M'."""
-    if n == 0:
-        return "0"
-    units = ["", "K", "M", "G", "T"]
-    k = min(int(math.log10(abs(n)) // 3), len(units) - 1)
-    return f"{n / 1000**k:.3g}{units[k]}"

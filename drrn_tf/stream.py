@@ -99,15 +99,17 @@ def upscale_stream(
     scale: int,
     restore_y: Callable[[np.ndarray], np.ndarray] | None,
     *,
-    window: int,
+    window: int | tuple[int, int],
     halo: int,
+    balanced: bool = True,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
     """Upscale pixels (gray, RGB or RGBA; uint8, uint16 or float in [0, 1]) by ``scale``, tile by tile.
 
     ``restore_y`` maps an upscaled Y tile (float32 (h, w) in [0, 1]) to the restored one
-    (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels
-    (each axis is split evenly, :func:`drrn_tf.tiling.balanced_window`) and
+    (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels, or
+    (rows, columns) (each axis is split evenly, :func:`drrn_tf.tiling.balanced_window`, unless
+    ``balanced=False``: tiles of exactly ``window``, for a fixed-shape model) and
     ``halo`` the overlap each tile needs around the part it owns (the network's receptive
     radius; 0 for bicubic). ``progress`` wraps the list of tiles (a progress bar).
     """
@@ -128,7 +130,7 @@ def upscale_stream(
         x = (x if gray else x[..., channels]).astype(np.float64) / peak
         return x, ir - r0
 
-    for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=True)):
+    for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=balanced)):
         # The bicubic taps of this tile, and the LR columns they read.
         wr, ir = taps_h[0][rows.start : rows.stop], taps_h[1][rows.start : rows.stop]
         wc, ic = taps_w[0][cols.start : cols.stop], taps_w[1][cols.start : cols.stop]

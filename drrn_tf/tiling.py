@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Span", "axis_plan", "tile_plan", "balanced_window", "symmetric_index", "run_tiled"]
+__all__ = ["Span", "axis_plan", "tile_plan", "balanced_window", "symmetric_index", "run_tiled", "lr_halo"]
 
 
 class Span(NamedTuple):
@@ -64,12 +64,24 @@ def balanced_window(n: int, window: int, halo: int) -> int:
     return min(window, -(-(n + 2 * halo * (count - 1)) // count))
 
 
-def tile_plan(height: int, width: int, window: int, halo: int, balanced: bool = False) -> list[tuple[Span, Span]]:
-    """All (row span, column span) pairs, row-major. ``balanced``: each axis with its
-    :func:`balanced_window` (at most ``window``) instead of ``window`` itself."""
-    wh = balanced_window(height, window, halo) if balanced else window
-    ww = balanced_window(width, window, halo) if balanced else window
+def _sides(window: int | tuple[int, int]) -> tuple[int, int]:
+    return (int(window), int(window)) if np.ndim(window) == 0 else (int(window[0]), int(window[1]))
+
+
+def tile_plan(height: int, width: int, window: int | tuple[int, int], halo: int, balanced: bool = False) -> list[tuple[Span, Span]]:
+    """All (row span, column span) pairs, row-major; ``window`` is a side or (rows, columns).
+    ``balanced``: each axis with its :func:`balanced_window` (at most ``window``) instead of ``window`` itself."""
+    wh, ww = _sides(window)
+    if balanced:
+        wh, ww = balanced_window(height, wh, halo), balanced_window(width, ww, halo)
     return [(r, c) for r in axis_plan(height, wh, halo) for c in axis_plan(width, ww, halo)]
+
+
+def lr_halo(receptive_radius: int, scale: int) -> int:
+    """LR pixels of context a tile of an end-to-end model needs so that tiled and whole-image outputs
+    agree: the network's receptive radius (HR pixels) in LR pixels, plus the bicubic kernel's reach
+    (2 LR pixels for MATLAB's 4-tap cubic when upscaling)."""
+    return -(-receptive_radius // scale) + 2
 
 
 def symmetric_index(i: np.ndarray, n: int) -> np.ndarray:
@@ -96,7 +108,7 @@ def run_tiled(
     ``window``, an image side shorter than it padded by mirroring (:func:`symmetric_index`).
     """
     h, w = img.shape[:2]
-    wh, ww = (int(window), int(window)) if np.ndim(window) == 0 else (int(window[0]), int(window[1]))
+    wh, ww = _sides(window)
     if not fixed:
         wh, ww = balanced_window(h, wh, halo), balanced_window(w, ww, halo)
     s = scale

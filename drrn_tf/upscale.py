@@ -9,13 +9,14 @@ The work streams tile by tile from input to output pixels (:mod:`drrn_tf.stream`
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .constants import SCALES
-from .engine import TileEngine, check_memory_mb
+from .engine import RgbEngine, TileEngine, check_memory_mb
 from .image_io import check_pixels
 from .presets import DEFAULT_PRESET
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
@@ -27,58 +28,93 @@ __all__ = ["upscale_image", "upscale_pixels"]
 
 
 def upscale_pixels(
-    model: keras.Model | TileEngine | None,
+    model: keras.Model | TileEngine | RgbEngine | str | None,
     pixels: np.ndarray,
     scale: int,
     *,
     window: int | None = None,
     memory_mb: float = 1024.0,
-    runtime: str = "keras",
+    runtime: str = "auto",
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
     """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
     by ``scale`` (2, 3 or 4); the result has the input's dtype (float: float32, not rounded).
 
-    ``model``: a Keras model, a :class:`~drrn_tf.engine.TileEngine`, or ``None`` for plain bicubic
-    interpolation. ``window`` is the tile side in output pixels (default: the largest whose
-    working memory fits in ``memory_mb`` MiB); ``runtime`` (for a Keras model): ``keras`` or
-    ``litert`` (the model's cached full-int8 export, see :func:`drrn_tf.inference.model_engine`);
-    ``progress`` wraps the list of tiles.
+    ``model``: a Keras model, an engine (:func:`drrn_tf.load_engine`), a model spec as
+    :func:`drrn_tf.load_engine` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
+    or ``None`` for plain bicubic interpolation. ``window`` is the tile side in output pixels
+    (default: the largest whose working memory fits in ``memory_mb`` MiB; a fixed-shape model's own
+    size); ``runtime``, for a Keras model or a spec: as :func:`drrn_tf.load_engine` takes it (a
+    Keras model runs in Keras unless told otherwise); ``progress`` wraps the list of tiles.
     """
     memory_mb = check_memory_mb(memory_mb)
     pixels = check_pixels(pixels)
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
-    if model is None:
-        halo, restore = 0, None
-        window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
-    else:
-        if not isinstance(model, TileEngine):
-            from .inference import model_engine
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
+        raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
+    if isinstance(model, (str, os.PathLike)):
+        from .loading import load_engine
 
-            model = model_engine(model, runtime)
-        halo, restore = model.halo, model.run
-        window = window or model.window(memory_mb)
-    return upscale_stream(pixels, scale, restore, window=window, halo=halo, progress=progress)
+        model = load_engine(model, runtime, require_trained=True)
+    if model is None:
+        window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
+        return upscale_stream(pixels, scale, None, window=window, halo=0, progress=progress)
+    if isinstance(model, RgbEngine):
+        return _upscale_rgb(model, pixels, scale, memory_mb, progress)
+    if not isinstance(model, TileEngine):
+        from .inference import model_engine
+
+        model = model_engine(model, runtime)
+    if model.fixed is not None:
+        window = model.fixed
+    return upscale_stream(pixels, scale, model.run, window=window or model.window(memory_mb), halo=model.halo, balanced=model.fixed is None, progress=progress)
+
+
+def _upscale_rgb(engine: RgbEngine, pixels: np.ndarray, scale: int, memory_mb: float, progress) -> np.ndarray:
+    """An end-to-end model on the picture's RGB (gray given as three equal channels), in tiles of its
+    own input size; alpha by bicubic as always. Its pixels are 8-bit: 16-bit and float inputs are
+    rounded to 8 bits for it, and the result is given back in the input's dtype."""
+    from .matlab import im2uint8
+    from .tiling import run_tiled
+
+    if scale != engine.scale:
+        raise ValueError(f"{engine.name} is an end-to-end x{engine.scale} model; it cannot upscale x{scale}")
+    gray = pixels.ndim == 2
+    rgb = np.repeat(pixels[..., None], 3, axis=2) if gray else pixels[..., :3]
+    if rgb.dtype == np.uint16:
+        rgb8 = ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)  # nearest 8-bit value
+    else:
+        rgb8 = im2uint8(rgb)
+    out = run_tiled(rgb8, engine.run, engine.lr_shape, engine.halo_lr, scale=scale, fixed=True, dtype=np.uint8)
+    out = out[..., 0] if gray else out
+    if pixels.dtype == np.uint16:
+        out = out.astype(np.uint16) * 257
+    elif pixels.dtype.kind == "f":
+        out = out.astype(np.float32) / 255
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        alpha = upscale_pixels(None, pixels[..., 3], scale, memory_mb=memory_mb, progress=progress)
+        out = np.concatenate([out, alpha[..., None]], axis=2)
+    return out
 
 
 def upscale_image(
     image,
     scale: int,
-    model: keras.Model | TileEngine | str | None = DEFAULT_PRESET,
+    model: keras.Model | TileEngine | RgbEngine | str | os.PathLike | None = DEFAULT_PRESET,
     *,
     memory_mb: float = 1024.0,
-    runtime: str = "keras",
+    runtime: str = "auto",
 ):
     """Upscale a picture by ``scale`` (2, 3 or 4): ``image`` is a file path, a PIL image or an array
     (as :func:`upscale_pixels` takes). A PIL image gives a PIL image back; a path or an array gives
     the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
 
     ``model``: a loaded model or engine (pass one when upscaling many pictures), a model spec as
-    :func:`drrn_tf.load_model` takes (default: the default preset), or ``None`` for bicubic.
+    :func:`drrn_tf.load_engine` takes (default: the default preset; a ``.tflite`` or ``.onnx`` file
+    too), or ``None`` for bicubic. ``runtime``: as :func:`drrn_tf.load_engine` takes it (default
+    ``auto``: the fastest runtime whose quality passes the parity gate, for a spec).
     """
-    import os
-
     from .image_io import pil_to_array, read_image
     from .loading import load_engine
 

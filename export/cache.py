@@ -2,11 +2,14 @@
 made once per model and quantisation, parity-gated when it is made, and cached.
 
 Registered as the ``litert`` entry of the ``drrn_tf.runtimes`` entry-point group, so ``drrn_tf``
-never imports this package. The cache key is a hash of what the export is made from and how: for
-an unchanged preset, its name, architecture and shipped weight files (its own and its int8 twin's);
-for any other model, its Keras config and weights; and always the quantisation and the TensorFlow
-version. Retraining or upgrading makes a new export. A preset whose export is cached runs without
-TensorFlow being imported at all (no Keras model is built just to find the file). Calibration uses
+never imports this package. The trained presets ship their gated int8 exports inside the package
+(``drrn_tf/weights/NAME.int8.tflite`` and card, made by ``python -m drrn_tf_export.bundle``), so
+nothing is made for them. Other exports are cached under a key that hashes what the export is made
+from and how: for an unchanged preset, its name, architecture and shipped weight files (its own and
+its int8 twin's) and the quantisation; for any other model, its Keras config and weights, the
+quantisation and the TensorFlow version. Retraining makes a new export. A preset whose export is
+shipped or cached runs without TensorFlow being imported at all (no Keras model is built just to
+find the file). Calibration uses
 train291 when the benchmark data is found (``$DRRN_DATA`` or ``../shared/data``), else the photos
 scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`) likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
 """
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
 
 _LOG = logging.getLogger(__name__)  # what making an export reports (the drrn command prints it)
 
-__all__ = ["cache_dir", "model_key", "preset_key", "cached_export", "cached_preset_export", "litert_engine"]
+__all__ = ["cache_dir", "model_key", "preset_key", "gated_export", "cached_export", "bundled_export", "cached_preset_export", "litert_engine"]
 
 # Photos of scikit-image's wheel used when the benchmark sets are not around (none is a Set5 image).
 FALLBACK_PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "camera.png"]
@@ -55,14 +58,14 @@ def _tf_version() -> str:
 
 def preset_key(name: str, quant: str) -> str:
     """The key of a preset's export: its architecture and shipped weight files (and its int8 twin's,
-    which int8 is made from), the quantisation and the TensorFlow version."""
+    which int8 is made from) and the quantisation."""
     from drrn_tf.presets import PRESETS
 
     h = hashlib.sha256()
     for p in [PRESETS[name]] + ([PRESETS[PRESETS[name].int8_twin]] if quant == "int8" and PRESETS[name].int8_twin else []):
         h.update(json.dumps([p.name, p.builder, p.architecture], sort_keys=True).encode())
         h.update(hashlib.sha256(p.weights_path.read_bytes()).digest() if p.trained else b"untrained")
-    h.update(f"preset {quant} {_tf_version()}".encode())
+    h.update(f"preset {quant}".encode())  # not the TensorFlow version: a shipped export stays valid across it
     return h.hexdigest()[:20]
 
 
@@ -113,27 +116,24 @@ def _export_source(model: keras.Model, quant: str, shipped: bool) -> keras.Model
     return build_preset(twin) if quant == "int8" and twin else model
 
 
-def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> Path:
-    """The path of the cached LiteRT export of ``model`` (dynamic H and W), making it first if needed."""
+def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> tuple[bytes, dict]:
+    """``(artefact, card)``: the LiteRT export of ``model`` (dynamic H and W) in ``quant``, made from its
+    int8-tuned twin where a shipped preset has one, and parity-gated against ``model`` on Set5.
+    Raises :class:`~drrn_tf.errors.InputError` if it fails its gate (nothing is returned then)."""
     from drrn_tf.inference import predict_y
     from drrn_tf.stats import receptive_radius
 
     from .card import model_card
-    from .commands import write_artefact
     from .convert import convert_tflite, representative_samples
     from .parity import parity_report
     from .runtime import LiteRTModel
 
     if quant not in RUN_MODES:
         raise InputError(f"--runtime litert: quantisation {quant!r} is not offered ({', '.join(RUN_MODES)})")
-    folder = cache_dir()
     shipped = _is_shipped_preset(model)  # builds the preset to compare weights: once per call
-    path = folder / f"{model.name}-{quant}-{model_key(model, quant, shipped)}.tflite"
-    if path.is_file() and path.with_suffix(".json").is_file():
-        return path
     source = _export_source(model, quant, shipped)
     via = "" if source is model else f" through its int8-tuned twin {source.name}"
-    _LOG.info(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {folder})")
+    _LOG.info(f"making the LiteRT {quant} export of {model.name}{via}: converting, then checking its Set5 PSNR against the Keras model")
     with tempfile.TemporaryDirectory() as tmp:
         representative = None
         if quant == "int8":
@@ -148,16 +148,56 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> 
             f"--runtime litert: the {quant} export of {model.name} loses {worst:.3f} dB (> {parity['target_db']} dB); "
             "use --runtime keras, or a model made for it (drrn qat)"
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    card = model_card(artefact, "tflite", quant, source, path.name, parity)
+    card = model_card(artefact, "tflite", quant, source, "", parity)
     card["parity_reference"] = model.name  # the gate compared the export with this model
+    if shipped:
+        card["preset_key"] = preset_key(model.name, quant)
+    return artefact, card
+
+
+def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> Path:
+    """The path of the LiteRT export of ``model`` (dynamic H and W): the one the package ships for an
+    unchanged preset, else the cached one, made first (:func:`gated_export`) if needed."""
+    from .commands import write_artefact
+
+    if quant not in RUN_MODES:
+        raise InputError(f"--runtime litert: quantisation {quant!r} is not offered ({', '.join(RUN_MODES)})")
+    shipped = _is_shipped_preset(model)
+    if shipped and (bundled := bundled_export(model.name, quant)) is not None:
+        return bundled
+    folder = cache_dir()
+    path = folder / f"{model.name}-{quant}-{model_key(model, quant, shipped)}.tflite"
+    if path.is_file() and path.with_suffix(".json").is_file():
+        return path
+    artefact, card = gated_export(model, quant, threads)
+    card["file"] = path.name
+    folder.mkdir(parents=True, exist_ok=True)
     write_artefact(path, artefact, path.with_suffix(".json"), card)
     return path
 
 
+def bundled_export(name: str, quant: str = "int8") -> Path | None:
+    """The export of preset ``name`` that ships inside the package (``weights/NAME.QUANT.tflite`` and
+    its card), if there is one and its card's ``preset_key`` matches the preset's weights now."""
+    from drrn_tf.presets import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / f"{name}.{quant}.tflite"
+    card = path.with_suffix(".json")
+    if not (path.is_file() and card.is_file()):
+        return None
+    try:
+        key = json.loads(card.read_text()).get("preset_key")
+    except ValueError:
+        return None
+    return path if key == preset_key(name, quant) else None
+
+
 def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Path:
-    """The cached export of preset ``name``: found by :func:`preset_key` without building the model;
-    made (through :func:`cached_export`, which finds the same key) if it is not there yet."""
+    """The export of preset ``name``: the one the package ships, else the cached one, found by
+    :func:`preset_key` without building the model; made (through :func:`cached_export`, which finds
+    the same key) if it is not there yet."""
+    if (bundled := bundled_export(name, quant)) is not None:
+        return bundled
     path = cache_dir() / f"{name}-{quant}-{preset_key(name, quant)}.tflite"
     if path.is_file() and path.with_suffix(".json").is_file():
         return path
@@ -166,17 +206,20 @@ def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Pa
     return cached_export(build_preset(name), quant, threads)
 
 
-def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int = 2) -> TileEngine:
+def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int | None = None) -> TileEngine:
     """The :class:`~drrn_tf.engine.TileEngine` of a Keras model, or of a preset given by name, through
     its cached LiteRT export (made and parity-checked on first use). Its halo is the receptive field
     its card records; its memory per pixel follows XNNPACK's indirection buffers
     (:func:`drrn_tf.engine.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
+    from drrn_tf.cpu import usable_cores
+
     from .runtime import LiteRTModel
 
+    threads = threads or usable_cores()
     path = cached_preset_export(model, quant, threads) if isinstance(model, str) else cached_export(model, quant, threads)
     name = model if isinstance(model, str) else model.name
     card = json.loads(path.with_suffix(".json").read_text())
     halo = (int(card["receptive_field"]) - 1) // 2
     runner = LiteRTModel(path, threads=threads)
     channels = max((int(t["shape_signature"][-1]) for t in runner.interpreter.get_tensor_details() if len(t["shape_signature"]) == 4), default=1)
-    return TileEngine(name, runner.predict_y, halo, xnnpack_bytes_per_pixel(halo, channels))
+    return TileEngine(name, runner.predict_y, halo, xnnpack_bytes_per_pixel(halo, channels), runtime=f"litert {quant}")

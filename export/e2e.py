@@ -13,18 +13,12 @@ import numpy as np
 import tensorflow as tf
 
 from drrn_tf.matlab import _YCBCR_MATRIX, _YCBCR_OFFSET, imresize
+from drrn_tf.tiling import lr_halo as tile_halo
 
 __all__ = ["resize_matrix", "EndToEnd", "e2e_input_name", "tile_halo", "IO_DTYPES"]
 
 e2e_input_name = "lr_rgb"
 IO_DTYPES = {"uint8": tf.uint8, "float32": tf.float32}
-
-
-def tile_halo(receptive_radius: int, scale: int) -> int:
-    """LR pixels of context a tile needs so that tiled and whole-image outputs agree:
-    the network's receptive radius (HR pixels) in LR pixels, plus the bicubic kernel's
-    reach (2 LR pixels for MATLAB's 4-tap cubic when upscaling)."""
-    return -(-receptive_radius // scale) + 2
 
 
 def resize_matrix(n: int, scale: int) -> np.ndarray:

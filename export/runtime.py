@@ -16,7 +16,7 @@ import numpy as np
 
 from drrn_tf.tiling import run_tiled
 
-__all__ = ["LiteRTModel", "OnnxModel", "Timing", "time_call", "open_artefact"]
+__all__ = ["LiteRTModel", "OnnxModel", "Timing", "time_call"]
 
 
 class Timing(NamedTuple):
@@ -104,40 +104,3 @@ class OnnxModel:
     def predict_y(self, y: np.ndarray) -> np.ndarray:
         x = np.asarray(y, np.float32)[None, :, :, None]
         return self.session.run(None, {self.input_name: x})[0][0, :, :, 0]
-
-
-def open_artefact(path: str | Path, threads: int = 2):
-    """A ``predict_y`` (LR-up Y in [0, 1] -> restored Y) for an exported ``.tflite`` or ``.onnx`` luminance
-    model, and its display name. Registered as a ``drrn_tf.exported`` entry point, so ``drrn eval --model
-    m.tflite`` scores an export in the paper's protocol. A fixed-shape model is tiled with the halo of the
-    receptive field its card (``m.json``) records."""
-    import json
-
-    from drrn_tf.errors import InputError, first_line
-
-    path = Path(path)
-    card_path = path.with_suffix(".json")
-    card = {}
-    if card_path.is_file():
-        try:
-            card = json.loads(card_path.read_text())
-        except ValueError as e:
-            raise InputError(f"{card_path}: not a valid model card ({first_line(e)})") from e
-    if card.get("end_to_end"):
-        raise InputError(f"{path}: an end-to-end RGB model (see its card); eval needs a luminance model")
-    try:
-        if path.suffix == ".onnx":
-            runner = OnnxModel(path, threads=threads)
-        else:
-            rf = int(card.get("receptive_field", 0))
-            runner = LiteRTModel(path, threads=threads, halo=max(0, (rf - 1) // 2))
-            if runner.fixed is not None and not rf:
-                raise InputError(f"{path}: a fixed-shape model needs its card {card_path.name} (receptive field, for tiling)")
-    except InputError:
-        raise
-    except Exception as e:
-        raise InputError(f"{path}: not a loadable {path.suffix[1:]} model ({first_line(e)})") from e
-    source = card.get("source_model")
-    quant = card.get("quantization", "none" if path.suffix == ".tflite" else "fp32")
-    name = f"{path.name} ({source}, {quant})" if source else path.name
-    return runner.predict_y, name

@@ -1,0 +1,70 @@
+"""The CPU a command runs on: its name, the features that decide which runtime is fastest, its cores.
+
+Read from ``/proc/cpuinfo`` (Linux); elsewhere the name comes from :mod:`platform` and no feature
+is known. No imports beyond the standard library.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+
+__all__ = ["CpuInfo", "cpu_info", "usable_cores", "SPEED_FEATURES"]
+
+# /proc/cpuinfo flag -> what it is; the instructions int8 and bfloat16 inference run on.
+SPEED_FEATURES = {
+    "avx512_vnni": "AVX-512 VNNI",
+    "avx_vnni": "AVX-VNNI",
+    "avx512_bf16": "AVX-512 BF16",
+    "amx_int8": "AMX-INT8",
+    "amx_bf16": "AMX-BF16",
+}
+
+
+class CpuInfo:
+    def __init__(self, name: str, flags: frozenset[str], cores: int):
+        self.name = name
+        self.flags = flags
+        self.cores = cores
+
+    @property
+    def features(self) -> list[str]:
+        """The :data:`SPEED_FEATURES` this CPU has, by their usual names."""
+        return [label for flag, label in SPEED_FEATURES.items() if flag in self.flags]
+
+    @property
+    def native_bf16(self) -> bool:
+        """Whether bfloat16 matrix maths runs in hardware (AMX-BF16 or AVX-512 BF16)."""
+        return bool({"amx_bf16", "avx512_bf16"} & self.flags)
+
+    def describe(self) -> str:
+        """``AMD EPYC 9B14, 2 cores; AVX-512 VNNI, AVX-512 BF16`` (``no int8/bf16 instructions`` if none)."""
+        return f"{self.name}, {self.cores} core{'s' if self.cores != 1 else ''}; {', '.join(self.features) or 'no VNNI/AMX/BF16 instructions'}"
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "cores": self.cores, "features": self.features}
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@functools.cache
+def cpu_info() -> CpuInfo:
+    name, flags = "", frozenset()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and not name:
+                    name = " ".join(value.split())
+                elif key in ("flags", "Features") and not flags:
+                    flags = frozenset(value.split())
+                if name and flags:
+                    break
+    except OSError:
+        pass
+    return CpuInfo(name or platform.processor() or platform.machine() or "unknown CPU", flags, usable_cores())
