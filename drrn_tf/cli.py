@@ -50,7 +50,12 @@ def _progress(iterable, total: int | None = None, desc: str = "", unit: str = "i
 def _say_runtime(engine) -> None:
     """The line that starts a command which runs a network: which runtime, and why."""
     if engine is not None:
-        label = {"keras": "keras (TensorFlow, float32)", "litert int8": "litert int8 (LiteRT, XNNPACK)"}.get(engine.runtime, engine.runtime)
+        labels = {
+            "keras": "keras (TensorFlow, float32)",
+            "keras-bf16": "keras-bf16 (TensorFlow, bfloat16 maths)",
+            "litert int8": "litert int8 (LiteRT, XNNPACK)",
+        }
+        label = labels.get(engine.runtime, engine.runtime)
         print(f"drrn: runtime {label}: {engine.why}", file=sys.stderr, flush=True)
 
 
@@ -313,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=None if runtime == "keras" else runtime,
             help=f"(default {runtime}) auto: the fastest runtime whose quality passes the parity gate -- for a trained preset its "
             "full-int8 LiteRT export, which ships in the package (needs the export extra), else keras; keras: TensorFlow float32, "
-            "the paper-exact reference; litert: the full-int8 LiteRT export (for a .keras file made, parity-checked and cached "
+            "the paper-exact reference; keras-bf16: Keras with bfloat16 maths (for CPUs with AMX); litert: the full-int8 LiteRT export (for a .keras file made, parity-checked and cached "
             "on first use, in DRRN_CACHE, else ~/.cache/drrn-tf). An exported .tflite/.onnx runs in its own runtime",
         )
 

@@ -19,7 +19,7 @@ from .tiling import run_tiled
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["predict_y", "model_engine", "tile_runner", "check_memory_mb", "RUNTIMES"]
+__all__ = ["predict_y", "model_engine", "bfloat16_twin", "tile_runner", "check_memory_mb", "RUNTIMES"]
 
 
 def _max_channels(model: keras.Model) -> int:
@@ -33,7 +33,8 @@ def _max_channels(model: keras.Model) -> int:
 def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:
     """The :class:`~drrn_tf.engine.TileEngine` of ``model`` in ``runtime``, made once per model and
     runtime and kept while the model lives. ``keras``: a traced function with open height and width;
-    ``litert``: the model's cached full-int8 LiteRT export (made and parity-checked on first use)."""
+    ``keras-bf16``: the same in bfloat16 (:func:`bfloat16_twin`); ``litert``: the model's full-int8
+    LiteRT export (shipped with a trained preset, else made, parity-checked and cached on first use)."""
     if runtime == "auto":
         runtime = "keras"  # a Keras model in hand runs as it is
     if runtime not in RUNTIMES:
@@ -43,13 +44,35 @@ def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:
         engines = {}
         object.__setattr__(model, "_drrn_engines", engines)  # lives (and dies) with the model; untracked by Keras
     if runtime not in engines:
-        if runtime == "keras":
+        if runtime in ("keras", "keras-bf16"):
             from .stats import receptive_radius
 
-            engines[runtime] = TileEngine(model.name, _keras_runner(model), receptive_radius(model), keras_bytes_per_pixel(_max_channels(model)))
+            net = model if runtime == "keras" else bfloat16_twin(model)
+            bpp = keras_bytes_per_pixel(_max_channels(model))
+            engines[runtime] = TileEngine(model.name, _keras_runner(net), receptive_radius(model), bpp, runtime=runtime)
         else:
             engines[runtime] = plugin_engine(model, runtime)
     return engines[runtime]
+
+
+def bfloat16_twin(model: keras.Model) -> keras.Model:
+    """``model`` rebuilt to compute in bfloat16 (Keras' ``mixed_bfloat16`` policy: float32 weights,
+    bfloat16 maths, as oneDNN runs on AMX / AVX-512 BF16), with the same weights."""
+    import keras
+
+    def clone(layer):
+        config = layer.get_config()
+        config["dtype"] = "mixed_bfloat16"
+        return layer.__class__.from_config(config)
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")  # the sublayers a layer builds itself follow the global policy
+    try:
+        twin = keras.models.clone_model(model, clone_function=clone)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    twin.set_weights(model.get_weights())
+    return twin
 
 
 def tile_runner(model: keras.Model, runtime: str = "keras"):

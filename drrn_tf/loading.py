@@ -135,13 +135,13 @@ def load_engine(
     if ref.kind == "bicubic":
         return None
     if ref.exported:
-        if runtime == "keras" or (runtime == "litert" and ref.kind != "tflite"):
+        if runtime in ("keras", "keras-bf16") or (runtime == "litert" and ref.kind != "tflite"):
             raise InputError(f"{ref.spec}: an exported {ref.kind} model runs in its own runtime; leave --runtime out (or --runtime auto)")
         return open_exported(ref, threads).engine._replace(why="the model file given")
     if ref.kind == "preset" and require_trained and not PRESETS[ref.spec].trained:
         raise InputError(f"preset '{ref.spec}' has no trained weights in this package; pass a trained .keras file with --model")
     choice = choose_runtime(ref, runtime)
-    if choice.runtime != "keras" and ref.kind == "preset":
+    if choice.runtime == "litert" and ref.kind == "preset":
         engine = plugin_engine(ref.spec, choice.runtime)  # a shipped export: no Keras model is built
     else:
         engine = model_engine(load_model(ref.spec, require_trained=require_trained), choice.runtime)

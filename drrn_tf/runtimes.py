@@ -26,7 +26,7 @@ __all__ = ["Choice", "choose_runtime", "litert_available", "shipped_export_card"
 
 
 class Choice(NamedTuple):
-    runtime: str  # "keras" or "litert"
+    runtime: str  # "keras", "keras-bf16" or "litert"
     reason: str
 
 
@@ -62,6 +62,9 @@ def choose_runtime(ref, runtime: str = "auto") -> Choice:
     reference = "the paper-exact reference"
     if runtime == "keras":
         return Choice("keras", reference)
+    if runtime == "keras-bf16":
+        native = "" if cpu_info().native_bf16 else "; this CPU has no native bfloat16 (AMX-BF16 or AVX-512 BF16), so it may be slower than float32"
+        return Choice("keras-bf16", f"asked for: Keras with bfloat16 maths{native}")
     card = shipped_export_card(ref.spec) if ref.kind == "preset" else None
     if runtime == "litert":
         if card is not None:
