@@ -80,7 +80,7 @@ def tflite_facts(content: bytes) -> GraphFacts:
         return [int(d) for d in (sig if sig is not None else [])]
 
     radius, macs, params, channels, unknown = 0, 0, 0, 1, None
-    conv_types, activation_types = set(), set()
+    conv_types, activation_types, counted = set(), set(), set()
     for op in g.operators:
         code = model.operatorCodes[op.opcodeIndex]
         name = names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
@@ -94,7 +94,10 @@ def tflite_facts(content: bytes) -> GraphFacts:
             cin = last if name == "CONV_2D" else 1
             radius += max((kh - 1) // 2 * opts.dilationHFactor, (kw - 1) // 2 * opts.dilationWFactor)
             macs += kh * kw * cin * cout
-            params += int(np.prod(kernel.shape)) + (int(np.prod(g.tensors[op.inputs[2]].shape)) if len(op.inputs) > 2 and op.inputs[2] >= 0 else 0)
+            for i in op.inputs[1:3]:  # kernel and bias, counted once however many ops share them
+                if i >= 0 and i not in counted:
+                    counted.add(i)
+                    params += int(np.prod(g.tensors[i].shape))
             channels = max(channels, cout)
             conv_types.add(types.get(kernel.type))
             activation_types.add(types.get(g.tensors[op.outputs[0]].type))
@@ -131,7 +134,7 @@ def onnx_facts(content: bytes) -> GraphFacts:
     def dtype(v) -> str:
         return onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name
 
-    radius, macs, params, channels, unknown = 0, 0, 0, 1, None
+    radius, macs, params, channels, unknown, counted = 0, 0, 0, 1, None, set()
     for node in g.node:
         if node.op_type == "Conv":
             attrs = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
@@ -145,7 +148,10 @@ def onnx_facts(content: bytes) -> GraphFacts:
                 unknown = unknown or "Conv with stride > 1"
             radius += max((kh - 1) // 2 * dh, (kw - 1) // 2 * dw)
             macs += kh * kw * cin * cout
-            params += int(np.prod(w.dims)) + (int(np.prod(inits[node.input[2]].dims)) if len(node.input) > 2 and node.input[2] in inits else 0)
+            for name in node.input[1:3]:  # weights and bias, counted once however many nodes share them
+                if name in inits and name not in counted:
+                    counted.add(name)
+                    params += int(np.prod(inits[name].dims))
             channels = max(channels, cout)
         elif node.op_type not in _POINTWISE_ONNX | _LAYOUT_ONNX:
             unknown = unknown or node.op_type

@@ -36,7 +36,7 @@ MIME = {".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "applicati
 
 
 # The page's own files: nothing else of web_demo/ is served (not its tests, README or node_modules).
-PAGE_FILES = ("index.html", "app.js", "tiling.js", "sw.js", "style.css")
+PAGE_FILES = ("index.html", "app.js", "tiling.js", "tflite_facts.js", "sw.js", "style.css")
 IDLE_TIMEOUT_S = 15  # an idle or half-open connection is closed after this long
 
 

@@ -239,7 +239,7 @@ def test_version_and_bare_usage(capsys):
 
 
 # Sub-commands that write files (or folders of them): their output option is -o/--output.
-WRITERS = {"upscale", "eval", "train", "export", "qat", "demo", "serve-demo"}
+WRITERS = {"upscale", "eval", "train", "export", "qat", "demo", "serve-demo", "bench"}
 
 
 def _subparsers():
@@ -289,20 +289,36 @@ def test_a_long_library_message_is_cut_visibly_and_the_chain_is_kept():
 
 
 @pytest.mark.slow
-def test_litert_preset_with_a_cached_export_runs_without_tensorflow(tmp_path, photo, data_dir):
-    """--runtime litert with a preset: once its export is cached, no Keras model is built and
-    TensorFlow is never imported (start-up in about a second instead of several)."""
-    env = {**os.environ, "DRRN_CACHE": str(tmp_path / "cache")}
-    argv = ["upscale", str(photo), "-s", "2", "--model", "drrn_b1u9_f32", "--runtime", "litert", "--quiet"]
-    first = subprocess.run([sys.executable, "-m", "drrn_tf", *argv, "-o", str(tmp_path / "a.png")], capture_output=True, text=True, env=env, timeout=600)
-    assert first.returncode == 0 and "making the LiteRT int8 export of drrn_b1u9_f32" in first.stderr, first.stderr[-2000:]
+def test_upscale_defaults_run_the_shipped_int8_export_without_tensorflow(tmp_path, photo):
+    """All defaults, an empty cache: drrn upscale runs the default preset's shipped, gated int8 LiteRT
+    export -- no export is made, TensorFlow is never imported, the first line says which runtime and
+    why -- and its output is the Keras model's within int8 noise (luminance PSNR between the two)."""
+    from drrn_tf.evaluation import hr_luminance
+    from drrn_tf.metrics import psnr
+
+    cache = tmp_path / "cache"
+    env = {**os.environ, "DRRN_CACHE": str(cache)}
     code = (
         "import sys, json\n"
         "from drrn_tf.cli import main\n"
-        f"rc = main({[*argv, '-o', str(tmp_path / 'b.png')]!r})\n"
+        f"rc = main(['upscale', {str(photo)!r}, '-s', '3', '-o', {str(tmp_path / 'auto.png')!r}])\n"
         "print(json.dumps([rc, sorted(m for m in ('tensorflow', 'keras') if m in sys.modules)]))"
     )
-    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
-    assert second.returncode == 0, second.stderr[-2000:]
-    assert json.loads(second.stdout.splitlines()[-1]) == [0, []]
-    assert (read_image(tmp_path / "a.png").pixels == read_image(tmp_path / "b.png").pixels).all()
+    auto = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert auto.returncode == 0, auto.stderr[-2000:]
+    assert json.loads(auto.stdout.splitlines()[-1]) == [0, []]
+    first = auto.stderr.splitlines()[0]
+    assert first.startswith("drrn: runtime litert int8") and "shipped full-int8 export of drrn_b1u9" in first and "--runtime keras" in first, first
+    assert not cache.exists() or not any(cache.iterdir())  # nothing was exported
+    keras_run = subprocess.run(
+        [sys.executable, "-m", "drrn_tf", "upscale", str(photo), "-s", "3", "-o", str(tmp_path / "keras.png"), "--runtime", "keras"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert keras_run.returncode == 0 and "drrn: runtime keras" in keras_run.stderr, keras_run.stderr[-2000:]
+    y_auto, y_keras = (hr_luminance(read_image(tmp_path / f).pixels) for f in ("auto.png", "keras.png"))
+    assert not np.array_equal(y_auto, y_keras)  # two runtimes really ran
+    print(f"luminance PSNR, litert int8 against keras: {psnr(y_auto, y_keras):.2f} dB")
+    assert psnr(y_auto, y_keras) > 38, psnr(y_auto, y_keras)

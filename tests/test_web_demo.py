@@ -257,3 +257,54 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
     (tmp_path / "index.html").write_text("<html></html>")
     with pytest.raises(InputError, match="LiteRT.js is not installed; run: npm ci --prefix"):
         make_server(tmp_path / "models", port=0, web_root=tmp_path)
+
+
+def test_browser_runs_a_users_own_model(e2e_model, tmp_path, data_dir):
+    """A user's own end-to-end .tflite, given through the "Your model" picker without its card and by
+    ?model=URL with it: the page derives the tile overlap from the file (as Python does), upscales a
+    photo exactly as Python LiteRT does, and shows the model's timing. A luminance model is refused
+    with the command that makes a page model, and still timed."""
+    from drrn_tf.image_io import write_image
+    from drrn_tf_export.artefact import open_artefact
+    from drrn_tf_export.convert import convert_tflite
+    from drrn_tf_export.runtime import LiteRTModel
+
+    tflite, card = e2e_model
+    mine = tmp_path / "mine" / "mine_x3.tflite"  # no card beside it
+    mine.parent.mkdir()
+    shutil.copyfile(tflite, mine)
+    luminance = tmp_path / "mine" / "luminance.tflite"
+    luminance.write_bytes(convert_tflite(tiny_drrn(units=1, filters=4), "none", (48, 48)))
+    served = tmp_path / "served"
+    lr = _butterfly_lr(data_dir)
+    photo = tmp_path / "photo.png"
+    write_image(photo, lr)
+    halo = card["end_to_end"]["tile_halo_lr"]
+    assert open_artefact(mine).engine.halo_lr == halo  # Python derives the card's overlap from the file too
+    python = LiteRTModel(tflite, threads=1).upscale_e2e(lr, 3, halo)
+
+    proc, url = _serve(tflite, served)
+    try:
+        shutil.copyfile(tflite, served / "theirs_x3.tflite")
+        (served / "theirs_x3.json").write_text(json.dumps(card))
+        picked = _drive(url, [{"own_model": [str(mine)]}, {"upload": str(photo)}, {"own_model": [str(luminance)]}], tmp_path)
+        by_url = _drive(url + "?model=models/theirs_x3.tflite", [{"upload": str(photo)}], tmp_path)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    loaded, upscaled, refused = picked["steps"]
+    assert loaded["status"]["state"] == "ready", (loaded, picked["console"][-5:])
+    assert "your model: mine_x3.tflite" in loaded["status"]["text"] and f"no model card: tiles overlap by {halo} LR pixels" in loaded["model_info"]
+    assert "One inference of its 1x40x40x3 input: median" in loaded["model_timing"], loaded
+    assert upscaled["status"]["state"] == "done", upscaled["status"]
+    browser = np.frombuffer(base64.b64decode(upscaled["output_b64"]), np.uint8).reshape(upscaled["height"], upscaled["width"], 3)
+    assert browser.shape == python.shape and int(np.abs(browser.astype(int) - python.astype(int)).max()) == 0
+    assert "inference total" in upscaled["timing_table"]
+    assert refused["status"]["state"] == "error" and "not an end-to-end RGB model" in refused["status"]["text"] and "--e2e-scale" in refused["status"]["text"]
+    assert "One inference of its 1x48x48x1 input: median" in refused["model_timing"]
+    assert by_url["initial_status"]["state"] == "ready", (by_url["initial_status"], by_url["console"][-5:])
+    assert "your model: theirs_x3.tflite" in by_url["initial_status"]["text"]
+    assert "Set5 x3 PSNR" in by_url["model_info"] and "from its model card" in by_url["model_info"]
+    (second,) = by_url["steps"]
+    browser = np.frombuffer(base64.b64decode(second["output_b64"]), np.uint8).reshape(second["height"], second["width"], 3)
+    assert int(np.abs(browser.astype(int) - python.astype(int)).max()) == 0

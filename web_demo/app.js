@@ -1,12 +1,15 @@
 // The web demo: a fixed-shape end-to-end DRRN .tflite (LR RGB in, upscaled RGB out) run by
-// LiteRT.js on this device's CPU, tile by tile (tiling.js), with the latency on screen.
-// window.drrnDemo exposes the last result and a benchmark for tests/web_demo_driver.mjs.
+// LiteRT.js on this device's CPU, tile by tile (tiling.js), with the latency on screen. The
+// models come from models.json (drrn serve-demo), from the user's own file (picker or drop,
+// with its .json card or without: tflite_facts.js reads what tiling needs from the file), or
+// from ?model=URL. window.drrnDemo exposes the last result and a benchmark for tests/driver.mjs.
 import {loadAndCompile, loadLiteRt, Tensor} from "@litertjs/core";
+import {lrHalo, tfliteFacts} from "./tflite_facts.js";
 import {upscaleTiled} from "./tiling.js";
 
 const MAX_INPUT_PIXELS = 2_000_000; // LR photo; the output is scale^2 times larger
 const $ = (id) => document.getElementById(id);
-const state = {models: [], compiled: null, card: null, entry: null, cancel: false, busy: false, lastResult: null, threadsAvailable: false};
+const state = {loads: 0, models: [], compiled: null, card: null, entry: null, cancel: false, busy: false, lastResult: null, threadsAvailable: false};
 
 function setStatus(text, kind = "info") {
   const el = $("status");
@@ -46,28 +49,99 @@ async function fetchOk(url, what) {
   return res;
 }
 
+/** A card for a model that came without one, from the file itself: shapes and dtypes from
+ * LiteRT.js, receptive radius, parameters and quantisation from the flatbuffer. */
+function derivedCard(bytes, model, name) {
+  const ins = model.getInputDetails();
+  const outs = model.getOutputDetails();
+  const inShape = Array.from(ins[0].shape);
+  const outShape = Array.from(outs[0].shape);
+  if (ins.length !== 1 || outs.length !== 1) throw new Error(`the model has ${ins.length} inputs and ${outs.length} outputs; expected 1 and 1`);
+  if (inShape.length !== 4 || inShape[3] !== 3 || outShape[3] !== 3) {
+    throw new Error(`takes ${inShape.join("x")} and gives ${outShape.join("x")}: not an end-to-end RGB model. This page runs end-to-end exports `
+      + "(drrn export MODEL --e2e-scale 3 --shape 96x96 --quant int8); a luminance .tflite can be timed below, and run by drrn upscale");
+  }
+  const scale = outShape[1] / inShape[1];
+  if (![2, 3, 4].includes(scale) || outShape[2] / inShape[2] !== scale) throw new Error(`input ${inShape.join("x")}, output ${outShape.join("x")}: not a x2/x3/x4 upscaler`);
+  const facts = tfliteFacts(bytes);
+  return {
+    source_model: name,
+    quantization: facts.quantization,
+    params: facts.params,
+    derived: true,
+    inputs: [{dtype: ins[0].dtype}],
+    outputs: [{dtype: outs[0].dtype}],
+    end_to_end: {scale, lr_shape: [inShape[1], inShape[2]], tile_halo_lr: lrHalo(facts.radius, scale), quality: null},
+  };
+}
+
+async function entryBytes(entry) {
+  return entry.bytes ?? new Uint8Array(await (await fetchOk(entry.file, "model")).arrayBuffer());
+}
+
+async function entryCard(entry) {
+  if (entry.cardData !== undefined) return entry.cardData;
+  if (!entry.card) return null;
+  const res = await fetch(entry.card);
+  if (!res.ok) {
+    if (entry.cardOptional) return null;
+    throw new Error(`model card ${entry.card}: HTTP ${res.status}`);
+  }
+  return await res.json();
+}
+
 async function compile(entry, threads) {
-  const card = await (await fetchOk(entry.card, "model card")).json();
-  const bytes = new Uint8Array(await (await fetchOk(entry.file, "model")).arrayBuffer());
+  const bytes = await entryBytes(entry);
+  const given = await entryCard(entry);
   const model = await loadAndCompile(bytes, {accelerator: "wasm", cpuOptions: {numThreads: threads}});
-  const problem = checkCard(card, model);
+  let card = given;
+  let problem = null;
+  try {
+    if (card) problem = checkCard(card, model);
+    else card = derivedCard(bytes, model, entry.name);
+  } catch (err) {
+    problem = err.message;
+  }
   if (problem) {
     model.delete();
-    throw new Error(`${entry.file}: ${problem}`);
+    const err = new Error(`${entry.name}: ${problem}`);
+    err.bytes = bytes;
+    throw err;
   }
-  return {model, card};
+  return {model, card, bytes};
 }
 
 /** One line on the loaded model, its quality figure from the card where the export measured one. */
 function describeModel(entry, card) {
   const q = card.end_to_end.quality;
-  const quality = q
-    ? `${q.dataset} x${q.scale} PSNR ${q.psnr.toFixed(2)} dB (bicubic ${q.bicubic_psnr.toFixed(2)} dB), from its model card`
-    : "no quality figure in its model card";
+  const quality = card.derived
+    ? `no model card: tiles overlap by ${card.end_to_end.tile_halo_lr} LR pixels, from the receptive field its convolutions reach`
+    : q
+      ? `${q.dataset} x${q.scale} PSNR ${q.psnr.toFixed(2)} dB (bicubic ${q.bicubic_psnr.toFixed(2)} dB), from its model card`
+      : "no quality figure in its model card";
   return `Loaded: ${card.source_model}, ${card.quantization}, ${card.params.toLocaleString()} parameters; ${quality}.`;
 }
 
+/** One inference timed on the loaded model (or on a model this page cannot upscale with): a line for the page. */
+async function timeOnce(bytes, threads, runs = 5) {
+  const url = URL.createObjectURL(new Blob([bytes]));
+  try {
+    const r = await benchmark(url, threads, runs, 1);
+    return `One inference of its ${r.shape.join("x")} input: median ${r.median_ms.toFixed(1)} ms over ${r.runs} runs (p90 ${r.p90_ms.toFixed(1)} ms), ${threads} thread${threads > 1 ? "s" : ""}.`;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
 async function selectModel() {
+  try {
+    await loadSelected();
+  } finally {
+    state.loads++;  // finished, loaded or refused (tests/driver.mjs waits on it)
+  }
+}
+
+async function loadSelected() {
   const entry = state.models[$("model").selectedIndex];
   const threads = Number($("threads").value);
   setInputsEnabled(false);
@@ -75,22 +149,63 @@ async function selectModel() {
   $("model-info").textContent = "";
   if (state.compiled) state.compiled.delete();
   state.compiled = null;
+  $("model-timing").textContent = "";
   try {
-    const {model, card} = await compile(entry, threads);
+    const {model, card, bytes} = await compile(entry, threads);
     Object.assign(state, {compiled: model, card, entry});
     $("model-info").textContent = describeModel(entry, card);
+    if (entry.own) $("model-timing").textContent = await timeOnce(bytes, threads);
     const e2e = card.end_to_end;
     setStatus(`Ready: ${entry.name}, x${e2e.scale}, tiles of ${e2e.lr_shape[0]}x${e2e.lr_shape[1]} LR pixels. Pick a photo.`, "ready");
     setInputsEnabled(true);
   } catch (err) {
     fail(`Cannot use this model: ${err.message}`);
+    if (entry.own && err.bytes) {  // still say how fast it is, where it runs at all
+      try {
+        $("model-timing").textContent = await timeOnce(err.bytes, threads);
+      } catch {}
+    }
     $("model").disabled = false;
+    $("own-model").disabled = false;
     $("threads").disabled = !state.threadsAvailable;
   }
 }
 
+/** Add the user's own model (files from the picker or a drop: one .tflite, its .json card optional) and load it. */
+async function addOwnModel(files) {
+  const list = Array.from(files);
+  const tflite = list.find((f) => f.name.toLowerCase().endsWith(".tflite"));
+  const json = list.find((f) => f.name.toLowerCase().endsWith(".json"));
+  const refuse = (text) => {
+    fail(text);
+    state.loads++;
+  };
+  if (!tflite) {
+    refuse(`No .tflite among ${list.map((f) => f.name).join(", ") || "the files given"}: pick a model made by drrn export (and its .json card if you have it).`);
+    return;
+  }
+  let cardData = null;
+  if (json) {
+    try {
+      cardData = JSON.parse(await json.text());
+    } catch {
+      refuse(`${json.name} is not a valid model card (not JSON).`);
+      return;
+    }
+  }
+  const bytes = new Uint8Array(await tflite.arrayBuffer());
+  addEntry({name: `your model: ${tflite.name}`, bytes, cardData, own: true});
+  await selectModel();
+}
+
+function addEntry(entry) {
+  state.models.push(entry);
+  $("model").innerHTML = state.models.map((m, i) => `<option value="${i}">${m.name}</option>`).join("");
+  $("model").selectedIndex = state.models.length - 1;
+}
+
 function setInputsEnabled(on) {
-  for (const id of ["file", "camera", "model"]) $(id).disabled = !on;
+  for (const id of ["file", "camera", "model", "own-model"]) $(id).disabled = !on;
   $("threads").disabled = !on || !state.threadsAvailable;
 }
 
@@ -248,7 +363,7 @@ async function benchmark(url, threads, runs = 10, warmup = 2) {
   const sorted = [...times].sort((a, b) => a - b);
   const pct = (p) => sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
   const median = (sorted[Math.floor((runs - 1) / 2)] + sorted[Math.ceil((runs - 1) / 2)]) / 2;
-  return {threads, runs, median_ms: median, p90_ms: pct(0.9), times, wasm: state.wasm};  // times in run order
+  return {threads, runs, median_ms: median, p90_ms: pct(0.9), times, shape: Array.from(d.shape), wasm: state.wasm};  // times in run order
 }
 
 async function main() {
@@ -256,7 +371,9 @@ async function main() {
   const cores = navigator.hardwareConcurrency || 1;
   // ?wasm=simd|compat loads that single-threaded LiteRT.js build instead of the default (the
   // threaded one where the page is cross-origin isolated): benchmarks/browser_int8.py compares them.
-  const forced = WASM_BUILDS[new URLSearchParams(location.search).get("wasm")];
+  const params = new URLSearchParams(location.search);
+  const forced = WASM_BUILDS[params.get("wasm")];
+  const modelUrl = params.get("model");  // ?model=URL: the user's own end-to-end .tflite (its card beside it, optional)
   state.threadsAvailable = isolated && cores > 1 && !forced;
   const options = state.threadsAvailable ? [...new Set([1, 2, Math.min(4, cores)])] : [1];
   $("threads").innerHTML = options.map((t) => `<option value="${t}">${t}</option>`).join("");
@@ -268,14 +385,29 @@ async function main() {
     if (forced) await loadLiteRt(wasmDir + forced.file);
     else await loadLiteRt(wasmDir, {threads: state.threadsAvailable});
     state.wasm = forced ? forced.name : state.threadsAvailable ? "threaded" : "default";
-    const manifest = await (await fetchOk("models.json", "model list")).json();
-    state.models = manifest.models || [];
-    if (!state.models.length) throw new Error("models.json lists no models");
+    const res = await fetch("models.json");
+    state.models = res.ok ? (await res.json()).models || [] : [];
+    if (modelUrl) state.models.push({name: `your model: ${decodeURIComponent(modelUrl.split("/").pop())}`, file: modelUrl, own: true,
+      card: modelUrl.replace(/\.tflite$/i, "") + ".json", cardOptional: true});
+    if (!state.models.length) throw new Error(res.ok ? "models.json lists no models" : `model list models.json: HTTP ${res.status} (serve the page with drrn serve-demo, or open it with ?model=URL)`);
   } catch (err) {
     fail(`Cannot start: ${err.message}`);
     return;
   }
   $("model").innerHTML = state.models.map((m, i) => `<option value="${i}">${m.name}</option>`).join("");
+  if (modelUrl) $("model").selectedIndex = state.models.length - 1;
+  $("own-model").addEventListener("change", (e) => {
+    const files = e.target.files;
+    if (files.length) addOwnModel(files).finally(() => (e.target.value = ""));
+  });
+  document.addEventListener("dragover", (e) => e.preventDefault());
+  document.addEventListener("drop", (e) => {
+    e.preventDefault();
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (!files.length || state.busy) return;
+    if (files.some((f) => /\.(tflite|json)$/i.test(f.name))) addOwnModel(files);
+    else onFile({target: {files, value: ""}});
+  });
   $("model").addEventListener("change", selectModel);
   $("threads").addEventListener("change", selectModel);
   $("file").addEventListener("change", onFile);
@@ -289,6 +421,9 @@ window.drrnDemo = {
   ready: main(),
   get lastResult() {
     return state.lastResult;
+  },
+  get loads() {
+    return state.loads;
   },
   get status() {
     return {text: $("status").textContent, state: $("status").dataset.state};

@@ -4,10 +4,11 @@
 //   node web_demo/tests/driver.mjs PLAN.json RESULT.json
 //
 // PLAN: {"url": "http://127.0.0.1:PORT/", "chromium": "/usr/bin/chromium", "timeout_ms": 600000,
-//        "steps": [{"upload": "photo.png"}, {"select": 1}, {"bench": "models/m.tflite", "threads": [1, 2], "runs": 10, "warmup": 2}]}
+//        "steps": [{"upload": "photo.png"}, {"select": 1}, {"own_model": ["mine.tflite", "mine.json"]},
+//                  {"bench": "models/m.tflite", "threads": [1, 2], "runs": 10, "warmup": 2}]}
 // RESULT: {"isolated": bool, "threads_available": bool, "initial_status": {...}, "model_info": "...",
 //          "steps": [{"status": {"state", "text"}, "input_b64", "output_b64", "height", "width",
-//                     "tile_ms": [...], "inference_ms", "total_ms", "threads"} | {"status", "model_info"} | {"bench": [...]}]}
+//                     "tile_ms": [...], "inference_ms", "total_ms", "threads"} | {"status", "model_info", "model_timing"} | {"bench": [...]}]}
 import {readFileSync, writeFileSync} from "node:fs";
 import {chromium} from "playwright-core";
 
@@ -36,7 +37,13 @@ try {
     threads_available: !document.getElementById("threads").disabled,
     initial_status: window.drrnDemo.status,
     model_info: document.getElementById("model-info").textContent,
+    model_timing: document.getElementById("model-timing").textContent,
   })));
+  const modelState = () => page.evaluate(() => ({
+    status: window.drrnDemo.status,
+    model_info: document.getElementById("model-info").textContent,
+    model_timing: document.getElementById("model-timing").textContent,
+  }));
   for (const step of plan.steps ?? []) {
     if (step.upload) {
       const before = await page.evaluate(() => window.drrnDemo.lastResult);
@@ -62,7 +69,12 @@ try {
     } else if (step.select !== undefined) {  // pick the model at this index of the list, wait until it is loaded
       await page.selectOption("#model", {index: step.select});
       await page.waitForFunction(() => ["ready", "error"].includes(document.getElementById("status").dataset.state), null, {timeout});
-      result.steps.push(await page.evaluate(() => ({status: window.drrnDemo.status, model_info: document.getElementById("model-info").textContent})));
+      result.steps.push(await modelState());
+    } else if (step.own_model) {  // the user's own model through the "Your model" picker; wait until loaded (or refused)
+      const loads = await page.evaluate(() => window.drrnDemo.loads);
+      await page.setInputFiles("#own-model", step.own_model);
+      await page.waitForFunction((n) => window.drrnDemo.loads > n, loads, {timeout});
+      result.steps.push(await modelState());
     } else if (step.bench) {
       const rows = [];
       for (const threads of step.threads ?? [1]) {

@@ -24,7 +24,7 @@ class LatencyBenchmarkTest {
         val threads = Runtime.getRuntime().availableProcessors().coerceIn(1, 4)
         for (asset in ModelAsset.entries) {
             val upscaler = try {
-                Upscaler.open(context, asset, threads)
+                Upscaler.open(context, ModelSource.Bundled(asset), threads)
             } catch (e: Exception) {
                 Log.w(TAG, "${asset.label}: not available on this device (${e.message})")
                 continue

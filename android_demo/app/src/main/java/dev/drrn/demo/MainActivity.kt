@@ -48,6 +48,15 @@ class MainActivity : AppCompatActivity() {
         if (uri != null) upscale(uri)
     }
 
+    /** The models the spinner offers: the bundled ones, then the user's (see [ModelSource.UserFile]). */
+    private val sources = ModelAsset.values().map { ModelSource.Bundled(it) as ModelSource }.toMutableList()
+    private lateinit var spinner: Spinner
+
+    /** "Your model…": a .tflite (and its .json card, if the user has it), copied into the app's own files. */
+    private val modelPicker = registerForActivityResult(ActivityResultContracts.OpenMultipleDocuments()) { uris ->
+        if (uris.isNotEmpty()) addUserModel(uris)
+    }
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         setContentView(R.layout.activity_main)
@@ -56,12 +65,17 @@ class MainActivity : AppCompatActivity() {
         pick = findViewById(R.id.pick)
         cancel = findViewById(R.id.cancel)
         compare = findViewById(R.id.compare)
-        val spinner = findViewById<Spinner>(R.id.accelerator)
-        spinner.adapter = ArrayAdapter(this, android.R.layout.simple_spinner_dropdown_item, ModelAsset.entries.map { it.label })
+        spinner = findViewById(R.id.accelerator)
+        // models pushed with adb into the app's folder, and those picked before
+        for (dir in listOfNotNull(getExternalFilesDir(null), userModelDir())) {
+            dir.listFiles { f -> f.name.endsWith(".tflite") }?.sortedBy { it.name }?.forEach { sources.add(ModelSource.UserFile(it)) }
+        }
+        refreshSpinner()
         spinner.onItemSelectedListener = object : AdapterView.OnItemSelectedListener {
-            override fun onItemSelected(parent: AdapterView<*>?, view: View?, position: Int, id: Long) = load(ModelAsset.entries[position])
+            override fun onItemSelected(parent: AdapterView<*>?, view: View?, position: Int, id: Long) = load(sources[position])
             override fun onNothingSelected(parent: AdapterView<*>?) = Unit
         }
+        findViewById<Button>(R.id.own_model).setOnClickListener { modelPicker.launch(arrayOf("*/*")) }
         findViewById<SeekBar>(R.id.slider).setOnSeekBarChangeListener(object : SeekBar.OnSeekBarChangeListener {
             override fun onProgressChanged(bar: SeekBar, value: Int, fromUser: Boolean) {
                 compare.fraction = value / 1000f
@@ -75,11 +89,48 @@ class MainActivity : AppCompatActivity() {
         cancel.setOnClickListener { job?.cancel() }
     }
 
-    /** (Re)compiles the model for [asset] off the UI thread. */
-    private fun load(asset: ModelAsset) {
+    private fun userModelDir() = java.io.File(filesDir, "user_models").apply { mkdirs() }
+
+    private fun refreshSpinner() {
+        spinner.adapter = ArrayAdapter(this, android.R.layout.simple_spinner_dropdown_item, sources.map { it.label })
+    }
+
+    /** Copies the picked .tflite (and a .json card among the picked files) into the app's files and selects it. */
+    private fun addUserModel(uris: List<Uri>) {
+        lifecycleScope.launch {
+            try {
+                val added = withContext(Dispatchers.IO) {
+                    val named = uris.map { displayName(it) to it }
+                    val (name, model) = named.firstOrNull { it.first.endsWith(".tflite") }
+                        ?: throw IllegalArgumentException("no .tflite among the picked files: pick a model made by drrn export --e2e-scale")
+                    val target = java.io.File(userModelDir(), name)
+                    contentResolver.openInputStream(model).use { input -> target.outputStream().use { input!!.copyTo(it) } }
+                    val card = java.io.File(userModelDir(), name.removeSuffix(".tflite") + ".json")
+                    val picked = named.firstOrNull { it.first.endsWith(".json") }
+                    if (picked != null) contentResolver.openInputStream(picked.second).use { input -> card.outputStream().use { input!!.copyTo(it) } }
+                    else card.delete()  // a card from an earlier file of this name would not describe this one
+                    ModelSource.UserFile(target)
+                }
+                sources.removeAll { it is ModelSource.UserFile && it.file == added.file }
+                sources.add(added)
+                refreshSpinner()
+                spinner.setSelection(sources.size - 1)  // triggers load()
+            } catch (e: Exception) {
+                status.text = "Cannot add the model: ${e.message}"
+            }
+        }
+    }
+
+    private fun displayName(uri: Uri): String =
+        contentResolver.query(uri, arrayOf(android.provider.OpenableColumns.DISPLAY_NAME), null, null, null)?.use { c ->
+            if (c.moveToFirst()) c.getString(0) else null
+        } ?: uri.lastPathSegment ?: "model.tflite"
+
+    /** (Re)compiles the model of [source] off the UI thread. */
+    private fun load(source: ModelSource) {
         job?.cancel()
         pick.isEnabled = false
-        status.text = "Loading ${asset.fileName}…"
+        status.text = "Loading ${source.fileName}…"
         job = lifecycleScope.launch {
             val old = upscaler
             upscaler = null
@@ -87,16 +138,16 @@ class MainActivity : AppCompatActivity() {
                 val fresh = withContext(Dispatchers.Default) {
                     modelLock.withLock {
                         old?.close()
-                        Upscaler.open(applicationContext, asset, cpuThreads)
+                        Upscaler.open(applicationContext, source, cpuThreads)
                     }
                 }
                 upscaler = fresh
                 val c = fresh.card
-                status.text = "Ready: ${c.sourceModel} x${c.scale}, ${asset.label}, ${threadsText(fresh)}, " +
+                status.text = "Ready: ${c.sourceModel} x${c.scale}, ${source.label}, ${threadsText(fresh)}, " +
                     "tiles of ${c.tileHeight}x${c.tileWidth} LR pixels."
                 pick.isEnabled = true
             } catch (e: Exception) {
-                status.text = "Cannot use ${asset.fileName}: ${e.message}"
+                status.text = "Cannot use ${source.fileName}: ${e.message}"
             }
         }
     }
@@ -134,7 +185,7 @@ class MainActivity : AppCompatActivity() {
                         if (note != null) append(" ($note)")
                         append("\n${result.tiles} tiles, inference per tile: median ${"%.1f".format(sorted[(sorted.size - 1) / 2])} ms")
                         append(", total ${"%.0f".format(result.tileMs.sum())} ms (whole upscale ${"%.0f".format(result.totalMs)} ms)")
-                        append("\n${u.asset.label}, ${threadsText(u)}, ${u.card.quantization}, ${u.card.params} parameters")
+                        append("\n${u.source.label}, ${threadsText(u)}, ${u.card.quantization}, ${u.card.params} parameters")
                     }
                 }
             } catch (e: kotlinx.coroutines.CancellationException) {

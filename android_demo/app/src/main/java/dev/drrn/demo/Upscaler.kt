@@ -19,7 +19,7 @@ import com.google.ai.edge.litert.TensorType
  * (`--e2e-io float32`); the int8 model quantizes inside the graph.
  */
 class Upscaler private constructor(
-    val asset: ModelAsset,
+    val source: ModelSource,
     val card: ModelCard,
     /** CPU threads asked for; null on the GPU. */
     val threads: Int?,
@@ -84,35 +84,49 @@ class Upscaler private constructor(
     }
 
     companion object {
-        /** Loads [asset] and its card from assets/, checks the card against the model, compiles it. */
-        fun open(context: Context, asset: ModelAsset, cpuThreads: Int): Upscaler {
-            val card = context.assets.open(asset.cardName).bufferedReader().use { ModelCard.parse(it.readText()) }
-            Model.load(context.assets, asset.fileName).use { m ->
-                checkTensor("input", m.getInputTensorType(card.inputName), card.inputShape, asset)
-                checkTensor("output", m.getOutputTensorType(card.outputName), card.outputShape, asset)
+        /** Loads [source] and its card (from assets/, or beside a user's file: derived from the file if it has none),
+         * checks the card against the model, compiles it. */
+        fun open(context: Context, source: ModelSource, cpuThreads: Int): Upscaler {
+            val card: ModelCard
+            val model: Model
+            when (source) {
+                is ModelSource.Bundled -> {
+                    card = context.assets.open(source.asset.cardName).bufferedReader().use { ModelCard.parse(it.readText()) }
+                    model = Model.load(context.assets, source.fileName)
+                }
+                is ModelSource.UserFile -> {
+                    card = if (source.card.isFile) ModelCard.parse(source.card.readText())
+                    else ModelCard.derive(source.fileName, TfliteFacts.read(source.file.readBytes()))
+                    model = Model.load(source.file.path)
+                }
+            }
+            model.use { m ->
+                checkTensor("input", m.getInputTensorType(card.inputName), card.inputShape, source)
+                checkTensor("output", m.getOutputTensorType(card.outputName), card.outputShape, source)
             }
             val env = Environment.create()
-            val options = when (asset) {
-                ModelAsset.CPU_INT8 -> CompiledModel.Options(Accelerator.CPU).apply {
-                    cpuOptions = CompiledModel.CpuOptions(numThreads = cpuThreads)
-                }
-                ModelAsset.GPU_FP16 -> CompiledModel.Options(Accelerator.GPU)
+            val gpu = source is ModelSource.Bundled && source.asset == ModelAsset.GPU_FP16
+            val options = if (gpu) CompiledModel.Options(Accelerator.GPU) else CompiledModel.Options(Accelerator.CPU).apply {
+                cpuOptions = CompiledModel.CpuOptions(numThreads = cpuThreads)
             }
             val compiled = try {
-                CompiledModel.create(context.assets, asset.fileName, options, env)
+                when (source) {
+                    is ModelSource.Bundled -> CompiledModel.create(context.assets, source.fileName, options, env)
+                    is ModelSource.UserFile -> CompiledModel.create(source.file.path, options, env)
+                }
             } catch (e: Exception) {
                 env.close()
                 throw e
             }
-            return Upscaler(asset, card, if (asset == ModelAsset.CPU_INT8) cpuThreads else null, env, compiled)
+            return Upscaler(source, card, if (gpu) null else cpuThreads, env, compiled)
         }
 
-        private fun checkTensor(what: String, type: TensorType, cardShape: List<Int>, asset: ModelAsset) {
+        private fun checkTensor(what: String, type: TensorType, cardShape: List<Int>, source: ModelSource) {
             check(type.elementType == TensorType.ElementType.FLOAT) {
-                "${asset.fileName}: $what is ${type.elementType}, the card and the app expect FLOAT"
+                "${source.fileName}: $what is ${type.elementType}, the card and the app expect FLOAT (export with --e2e-io float32)"
             }
             val dims = type.layout?.dimensions?.toList()
-            check(dims == null || dims == cardShape) { "${asset.fileName}: $what shape $dims, its model card says $cardShape" }
+            check(dims == null || dims == cardShape) { "${source.fileName}: $what shape $dims, its model card says $cardShape" }
         }
     }
 }

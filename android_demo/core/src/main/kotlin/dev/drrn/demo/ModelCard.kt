@@ -23,6 +23,39 @@ data class ModelCard(
     val outputShape: List<Int>
 ) {
     companion object {
+        /**
+         * The card of a user's end-to-end model that came without one, from the file itself: shapes,
+         * pixel type and signature names from its tensors, the tile overlap from its convolutions.
+         */
+        fun derive(name: String, facts: TfliteFacts): ModelCard {
+            val inShape = facts.input.shape
+            val outShape = facts.output.shape
+            require(inShape.size == 4 && inShape[3] == 3 && outShape.size == 4 && outShape[3] == 3) {
+                "$name takes $inShape and gives $outShape: not an end-to-end RGB model (drrn export MODEL --e2e-scale S --shape HxW --e2e-io float32)"
+            }
+            require(inShape[1] > 0 && inShape[2] > 0) { "$name has an open input shape; export it with a fixed --shape HxW" }
+            val scale = outShape[1] / inShape[1]
+            require(scale in 2..4 && outShape[1] == scale * inShape[1] && outShape[2] == scale * inShape[2]) {
+                "$name: input $inShape, output $outShape: not a x2/x3/x4 upscaler"
+            }
+            val card = ModelCard(
+                sourceModel = name,
+                quantization = facts.quantization,
+                params = facts.params.toInt(),
+                scale = scale,
+                tileHeight = inShape[1],
+                tileWidth = inShape[2],
+                tileHaloLr = TfliteFacts.lrHalo(facts.radius, scale),
+                ioDtype = facts.input.dtype,
+                inputName = facts.input.name,
+                outputName = facts.output.name,
+                inputShape = inShape,
+                outputShape = outShape
+            )
+            card.validate()
+            return card
+        }
+
         /** Parses a card; throws IllegalArgumentException with a one-line reason if it is not an end-to-end card. */
         fun parse(json: String): ModelCard {
             val root = JSONObject(json)
