@@ -137,7 +137,7 @@ def load_engine(
     if ref.exported:
         if runtime in ("keras", "keras-bf16") or (runtime == "litert" and ref.kind != "tflite"):
             raise InputError(f"{ref.spec}: an exported {ref.kind} model runs in its own runtime; leave --runtime out (or --runtime auto)")
-        return open_exported(ref, threads).engine._replace(why="the model file given")
+        return open_exported(ref, threads).engine._replace(why=f"{ref.path.name}, the model file given")
     if ref.kind == "preset" and require_trained and not PRESETS[ref.spec].trained:
         raise InputError(f"preset '{ref.spec}' has no trained weights in this package; pass a trained .keras file with --model")
     choice = choose_runtime(ref, runtime)

@@ -126,14 +126,35 @@ def convert_e2e(model: keras.Model, height: int, width: int, scale: int, quant: 
 
 
 def convert_onnx(model: keras.Model, opset: int = 17) -> bytes:
-    """ONNX via tf2onnx; input ``lr_up_y`` (N, H, W, 1), output ``hr_y``, H and W dynamic."""
+    """ONNX via tf2onnx; input ``lr_up_y`` (N, H, W, 1), output ``hr_y``, H and W dynamic.
+
+    tf2onnx's layout optimiser, which turns the NHWC<->NCHW transposes of a one-channel image into
+    reshapes, does not always end on the same graph: about one conversion in eight gave an output of
+    shape (N, 1, H, W, 1). The output is therefore reshaped to the input's shape in the graph (a
+    luminance network keeps its input's shape; the reshape costs nothing), and the result is checked
+    on a probe before it is returned."""
+    import onnxruntime as ort
     import tf2onnx
+    from onnx import helper
 
     fn = tf.function(lambda x: model(x, training=False))
     spec = [tf.TensorSpec((None, None, None, 1), tf.float32, name=INPUT_NAME)]
     proto, _ = tf2onnx.convert.from_function(fn, input_signature=spec, opset=opset)
-    old = proto.graph.output[0].name
-    for node in proto.graph.node:
-        node.output[:] = ["hr_y" if o == old else o for o in node.output]
-    proto.graph.output[0].name = "hr_y"
-    return proto.SerializeToString()
+    g = proto.graph
+    raw = g.output[0].name
+    for node in g.node:
+        node.output[:] = ["hr_y_raw" if o == raw else o for o in node.output]
+    g.node.extend(
+        [
+            helper.make_node("Shape", [g.input[0].name], ["lr_up_y_shape"], name="output_shape"),
+            helper.make_node("Reshape", ["hr_y_raw", "lr_up_y_shape"], ["hr_y"], name="output_as_input"),
+        ]
+    )
+    g.output[0].CopyFrom(g.input[0])
+    g.output[0].name = "hr_y"
+    content = proto.SerializeToString()
+    probe = np.zeros((1, 23, 17, 1), np.float32)
+    got = ort.InferenceSession(content, providers=["CPUExecutionProvider"]).run(None, {g.input[0].name: probe})[0].shape
+    if got != probe.shape:
+        raise ValueError(f"the ONNX conversion gives output shape {got} for input {probe.shape}")
+    return content
