@@ -97,22 +97,24 @@ def test_every_export_runs_in_upscale_info_eval_and_bench_within_its_gate(own):
     doc = json.loads((own / "b.json").read_text())
     timed = {r["model"]: r for r in doc["rows"]}
     assert set(timed) == {"run/model.keras", *EXPORTS} and all("median_ms" in r for r in doc["rows"]), bench.stdout
-    assert {(r["runtime"], r["quant"]) for r in doc["rows"] if r["model"] == "run/model.keras"} == {("keras", "fp32"), ("litert", "int8"), ("onnxruntime", "fp32")}
+    assert {(r["runtime"], r["quant"]) for r in doc["rows"] if r["model"] == "run/model.keras"} == {
+        ("keras", "fp32"),
+        ("litert", "int8"),
+        ("onnxruntime", "fp32"),
+    }
     assert timed["int8_96.tflite"]["size"] == "96x96" and timed["e2e_x2.tflite"]["size"] == "96x96"  # fixed shapes run their own
     assert "CPU: " in bench.stdout and "| int8.tflite |" in bench.stdout
 
 
 def _bad(own: Path, tmp: Path) -> dict[str, str]:
     """Model files that cannot be run correctly -> the fragment of the one line each must get."""
-    from drrn_tf_export.convert import convert_tflite
-
+    import keras
+    import tensorflow as tf
     from conftest import tiny_drrn
 
+    from drrn_tf_export.convert import convert_tflite
+
     bad: dict[str, str] = {}
-    import keras
-
-    import tensorflow as tf
-
     rgb = keras.Sequential([keras.Input((32, 32, 3), batch_size=1), keras.layers.Conv2D(3, 3, padding="same")])
     (tmp / "rgb.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(rgb).convert())
     bad["rgb.tflite"] = "not an end-to-end x2/x3/x4 upscaler"
