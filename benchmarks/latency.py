@@ -50,8 +50,9 @@ def _bench_model(name: str, sizes, args, calib, command: str):
     import cv2
     import tensorflow as tf
 
+    from drrn_tf_export.bench import measure
     from drrn_tf_export.convert import convert_onnx, convert_tflite
-    from drrn_tf_export.runtime import LiteRTModel, OnnxModel, time_call
+    from drrn_tf_export.runtime import LiteRTModel, OnnxModel
 
     rng = np.random.default_rng(0)
 
@@ -59,7 +60,7 @@ def _bench_model(name: str, sizes, args, calib, command: str):
         return row(base, fmt, quant, threads, size, file_bytes, timing.median_ms, timing.p90_ms, timing.runs, command)
 
     def timed(fn):
-        return time_call(fn, args.runs, args.warmup, budget_s=args.cell_budget_s)
+        return measure(fn, 0, args.warmup, args.runs, args.runs, budget_s=args.cell_budget_s)
 
     if name == "bicubic":
         base = {"model": name, "params": 0, "macs_per_pixel": 0}

@@ -325,10 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser(
         "upscale",
         help="upscale images by 2, 3 or 4",
-        description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied.",
+        description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied. "
+        "The first line says which runtime runs the model, and why.",
         **epilog(
             "drrn upscale photo.jpg -s 3 -o photo_x3.png",
-            "drrn upscale holiday/ -s 2 -o holiday_x2/ --runtime litert",
+            "drrn upscale holiday/ -s 2 -o holiday_x2/ --model mine.tflite",
             "drrn upscale scan.tif -s 2 -o scan_x2.tif --model drrn_b1u9_f32 --memory-mb 256",
             guide=True,
         ),
@@ -346,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})",
     )
     up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never an input)")
-    up.add_argument("--quiet", action="store_true", help="no progress bars and no per-image lines")
+    up.add_argument("--quiet", action="store_true", help="no progress bars, no per-image lines and no runtime line")
     up.set_defaults(func=cmd_upscale)
 
     ev = sub.add_parser(

@@ -10,7 +10,7 @@ import functools
 import os
 import platform
 
-__all__ = ["CpuInfo", "cpu_info", "usable_cores", "SPEED_FEATURES"]
+__all__ = ["CpuInfo", "cpu_info", "parse_cpuinfo", "usable_cores", "SPEED_FEATURES"]
 
 # /proc/cpuinfo flag -> what it is; the instructions int8 and bfloat16 inference run on.
 SPEED_FEATURES = {
@@ -51,20 +51,27 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def parse_cpuinfo(text: str, cores: int = 1) -> CpuInfo:
+    """A :class:`CpuInfo` from the text of ``/proc/cpuinfo`` (the first processor's name and flags)."""
+    name, flags = "", frozenset()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.strip()
+        if key == "model name" and not name:
+            name = " ".join(value.split())
+        elif key in ("flags", "Features") and not flags:
+            flags = frozenset(value.split())
+        if name and flags:
+            break
+    return CpuInfo(name or platform.processor() or platform.machine() or "unknown CPU", flags, cores)
+
+
 @functools.cache
 def cpu_info() -> CpuInfo:
-    name, flags = "", frozenset()
+    """This machine's CPU (read once per process)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
-            for line in f:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and not name:
-                    name = " ".join(value.split())
-                elif key in ("flags", "Features") and not flags:
-                    flags = frozenset(value.split())
-                if name and flags:
-                    break
+            text = f.read()
     except OSError:
-        pass
-    return CpuInfo(name or platform.processor() or platform.machine() or "unknown CPU", flags, usable_cores())
+        text = ""
+    return parse_cpuinfo(text, usable_cores())

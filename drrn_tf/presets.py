@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "choice_guide"]
+__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "choice_guide", "preset_key", "bundled_export"]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -135,3 +135,37 @@ def build_preset(name: str, load_weights: bool = True) -> keras.Model:
             raise InputError(f"{preset.weights_path}: the weights of preset '{name}' are missing (reinstall drrn-tf)")
         model.load_weights(preset.weights_path)
     return model
+
+
+def preset_key(name: str, quant: str) -> str:
+    """The key of a preset's export: a hash of its architecture and shipped weight files (and its int8
+    twin's, which int8 is made from) and the quantisation -- not the TensorFlow version, so that a
+    shipped export stays valid across it."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for p in [PRESETS[name]] + ([PRESETS[PRESETS[name].int8_twin]] if quant == "int8" and PRESETS[name].int8_twin else []):
+        h.update(json.dumps([p.name, p.builder, p.architecture], sort_keys=True).encode())
+        h.update(hashlib.sha256(p.weights_path.read_bytes()).digest() if p.trained else b"untrained")
+    h.update(f"preset {quant}".encode())
+    return h.hexdigest()[:20]
+
+
+def bundled_export(name: str, quant: str = "int8") -> Path | None:
+    """The LiteRT export of preset ``name`` that ships in the package (``weights/NAME.QUANT.tflite`` and
+    its card, made by ``python -m drrn_tf_export.bundle``), if there is one and its card's
+    ``preset_key`` matches the preset's weights now."""
+    import json
+
+    if name not in PRESETS or not PRESETS[name].trained:
+        return None
+    path = WEIGHTS_DIR / f"{name}.{quant}.tflite"
+    card = path.with_suffix(".json")
+    if not (path.is_file() and card.is_file()):
+        return None
+    try:
+        key = json.loads(card.read_text()).get("preset_key")
+    except (ValueError, AttributeError):
+        return None
+    return path if key == preset_key(name, quant) else None

@@ -36,19 +36,12 @@ def litert_available() -> bool:
 
 
 def shipped_export_card(preset: str) -> dict | None:
-    """The model card of the int8 LiteRT export a trained preset ships with, if it has one."""
-    from .presets import PRESETS, WEIGHTS_DIR
+    """The model card of the int8 LiteRT export a trained preset ships with, if it has one that
+    matches the preset's weights (:func:`drrn_tf.presets.bundled_export`)."""
+    from .presets import bundled_export
 
-    if preset not in PRESETS or not PRESETS[preset].trained:
-        return None
-    path = WEIGHTS_DIR / f"{preset}.int8.tflite"
-    card = path.with_suffix(".json")
-    if not (path.is_file() and card.is_file()):
-        return None
-    try:
-        return json.loads(card.read_text())
-    except ValueError:
-        return None
+    path = bundled_export(preset, "int8")
+    return None if path is None else json.loads(path.with_suffix(".json").read_text())
 
 
 def _vnni() -> str | None:
@@ -76,7 +69,7 @@ def choose_runtime(ref, runtime: str = "auto") -> Choice:
         return Choice("keras", f"{ref.spec} ships no int8 export")
     if not litert_available():
         return Choice("keras", "the export stage is not installed (pip install 'drrn-tf[export]' adds the faster LiteRT int8 runtime)")
-    drop = max(row["drop_db"] for row in card["parity"]["scales"])
+    drop = card["parity"]["worst_drop_db"]
     fast = f"int8 dot products in hardware ({_vnni()})" if _vnni() else "XNNPACK's int8 kernels (this CPU has no VNNI: not measured)"
     return Choice(
         "litert",

@@ -24,6 +24,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
+from .cpu import usable_cores
 from .matlab import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
 from .tiling import tile_plan
 
@@ -75,7 +76,7 @@ if hasattr(os, "register_at_fork"):
 
 def band_workers() -> int:
     """Threads for the colour work: the cores this process may use (at most 8)."""
-    return min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 8)
+    return min(usable_cores(), 8)
 
 
 def _in_bands(fn: Callable[[int, int], object], n: int) -> list:

@@ -183,8 +183,7 @@ class ExportedModel:
 
     @property
     def fixed(self) -> tuple[int, int] | None:
-        h, w = self.facts.input_shape[1:3]
-        return None if h < 0 or w < 0 else (h, w)
+        return self.engine.lr_shape if isinstance(self.engine, RgbEngine) else self.engine.fixed
 
     def info(self) -> dict:
         card = self.card or {}
@@ -228,6 +227,15 @@ def _read_card(path: Path, content: bytes) -> dict | None:
     sha = (card.get("made_with") or {}).get("sha256") if isinstance(card.get("made_with"), dict) else None
     if sha is not None and sha != hashlib.sha256(content).hexdigest():
         raise InputError(f"{card_path}: this model card describes another file (its sha256 differs from {path.name}'s); remake or remove it")
+    for key in ("params", "macs_per_pixel"):
+        _card_int(card, key, card_path, 0, 10**13)
+    inputs = card.get("inputs")
+    said = inputs[0].get("shape") if isinstance(inputs, list) and inputs and isinstance(inputs[0], dict) else None
+    if said is not None and not (isinstance(said, list) and all(isinstance(d, int) and not isinstance(d, bool) for d in said)):
+        raise InputError(f"{card_path}: inputs[0].shape must be a list of whole numbers, got {said!r}")
+    for key in ("end_to_end", "parity"):
+        if card.get(key) is not None and not isinstance(card[key], dict):
+            raise InputError(f"{card_path}: {key} must be a JSON object, got {type(card[key]).__name__}")
     return card
 
 
@@ -293,10 +301,9 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
     fixed = None if min(facts.input_shape[1:3]) < 1 else tuple(facts.input_shape[1:3])
     if fixed and fixed[0] * fixed[1] > MAX_FIXED_PIXELS:
         raise InputError(f"{path}: fixed input {fixed[0]}x{fixed[1]} is larger than any export drrn makes (at most 4096x4096 pixels)")
-    if card is not None and isinstance(card.get("inputs"), list) and card["inputs"] and isinstance(card["inputs"][0], dict):
-        said = card["inputs"][0].get("shape")
-        if said is not None and [int(d) for d in said] != facts.input_shape:
-            raise InputError(f"{card_path}: the card says input {said}, {path.name} has {facts.input_shape}; remake or remove the card")
+    said = ((card or {}).get("inputs") or [{}])[0].get("shape") if isinstance((card or {}).get("inputs"), list) else None
+    if said is not None and said != facts.input_shape:
+        raise InputError(f"{card_path}: the card says input {said}, {path.name} has {facts.input_shape}; remake or remove the card")
     rf = _card_int(card or {}, "receptive_field", card_path, 1, 4097)
     if rf is not None:
         if facts.radius is not None and rf < 2 * facts.radius + 1:
@@ -313,36 +320,34 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
     quant = (card or {}).get("quantization") or facts.quantization
     label = "fp32" if quant == "none" else quant
     name = f"{path.name} ({card['source_model']}, {label})" if (card or {}).get("source_model") else f"{path.name} ({label})"
-    if fmt == "tflite":
-        try:
-            runner = LiteRTModel(content, threads=threads, halo=radius)
-        except Exception as e:
-            raise InputError(f"{path}: not a loadable tflite model ({first_line(e)})") from e
-        runtime = f"litert {label}"
-    else:
-        try:
-            runner = OnnxModel(content, threads=threads)
-        except Exception as e:
-            raise InputError(f"{path}: not a loadable onnx model ({first_line(e)})") from e
-        runtime = "onnxruntime fp32"
+    halo_lr = None
     if kind == "end-to-end":
-        e2e = (card or {}).get("end_to_end") if isinstance((card or {}).get("end_to_end"), dict) else {}
+        if fmt != "tflite":
+            raise InputError(f"{path}: end-to-end models run as .tflite (drrn export --e2e-scale writes one)")
+        e2e = (card or {}).get("end_to_end") or {}
         halo_lr = _card_int(e2e, "tile_halo_lr", card_path, 0, 4096)
         halo_lr = lr_halo(radius, scale) if halo_lr is None else halo_lr
-        if fixed is None or min(fixed) <= 2 * halo_lr:
+        if min(fixed) <= 2 * halo_lr:
             raise InputError(
                 f"{path}: fixed input {fixed[0]}x{fixed[1]} LR pixels is too small for tiles that overlap by {halo_lr} on each side; export a larger --shape"
             )
-        if fmt != "tflite":
-            raise InputError(f"{path}: end-to-end models run as .tflite")
-        dtype = runner.input["dtype"]
-        engine = RgbEngine(name, lambda tile: runner.run_raw(tile.astype(dtype)[None])[0].astype(np.uint8), fixed, scale, halo_lr, runtime)
+    elif fixed is not None and min(fixed) <= 2 * radius:
+        raise InputError(
+            f"{path}: fixed input {fixed[0]}x{fixed[1]} is too small for its receptive field ({rf}x{rf}): each side must exceed {2 * radius} pixels; "
+            "export a larger --shape"
+        )
+    if fmt == "onnx" and fixed is not None:
+        raise InputError(
+            f"{path}: an ONNX model of a fixed input shape {fixed[0]}x{fixed[1]}; drrn runs ONNX with open height and width (drrn export --format onnx)"
+        )
+    try:
+        runner = LiteRTModel(content, threads=threads, halo=radius) if fmt == "tflite" else OnnxModel(content, threads=threads)
+    except Exception as e:
+        raise InputError(f"{path}: not a loadable {fmt} model ({first_line(e)})") from e
+    if kind == "end-to-end":
+        engine = RgbEngine(name, runner.run_e2e_tile, fixed, scale, halo_lr, f"litert {label}")
+    elif fmt == "tflite":
+        engine = TileEngine(name, runner.predict_y, radius, xnnpack_bytes_per_pixel(radius, facts.channels), fixed, f"litert {label}")
     else:
-        if fixed is not None and min(fixed) <= 2 * radius:
-            raise InputError(
-                f"{path}: fixed input {fixed[0]}x{fixed[1]} is too small for its receptive field ({rf}x{rf}): each side must exceed {2 * radius} pixels; "
-                "export a larger --shape"
-            )
-        bpp = xnnpack_bytes_per_pixel(radius, facts.channels) if fmt == "tflite" else keras_bytes_per_pixel(facts.channels)
-        engine = TileEngine(name, runner.predict_y, radius, bpp, fixed, runtime)
+        engine = TileEngine(name, runner.predict_y, radius, keras_bytes_per_pixel(facts.channels), None, "onnxruntime fp32")
     return ExportedModel(path, fmt, kind, facts, rf, source, scale, card, engine, runner)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from drrn_tf.errors import InputError
+from drrn_tf.errors import InputError, first_line
 
 __all__ = ["Timing", "measure", "RUNTIME_CHOICES", "DEFAULT_RUNTIMES", "bench", "register", "format_table"]
 
@@ -42,17 +42,23 @@ class Timing(NamedTuple):
     runs: int
 
 
-def measure(fn, min_time_s: float = 2.0, warmup: int = 1, min_runs: int = 3, max_runs: int = 10_000) -> Timing:
+def measure(fn, min_time_s: float = 2.0, warmup: int = 1, min_runs: int = 3, max_runs: int = 10_000, budget_s: float | None = None) -> Timing:
     """``fn()`` timed: ``warmup`` calls, then calls until ``min_time_s`` seconds have passed and at least
-    ``min_runs`` were made (at most ``max_runs``); the median and the 10th/90th percentiles, in ms."""
+    ``min_runs`` were made, at most ``max_runs``; the median and the 10th/90th percentiles, in ms.
+
+    ``budget_s``: when the first timed call shows that the runs would take longer, make only as many
+    as fit (at least 3); ``Timing.runs`` says how many were made."""
     for _ in range(warmup):
         fn()
     times: list[float] = []
     start = time.perf_counter()
-    while len(times) < min_runs or (time.perf_counter() - start < min_time_s and len(times) < max_runs):
+    while len(times) < max_runs and (len(times) < min_runs or time.perf_counter() - start < min_time_s):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
+        if budget_s is not None and len(times) == 1:
+            max_runs = max(3, min(max_runs, int(budget_s / max(times[0], 1e-9))))
+            min_runs = min(min_runs, max_runs)
     p10, p90 = np.percentile(times, [10, 90])
     return Timing(statistics.median(times) * 1000, float(p10) * 1000, float(p90) * 1000, len(times))
 
@@ -73,13 +79,11 @@ def _keras_runner(spec: str, threads: int, bf16: bool):
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from drrn_tf.inference import bfloat16_twin
+    from drrn_tf.inference import model_engine
     from drrn_tf.loading import load_model
 
-    model = load_model(spec)
-    net = bfloat16_twin(model) if bf16 else model
-    fn = tf.function(lambda x: tf.cast(net(x, training=False), tf.float32), input_signature=[tf.TensorSpec([1, None, None, 1], tf.float32)])
-    return lambda x: fn(x).numpy()
+    fn = model_engine(load_model(spec), "keras-bf16" if bf16 else "keras").run
+    return lambda x: fn(x[0, :, :, 0])
 
 
 def _cell(job: dict) -> list[dict]:
@@ -121,17 +125,20 @@ def _run_cell(job: dict, timeout: float) -> list[dict] | str:
         done = subprocess.run([sys.executable, "-c", code, json.dumps(job)], capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return f"took longer than {timeout:.0f} s"
+    lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
     if done.returncode != 0:
-        lines = [ln for ln in done.stderr.strip().splitlines() if ln.strip()]
         return lines[-1][:200] if lines else f"exit status {done.returncode}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        return json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        return f"the cell printed no result ({lines[-1][:160] if lines else 'no output'})"
 
 
 # ----------------------------------------------------------------------------- what to time
 class Target(NamedTuple):
     model: str  # as the user named it
-    runtime: str  # keras, keras-bf16, litert, onnxruntime
-    quant: str  # fp32, bf16, int8, fp16, dynamic
+    runtime: str  # keras, litert, onnxruntime
+    quant: str  # fp32, bf16 (keras), int8, fp16, dynamic (litert)
     job: dict  # kind + spec/path (+ bf16, uint8)
     params: int
     macs_per_pixel: int
@@ -140,6 +147,7 @@ class Target(NamedTuple):
     fixed: tuple[int, int] | None  # input (h, w) of a fixed-shape model
     scale: int  # output side / input side (1 for a luminance model)
     file_bytes: int
+    parity_drop_db: float | None = None  # the export's worst Set5 PSNR drop against its Keras model, from its card
 
 
 def _targets(spec: str, runtimes: list[str], threads: int) -> list[Target]:
@@ -157,8 +165,13 @@ def _targets(spec: str, runtimes: list[str], threads: int) -> list[Target]:
         runtime, quant = m.engine.runtime.split(" ", 1)
         e2e = m.kind == "end-to-end"
         job = {"kind": "litert" if ref.kind == "tflite" else "onnx", "path": str(ref.path), "uint8": e2e and info["input"]["dtype"] == "uint8"}
-        bpp = xnnpack_bytes_per_pixel((info["receptive_field"] - 1) // 2, m.facts.channels)
-        return [Target(spec, runtime, quant, job, info["params"], info["macs_per_pixel"], bpp, 3 if e2e else 1, m.fixed, m.scale or 1, info["file_size_bytes"])]
+        bpp = xnnpack_bytes_per_pixel((info["receptive_field"] - 1) // 2, m.facts.channels) if e2e else m.engine.bytes_per_pixel
+        return [
+            Target(
+                spec, runtime, quant, job, info["params"], info["macs_per_pixel"], bpp, 3 if e2e else 1, m.fixed, m.scale or 1, info["file_size_bytes"],
+                info["parity_worst_drop_db"],
+            )
+        ]  # fmt: skip
     from drrn_tf.loading import load_model
     from drrn_tf.presets import PRESETS
     from drrn_tf.stats import model_stats
@@ -192,12 +205,14 @@ def _targets(spec: str, runtimes: list[str], threads: int) -> list[Target]:
         fmt, quant = ("onnxruntime", "fp32") if rt == "onnx" else ("litert", rt.split("-", 1)[1])
         try:
             path = _artefact(model, ref, rt)
-        except InputError as e:  # an export that fails its parity gate is not timed
-            out.append(Target(spec, fmt, quant, {"refused": str(e)}, st["params"], st["macs_per_pixel"], 0, 1, None, 1, 0))
+        except Exception as e:  # an export that fails its parity gate (or cannot be made) is not timed
+            out.append(Target(spec, fmt, quant, {"refused": first_line(e)}, st["params"], st["macs_per_pixel"], 0, 1, None, 1, 0))
             continue
         bpp = keras_bytes_per_pixel(channels) if rt == "onnx" else xnnpack_bytes_per_pixel(radius, channels)
         job = {"kind": "onnx" if rt == "onnx" else "litert", "path": str(path)}
-        out.append(Target(spec, fmt, quant, job, st["params"], st["macs_per_pixel"], bpp, 1, None, 1, path.stat().st_size))
+        card = path.with_suffix(".json")
+        drop = (json.loads(card.read_text()).get("parity") or {}).get("worst_drop_db") if card.is_file() else None
+        out.append(Target(spec, fmt, quant, job, st["params"], st["macs_per_pixel"], bpp, 1, None, 1, path.stat().st_size, drop))
     return out
 
 
@@ -266,6 +281,7 @@ def bench(
                     "threads": n,
                     "size": f"{out_h}x{out_w}",
                     "file_bytes": target.file_bytes,
+                    "parity_worst_drop_db": target.parity_drop_db,
                 }
                 if need_mb > memory_mb:
                     rows.append({**row, "note": f"skipped: needs about {need_mb:,.0f} MiB (> --memory-mb {memory_mb:,.0f})"})
@@ -365,7 +381,7 @@ def register(sub) -> None:
     )
     p.add_argument("--min-time", type=positive(float), default=2.0, metavar="S", help="time each cell for at least S seconds (default 2)")
     p.add_argument("--min-runs", type=positive(int), default=3, metavar="N", help="and at least N runs (default 3)")
-    p.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed runs first (default 1)")
+    p.add_argument("--warmup", type=positive(int), default=1, metavar="N", help="untimed runs first (default 1)")
     p.add_argument("--memory-mb", type=positive(float), default=4096.0, metavar="MB", help="skip cells whose working memory would pass this (default 4096)")
     p.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
     p.set_defaults(func=cmd_bench)

@@ -7,8 +7,8 @@ Each export is what ``--runtime litert`` would otherwise make on a user's first 
 (:func:`drrn_tf_export.cache.gated_export`: full int8, dynamic H and W, made from the preset's
 int8-tuned twin where it has one, parity-gated against the preset's Keras model on Set5), written to
 ``drrn_tf/weights/NAME.int8.tflite`` with its model card ``NAME.int8.json``. The card records the
-preset's key (:func:`drrn_tf_export.cache.preset_key`): if the preset's weights change, the shipped
-export no longer matches and is not used (``tests/test_presets.py`` fails until it is remade).
+preset's key (:func:`drrn_tf.presets.preset_key`): if the preset's weights change, the shipped
+export no longer matches and is not used (``tests/test_runtimes.py`` fails until it is remade).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ import numpy as np
 
 from drrn_tf.engine import TileEngine, xnnpack_bytes_per_pixel
 from drrn_tf.errors import InputError
+from drrn_tf.presets import bundled_export, preset_key
 
 from .modes import RUN_MODES
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 
 _LOG = logging.getLogger(__name__)  # what making an export reports (the drrn command prints it)
 
-__all__ = ["cache_dir", "model_key", "preset_key", "gated_export", "cached_export", "bundled_export", "cached_preset_export", "litert_engine"]
+__all__ = ["cache_dir", "model_key", "gated_export", "cached_export", "cached_preset_export", "litert_engine"]
 
 # Photos of scikit-image's wheel used when the benchmark sets are not around (none is a Set5 image).
 FALLBACK_PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "camera.png"]
@@ -54,19 +55,6 @@ def _tf_version() -> str:
     from importlib.metadata import version
 
     return version("tensorflow")  # the converter's version, read without importing TensorFlow
-
-
-def preset_key(name: str, quant: str) -> str:
-    """The key of a preset's export: its architecture and shipped weight files (and its int8 twin's,
-    which int8 is made from) and the quantisation."""
-    from drrn_tf.presets import PRESETS
-
-    h = hashlib.sha256()
-    for p in [PRESETS[name]] + ([PRESETS[PRESETS[name].int8_twin]] if quant == "int8" and PRESETS[name].int8_twin else []):
-        h.update(json.dumps([p.name, p.builder, p.architecture], sort_keys=True).encode())
-        h.update(hashlib.sha256(p.weights_path.read_bytes()).digest() if p.trained else b"untrained")
-    h.update(f"preset {quant}".encode())  # not the TensorFlow version: a shipped export stays valid across it
-    return h.hexdigest()[:20]
 
 
 def _is_shipped_preset(model: keras.Model) -> bool:
@@ -176,22 +164,6 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> 
     return path
 
 
-def bundled_export(name: str, quant: str = "int8") -> Path | None:
-    """The export of preset ``name`` that ships inside the package (``weights/NAME.QUANT.tflite`` and
-    its card), if there is one and its card's ``preset_key`` matches the preset's weights now."""
-    from drrn_tf.presets import WEIGHTS_DIR
-
-    path = WEIGHTS_DIR / f"{name}.{quant}.tflite"
-    card = path.with_suffix(".json")
-    if not (path.is_file() and card.is_file()):
-        return None
-    try:
-        key = json.loads(card.read_text()).get("preset_key")
-    except ValueError:
-        return None
-    return path if key == preset_key(name, quant) else None
-
-
 def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Path:
     """The export of preset ``name``: the one the package ships, else the cached one, found by
     :func:`preset_key` without building the model; made (through :func:`cached_export`, which finds
@@ -208,7 +180,8 @@ def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Pa
 
 def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int | None = None) -> TileEngine:
     """The :class:`~drrn_tf.engine.TileEngine` of a Keras model, or of a preset given by name, through
-    its cached LiteRT export (made and parity-checked on first use). Its halo is the receptive field
+    its LiteRT export: the one a trained preset ships, else the cached one (made and parity-checked
+    on first use). Its halo is the receptive field
     its card records; its memory per pixel follows XNNPACK's indirection buffers
     (:func:`drrn_tf.engine.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
     from drrn_tf.cpu import usable_cores

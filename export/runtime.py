@@ -7,40 +7,13 @@ mirroring and the padding is cropped off again.
 
 from __future__ import annotations
 
-import statistics
-import time
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
 from drrn_tf.tiling import run_tiled
 
-__all__ = ["LiteRTModel", "OnnxModel", "Timing", "time_call"]
-
-
-class Timing(NamedTuple):
-    median_ms: float
-    p90_ms: float
-    runs: int
-
-
-def time_call(fn, runs: int = 10, warmup: int = 2, budget_s: float | None = None, min_runs: int = 3) -> Timing:
-    """Median and p90 wall time of ``fn()`` in milliseconds over ``runs`` calls after ``warmup``.
-
-    ``budget_s``: when the first timed call shows that ``runs`` calls would take longer,
-    time only as many as fit (at least ``min_runs``); ``Timing.runs`` says how many.
-    """
-    for _ in range(warmup):
-        fn()
-    times: list[float] = []
-    while len(times) < runs:
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-        if budget_s is not None and len(times) == 1:
-            runs = max(min_runs, min(runs, int(budget_s / max(times[0], 1e-9))))
-    return Timing(statistics.median(times) * 1000, float(np.percentile(times, 90)) * 1000, len(times))
+__all__ = ["LiteRTModel", "OnnxModel"]
 
 
 class LiteRTModel:
@@ -87,8 +60,13 @@ class LiteRTModel:
         """
         if self.fixed is None:
             raise ValueError("upscale_e2e needs a fixed-shape end-to-end model")
-        run = lambda tile: self.run_raw(tile.astype(self.input["dtype"])[None])[0]  # noqa: E731
-        return run_tiled(rgb, run, self.fixed, halo, scale=scale, fixed=True, dtype=np.uint8)
+        return run_tiled(rgb, self.run_e2e_tile, self.fixed, halo, scale=scale, fixed=True, dtype=np.uint8)
+
+    def run_e2e_tile(self, tile: np.ndarray) -> np.ndarray:
+        """An end-to-end model on one LR tile (h, w, 3) of uint8 pixels: the upscaled tile, uint8 (a
+        float32-pixel model's output rounded and clipped to 0..255, not truncated)."""
+        out = self.run_raw(tile.astype(self.input["dtype"])[None])[0]
+        return out if out.dtype == np.uint8 else np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 class OnnxModel:

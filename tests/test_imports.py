@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 # Modules that must not import TensorFlow or Keras, even inside a function.
-NUMPY_MODULES = ["constants", "errors", "matlab", "imaging", "metrics", "tiling", "stream", "engine"]
+NUMPY_MODULES = ["constants", "errors", "matlab", "imaging", "metrics", "tiling", "stream", "engine", "cpu"]
 HEAVY = ("tensorflow", "keras", "tf_keras")
 
 

@@ -54,6 +54,7 @@ def test_wheel_has_no_top_level_export_package(installed):
     assert not (target / "export").exists()
     names = zipfile.ZipFile(wheel).namelist()
     assert "drrn_tf/weights/drrn_b1u9.weights.h5" in names and "drrn_tf/weights/SHA256SUMS" in names
+    assert {"drrn_tf/weights/drrn_b1u9.int8.tflite", "drrn_tf/weights/drrn_b1u9.int8.json"} <= set(names)  # the default runtime ships
 
 
 def test_installed_package_is_the_wheel_and_its_commands_run(installed):

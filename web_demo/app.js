@@ -9,7 +9,7 @@ import {upscaleTiled} from "./tiling.js";
 
 const MAX_INPUT_PIXELS = 2_000_000; // LR photo; the output is scale^2 times larger
 const $ = (id) => document.getElementById(id);
-const state = {loads: 0, models: [], compiled: null, card: null, entry: null, cancel: false, busy: false, lastResult: null, threadsAvailable: false};
+const state = {loads: 0, loading: false, models: [], compiled: null, card: null, entry: null, cancel: false, busy: false, lastResult: null, threadsAvailable: false};
 
 function setStatus(text, kind = "info") {
   const el = $("status");
@@ -36,6 +36,9 @@ function checkCard(card, model) {
   if (inShape.some((d) => d < 0)) return "the model's input shape is dynamic; LiteRT.js needs a fixed-shape export (drrn export --shape HxW)";
   if (String(inShape) !== String(want)) return `model card says input ${want.join("x")}, the model has ${inShape.join("x")}`;
   if (String(outShape) !== String(wantOut)) return `model card says output ${wantOut.join("x")}, the model has ${outShape.join("x")}`;
+  if (!["uint8", "float32"].includes(ins[0].dtype) || !["uint8", "float32"].includes(outs[0].dtype)) {
+    return `the model takes ${ins[0].dtype} and gives ${outs[0].dtype}; an end-to-end model has uint8 (or float32) pixel values`;
+  }
   if (ins[0].dtype !== card.inputs[0].dtype || outs[0].dtype !== card.outputs[0].dtype) {
     return `model card says ${card.inputs[0].dtype}/${card.outputs[0].dtype} input/output, the model has ${ins[0].dtype}/${outs[0].dtype}`;
   }
@@ -97,8 +100,8 @@ async function compile(entry, threads) {
   let card = given;
   let problem = null;
   try {
-    if (card) problem = checkCard(card, model);
-    else card = derivedCard(bytes, model, entry.name);
+    if (!card) card = derivedCard(bytes, model, entry.name);
+    problem = checkCard(card, model);
   } catch (err) {
     problem = err.message;
   }
@@ -134,9 +137,12 @@ async function timeOnce(bytes, threads, runs = 5) {
 }
 
 async function selectModel() {
+  if (state.loading) return;  // the controls are disabled meanwhile; a drop is ignored until it is done
+  state.loading = true;
   try {
     await loadSelected();
   } finally {
+    state.loading = false;
     state.loads++;  // finished, loaded or refused (tests/driver.mjs waits on it)
   }
 }
@@ -154,7 +160,13 @@ async function loadSelected() {
     const {model, card, bytes} = await compile(entry, threads);
     Object.assign(state, {compiled: model, card, entry});
     $("model-info").textContent = describeModel(entry, card);
-    if (entry.own) $("model-timing").textContent = await timeOnce(bytes, threads);
+    if (entry.own) {
+      try {
+        $("model-timing").textContent = await timeOnce(bytes, threads);
+      } catch (err) {
+        $("model-timing").textContent = `Could not time it: ${err.message}`;
+      }
+    }
     const e2e = card.end_to_end;
     setStatus(`Ready: ${entry.name}, x${e2e.scale}, tiles of ${e2e.lr_shape[0]}x${e2e.lr_shape[1]} LR pixels. Pick a photo.`, "ready");
     setInputsEnabled(true);
@@ -198,9 +210,13 @@ async function addOwnModel(files) {
   await selectModel();
 }
 
+function listModels() {  // names come from files and URLs: text, never markup
+  $("model").replaceChildren(...state.models.map((m, i) => new Option(m.name, String(i))));
+}
+
 function addEntry(entry) {
   state.models.push(entry);
-  $("model").innerHTML = state.models.map((m, i) => `<option value="${i}">${m.name}</option>`).join("");
+  listModels();
   $("model").selectedIndex = state.models.length - 1;
 }
 
@@ -385,16 +401,22 @@ async function main() {
     if (forced) await loadLiteRt(wasmDir + forced.file);
     else await loadLiteRt(wasmDir, {threads: state.threadsAvailable});
     state.wasm = forced ? forced.name : state.threadsAvailable ? "threaded" : "default";
-    const res = await fetch("models.json");
-    state.models = res.ok ? (await res.json()).models || [] : [];
-    if (modelUrl) state.models.push({name: `your model: ${decodeURIComponent(modelUrl.split("/").pop())}`, file: modelUrl, own: true,
-      card: modelUrl.replace(/\.tflite$/i, "") + ".json", cardOptional: true});
-    if (!state.models.length) throw new Error(res.ok ? "models.json lists no models" : `model list models.json: HTTP ${res.status} (serve the page with drrn serve-demo, or open it with ?model=URL)`);
+    const res = await fetch("models.json").catch(() => null);
+    state.models = res?.ok ? (await res.json()).models || [] : [];
+    if (modelUrl) {
+      const url = new URL(modelUrl, location.href);
+      const card = new URL(url);
+      card.pathname = card.pathname.replace(/\.tflite$/i, "") + ".json";
+      state.models.push({name: `your model: ${decodeURIComponent(url.pathname.split("/").pop())}`, file: url.href, own: true, card: card.href, cardOptional: true});
+    }
+    if (!state.models.length) {
+      throw new Error(res?.ok ? "models.json lists no models" : `model list models.json: ${res ? `HTTP ${res.status}` : "not reachable"} (serve the page with drrn serve-demo, or open it with ?model=URL)`);
+    }
   } catch (err) {
     fail(`Cannot start: ${err.message}`);
     return;
   }
-  $("model").innerHTML = state.models.map((m, i) => `<option value="${i}">${m.name}</option>`).join("");
+  listModels();
   if (modelUrl) $("model").selectedIndex = state.models.length - 1;
   $("own-model").addEventListener("change", (e) => {
     const files = e.target.files;
@@ -404,7 +426,7 @@ async function main() {
   document.addEventListener("drop", (e) => {
     e.preventDefault();
     const files = Array.from(e.dataTransfer?.files ?? []);
-    if (!files.length || state.busy) return;
+    if (!files.length || state.busy || state.loading) return;
     if (files.some((f) => /\.(tflite|json)$/i.test(f.name))) addOwnModel(files);
     else onFile({target: {files, value: ""}});
   });

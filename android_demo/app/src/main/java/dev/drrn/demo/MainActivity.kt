@@ -68,7 +68,7 @@ class MainActivity : AppCompatActivity() {
         spinner = findViewById(R.id.accelerator)
         // models pushed with adb into the app's folder, and those picked before
         for (dir in listOfNotNull(getExternalFilesDir(null), userModelDir())) {
-            dir.listFiles { f -> f.name.endsWith(".tflite") }?.sortedBy { it.name }?.forEach { sources.add(ModelSource.UserFile(it)) }
+            dir.listFiles { f -> f.name.endsWith(".tflite", ignoreCase = true) }?.sortedBy { it.name }?.forEach { sources.add(ModelSource.UserFile(it)) }
         }
         refreshSpinner()
         spinner.onItemSelectedListener = object : AdapterView.OnItemSelectedListener {
@@ -100,16 +100,19 @@ class MainActivity : AppCompatActivity() {
         lifecycleScope.launch {
             try {
                 val added = withContext(Dispatchers.IO) {
-                    val named = uris.map { displayName(it) to it }
-                    val (name, model) = named.firstOrNull { it.first.endsWith(".tflite") }
+                    val named = uris.map { safeName(displayName(it)) to it }
+                    val (name, model) = named.firstOrNull { it.first.endsWith(".tflite", ignoreCase = true) }
                         ?: throw IllegalArgumentException("no .tflite among the picked files: pick a model made by drrn export --e2e-scale")
-                    val target = java.io.File(userModelDir(), name)
-                    contentResolver.openInputStream(model).use { input -> target.outputStream().use { input!!.copyTo(it) } }
-                    val card = java.io.File(userModelDir(), name.removeSuffix(".tflite") + ".json")
-                    val picked = named.firstOrNull { it.first.endsWith(".json") }
-                    if (picked != null) contentResolver.openInputStream(picked.second).use { input -> card.outputStream().use { input!!.copyTo(it) } }
-                    else card.delete()  // a card from an earlier file of this name would not describe this one
-                    ModelSource.UserFile(target)
+                    val stem = name.dropLast(".tflite".length)
+                    val picked = named.firstOrNull { it.first.endsWith(".json", ignoreCase = true) }
+                    // modelLock: the model now running may have been loaded from a file of the same name
+                    modelLock.withLock {
+                        val target = copyIn(model, java.io.File(userModelDir(), "$stem.tflite"))
+                        val card = java.io.File(userModelDir(), "$stem.json")
+                        if (picked != null) copyIn(picked.second, card)
+                        else card.delete()  // a card from an earlier file of this name would not describe this one
+                        ModelSource.UserFile(target)
+                    }
                 }
                 sources.removeAll { it is ModelSource.UserFile && it.file == added.file }
                 sources.add(added)
@@ -120,6 +123,21 @@ class MainActivity : AppCompatActivity() {
             }
         }
     }
+
+    /** Copies [uri] to [target] through a temporary file beside it, then renames it into place. */
+    private fun copyIn(uri: Uri, target: java.io.File): java.io.File {
+        val tmp = java.io.File(target.parentFile, ".${target.name}.part")
+        val input = contentResolver.openInputStream(uri) ?: throw IllegalArgumentException("cannot read ${target.name}")
+        input.use { src -> tmp.outputStream().use { src.copyTo(it) } }
+        if (!tmp.renameTo(target)) {
+            tmp.delete()
+            throw IllegalStateException("cannot store ${target.name} in the app's files")
+        }
+        return target
+    }
+
+    /** A file name safe to create in the app's folder: the last path part, odd characters replaced. */
+    private fun safeName(name: String): String = java.io.File(name).name.replace(Regex("[^A-Za-z0-9._-]"), "_").ifEmpty { "model.tflite" }
 
     private fun displayName(uri: Uri): String =
         contentResolver.query(uri, arrayOf(android.provider.OpenableColumns.DISPLAY_NAME), null, null, null)?.use { c ->

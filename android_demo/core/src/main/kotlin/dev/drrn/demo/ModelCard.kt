@@ -89,7 +89,7 @@ data class ModelCard(
 
     private fun validate() {
         require(ioDtype == "float32") {
-            "model card says $ioDtype pixels; CompiledModel's TensorBuffer has no UINT8 type, export with --e2e-io float32"
+            "$ioDtype pixels; CompiledModel's TensorBuffer has no UINT8 type, export with --e2e-io float32"
         }
         require(inputShape == listOf(1, tileHeight, tileWidth, 3)) { "model card: input shape $inputShape is not [1, $tileHeight, $tileWidth, 3]" }
         require(outputShape == listOf(1, tileHeight * scale, tileWidth * scale, 3)) { "model card: output shape $outputShape does not match x$scale" }

@@ -69,10 +69,12 @@ data class TfliteFacts(
             require(ins.size == 1 && outs.size == 1) { "the model has ${ins.size} inputs and ${outs.size} outputs; expected 1 and 1" }
             // signature_defs[0]: inputs/outputs as (name, tensor index) maps
             val signature = model.tables(7).firstOrNull()
+                ?: throw IllegalArgumentException("the model has no signature (CompiledModel finds its tensors by signature names): export it with drrn export")
             fun tensor(index: Int, field: Int): Tensor {
                 val t = tensors[index]
                 val sig = t.ints(7)
-                val name = signature?.tables(field)?.firstOrNull { it.int(1, 4) == index }?.string(0) ?: t.string(3)
+                val name = signature.tables(field).firstOrNull { it.int(1, 4) == index }?.string(0)
+                    ?: throw IllegalArgumentException("the model's signature does not name its ${if (field == 0) "input" else "output"}")
                 return Tensor(name, if (sig.isNotEmpty()) sig else t.ints(0), TYPES[t.uint8(1)] ?: "type ${t.uint8(1)}")
             }
             return TfliteFacts(radius, params, quantization, convs, tensor(ins[0], 0), tensor(outs[0], 1))
