@@ -121,14 +121,20 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> t
     shipped = _is_shipped_preset(model)  # builds the preset to compare weights: once per call
     source = _export_source(model, quant, shipped)
     via = "" if source is model else f" through its int8-tuned twin {source.name}"
-    _LOG.info(f"making the LiteRT {quant} export of {model.name}{via}: converting, then checking its Set5 PSNR against the Keras model")
+    _LOG.info(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {cache_dir()}); 3 steps, a few minutes")
     with tempfile.TemporaryDirectory() as tmp:
         representative = None
         if quant == "int8":
-            representative = representative_samples(_data_folder("train291", Path(tmp)), n=120, size=(96, 96))
+            folder = _data_folder("train291", Path(tmp))
+            _LOG.info(f"[1/3] calibrating on 120 LR-up Y crops of 96x96 from {folder}")
+            representative = representative_samples(folder, n=120, size=(96, 96))
+        _LOG.info(f"[2/3] converting {source.name} to a {quant} .tflite")
         artefact = convert_tflite(source, quant, None, representative)
         runner = LiteRTModel(artefact, threads=threads, halo=receptive_radius(model))
-        parity = parity_report(lambda y: predict_y(model, y), runner.predict_y, quant, data=str(_data_folder("set5", Path(tmp))))
+        set5 = _data_folder("set5", Path(tmp))
+        # both models tiled within the default 1 GiB of working memory (predict_y), whatever the image size
+        _LOG.info(f"[3/3] parity gate: the export's PSNR against the Keras model's on {set5} at x2, x3, x4")
+        parity = parity_report(lambda y: predict_y(model, y), runner.predict_y, quant, data=str(set5))
     worst = parity["worst_drop_db"]
     _LOG.info(f"parity: worst PSNR drop {worst:+.3f} dB on {parity['dataset']} (target <= {parity['target_db']} dB)")
     if not parity["passed"]:
