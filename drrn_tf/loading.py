@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from .engine import RgbEngine, TileEngine
 
-__all__ = ["BICUBIC", "ModelRef", "resolve_model", "load_model", "load_engine", "describe_model_spec", "open_exported", "EXPORTED_SUFFIXES"]
+__all__ = ["BICUBIC", "ModelRef", "resolve_model", "load_model", "load_keras_model", "load_engine", "describe_model_spec", "open_exported", "EXPORTED_SUFFIXES"]
 
 # Suffixes of exported models that installed packages can run (entry point group drrn_tf.exported).
 EXPORTED_SUFFIXES = (".tflite", ".onnx")
@@ -112,6 +112,17 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
             raise InputError(f"preset '{ref.spec}' has no trained weights in this package; pass a trained .keras file with --model")
         return build_preset(ref.spec)
     return _load_keras(ref)
+
+
+def load_keras_model(spec: str | os.PathLike, *, require_trained: bool = False, purpose: str = "drrn export", action: str = "export") -> keras.Model:
+    """:func:`load_model` for what needs the Keras model itself (exporting, fine-tuning): an exported
+    file or ``bicubic`` is refused in one line saying so."""
+    ref = resolve_model(spec)
+    if ref.kind == "bicubic":
+        raise InputError(f"bicubic is interpolation, not a network: nothing to {action}")
+    if ref.exported:
+        raise InputError(f"{ref.spec}: an exported {ref.kind} model; {purpose} needs the Keras model it was made from (a preset or a .keras file)")
+    return load_model(ref.spec, require_trained=require_trained)
 
 
 def load_engine(

@@ -34,7 +34,7 @@ def cmd_export(args) -> int:
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.fileio import check_writable
     from drrn_tf.inference import predict_y
-    from drrn_tf.loading import BICUBIC, load_model
+    from drrn_tf.loading import load_keras_model
     from drrn_tf.stats import receptive_radius
 
     from .card import model_card
@@ -51,9 +51,7 @@ def cmd_export(args) -> int:
     shape = _parse_shape(args.shape)
     if args.format == "onnx" and (args.quant != "none" or shape is not None):
         raise InputError("--format onnx exports float32 with dynamic H and W; drop --quant/--shape")
-    if args.model == BICUBIC:
-        raise InputError("bicubic is interpolation, not a network: nothing to export")
-    model = load_model(args.model)
+    model = load_keras_model(args.model, purpose="drrn export")
     halo = receptive_radius(model)
     if shape is not None and min(shape) <= 2 * halo:
         raise InputError(f"--shape {args.shape}: each side must exceed twice the receptive radius ({2 * halo}) for seamless tiling")

@@ -154,7 +154,7 @@ def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
 def cmd_qat(args) -> int:
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.fileio import atomic_path, write_bytes_atomic
-    from drrn_tf.loading import load_model
+    from drrn_tf.loading import load_keras_model
     from drrn_tf.patches import PatchSource
 
     from .convert import convert_tflite, representative_samples
@@ -162,7 +162,7 @@ def cmd_qat(args) -> int:
     out = Path(args.output)
     if out.exists() and any(out.iterdir()):
         raise InputError(f"{out}: already exists and is not empty; pick another -o/--output")
-    model = load_model(args.model)
+    model = load_keras_model(args.model, purpose="drrn qat", action="fine-tune")
     _check_structure(model)
     started = time.time()
     folder = resolve_dataset(args.data)[1]

@@ -167,7 +167,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
                 shutil.copyfile(card_path, models_dir / card_path.name)
             entries.append(_entry(models_dir / src.name, card))
     else:
-        from drrn_tf.loading import load_model
+        from drrn_tf.loading import load_keras_model
 
         from .commands import _parse_shape, export_e2e, write_artefact
 
@@ -175,7 +175,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
         if shape is None:
             raise InputError("--tile must be HxW: LiteRT.js needs a fixed input shape")
         specs = args.model or [INT8_PRESET if args.quant == "int8" else FLOAT_PRESET, QUALITY_PRESET]
-        models = [load_model(spec) for spec in dict.fromkeys(specs)]
+        models = [load_keras_model(spec, purpose="drrn serve-demo --model", action="serve") for spec in dict.fromkeys(specs)]
         jobs = [(m, s, models_dir / f"{m.name}_x{s}_{args.quant}_{shape[0]}x{shape[1]}.tflite") for m in models for s in args.scales]
         todo = [o for _, _, o in jobs if not o.is_file() or not o.with_suffix(".json").is_file()]
         quality_data = _quality_data() if todo else None

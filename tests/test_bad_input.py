@@ -42,6 +42,7 @@ def work(tmp_path_factory, data_dir) -> Path:
     (w / "three.bmp").write_bytes(b"BM\x00")  # shorter than any format's header
     (w / "weights.txt").write_text("0 1 2")
     (w / "fake.keras").write_bytes(b"PK\x03\x04 definitely not a zip")
+    (w / "header.tflite").write_bytes(b"\x1c\x00\x00\x00TFL3 but nothing a model needs")
     (w / "bomb.png").write_bytes(png_header_only(17_000, 17_000))
     (w / "afile").write_text("a file, not a folder")
     Image.new("P", (8, 8)).save(w / "anim.gif")
@@ -132,6 +133,15 @@ COMMANDS = [
         "must be a finite number > 0",
     ),
     ("export-bicubic", ["export", "bicubic", "-o", "{w}/a.tflite"], "nothing to export"),
+    ("export-an-export", ["export", "{w}/header.tflite", "-o", "{w}/a.tflite"], "needs the Keras model it was made from"),
+    ("qat-an-export", ["qat", "{w}/header.tflite", "-o", "{w}/q"], "needs the Keras model it was made from"),
+    ("upscale-broken-tflite", ["upscale", "{w}/good.png", "-s", "2", "-o", "{w}/out.png", "--model", "{w}/header.tflite"], "not a loadable tflite model"),
+    ("info-broken-tflite", ["info", "{w}/header.tflite"], "not a loadable tflite model"),
+    (
+        "upscale-keras-runtime-for-an-export",
+        ["upscale", "{w}/good.png", "-s", "2", "-o", "{w}/out.png", "--model", "{w}/header.tflite", "--runtime", "keras"],
+        "runs in its own runtime",
+    ),
     ("train-unknown-key", ["train", "--config", "{w}/bad.yaml", "--out", "{w}/o"], "unknown key 'unknown_key'"),
     ("train-missing-config", ["train", "--config", "{w}/missing.yaml", "--out", "{w}/o"], "no such config file"),
     ("train-empty-data", ["train", "--set", "train_data={w}/empty", "--out", "{w}/o"], "no images found"),
