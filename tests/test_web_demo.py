@@ -259,6 +259,7 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
         make_server(tmp_path / "models", port=0, web_root=tmp_path)
 
 
+@pytest.mark.slow
 def test_browser_runs_a_users_own_model(e2e_model, tmp_path, data_dir):
     """A user's own end-to-end .tflite, given through the "Your model" picker without its card and by
     ?model=URL with it: the page derives the tile overlap from the file (as Python does), upscales a
