@@ -19,10 +19,11 @@ from .tiling import run_tiled
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["predict_y", "model_engine", "bfloat16_twin", "tile_runner", "check_memory_mb", "RUNTIMES"]
+__all__ = ["predict_y", "model_engine", "bfloat16_twin", "max_channels", "tile_runner", "check_memory_mb", "RUNTIMES"]
 
 
-def _max_channels(model: keras.Model) -> int:
+def max_channels(model: keras.Model) -> int:
+    """The widest feature map of ``model``: the most output channels of any convolution kernel."""
     widest = 1
     for w in model.weights:
         if len(w.shape) == 4:  # conv kernels (kh, kw, cin, cout)
@@ -48,7 +49,7 @@ def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:
             from .stats import receptive_radius
 
             net = model if runtime == "keras" else bfloat16_twin(model)
-            bpp = keras_bytes_per_pixel(_max_channels(model))
+            bpp = keras_bytes_per_pixel(max_channels(model))
             engines[runtime] = TileEngine(model.name, _keras_runner(net), receptive_radius(model), bpp, runtime=runtime)
         else:
             engines[runtime] = plugin_engine(model, runtime)

@@ -22,10 +22,7 @@ if TYPE_CHECKING:
 
     from .engine import RgbEngine, TileEngine
 
-__all__ = ["BICUBIC", "ModelRef", "resolve_model", "load_model", "load_keras_model", "load_engine", "describe_model_spec", "open_exported", "EXPORTED_SUFFIXES"]
-
-# Suffixes of exported models that installed packages can run (entry point group drrn_tf.exported).
-EXPORTED_SUFFIXES = (".tflite", ".onnx")
+__all__ = ["BICUBIC", "ModelRef", "resolve_model", "load_model", "load_keras_model", "load_engine", "describe_model_spec", "open_exported"]
 
 BICUBIC = "bicubic"
 

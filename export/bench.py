@@ -150,69 +150,53 @@ class Target(NamedTuple):
     parity_drop_db: float | None = None  # the export's worst Set5 PSNR drop against its Keras model, from its card
 
 
+def _exported_target(label: str, path: Path, threads: int) -> Target:
+    """The cell of an exported file (a user's, or one made for a runtime cell): what its graph and card say."""
+    from drrn_tf.engine import xnnpack_bytes_per_pixel
+    from drrn_tf.loading import open_exported
+
+    m = open_exported(path, threads)
+    info = m.info()
+    runtime, quant = m.engine.runtime.split(" ", 1)
+    e2e = m.kind == "end-to-end"
+    job = {"kind": "litert" if m.format == "tflite" else "onnx", "path": str(path), "uint8": e2e and info["input"]["dtype"] == "uint8"}
+    bpp = xnnpack_bytes_per_pixel((info["receptive_field"] - 1) // 2, m.facts.channels) if e2e else m.engine.bytes_per_pixel
+    return Target(
+        label, runtime, quant, job, info["params"], info["macs_per_pixel"], bpp, 3 if e2e else 1, m.fixed, m.scale or 1, info["file_size_bytes"],
+        info["parity_worst_drop_db"],
+    )  # fmt: skip
+
+
 def _targets(spec: str, runtimes: list[str], threads: int) -> list[Target]:
     """The cells to time for one model: its own runtime for an exported file; ``runtimes`` otherwise
     (exports made as ``--runtime litert`` makes them: shipped, cached, or made and gated once)."""
-    from drrn_tf.engine import keras_bytes_per_pixel, xnnpack_bytes_per_pixel
-    from drrn_tf.loading import open_exported, resolve_model
+    from drrn_tf.engine import keras_bytes_per_pixel
+    from drrn_tf.inference import max_channels
+    from drrn_tf.loading import load_model, resolve_model
+    from drrn_tf.presets import PRESETS
+    from drrn_tf.stats import model_stats
 
     ref = resolve_model(spec)
     if ref.kind == "bicubic":
         raise InputError("bicubic is interpolation, not a network: nothing to time (drrn bench times models)")
     if ref.exported:
-        m = open_exported(ref, threads)
-        info = m.info()
-        runtime, quant = m.engine.runtime.split(" ", 1)
-        e2e = m.kind == "end-to-end"
-        job = {"kind": "litert" if ref.kind == "tflite" else "onnx", "path": str(ref.path), "uint8": e2e and info["input"]["dtype"] == "uint8"}
-        bpp = xnnpack_bytes_per_pixel((info["receptive_field"] - 1) // 2, m.facts.channels) if e2e else m.engine.bytes_per_pixel
-        return [
-            Target(
-                spec, runtime, quant, job, info["params"], info["macs_per_pixel"], bpp, 3 if e2e else 1, m.fixed, m.scale or 1, info["file_size_bytes"],
-                info["parity_worst_drop_db"],
-            )
-        ]  # fmt: skip
-    from drrn_tf.loading import load_model
-    from drrn_tf.presets import PRESETS
-    from drrn_tf.stats import model_stats
-
+        return [_exported_target(spec, ref.path, threads)]
     if ref.kind == "preset" and not PRESETS[spec].trained:
         print(f"drrn: note: {spec} ships no weights; timing a freshly initialised network", file=sys.stderr)
     model = load_model(spec)
     st = model_stats(model)
-    radius = (st["receptive_field"] - 1) // 2
-    channels = max([int(w.shape[-1]) for w in model.weights if len(w.shape) == 4] or [1])
     out = []
     for rt in runtimes:
         if rt.startswith("keras"):
             job = {"kind": "keras", "spec": spec, "bf16": rt == "keras-bf16"}
-            out.append(
-                Target(
-                    spec,
-                    "keras",
-                    "bf16" if rt == "keras-bf16" else "fp32",
-                    job,
-                    st["params"],
-                    st["macs_per_pixel"],
-                    keras_bytes_per_pixel(channels),
-                    1,
-                    None,
-                    1,
-                    0,
-                )
-            )
+            bpp = keras_bytes_per_pixel(max_channels(model))
+            out.append(Target(spec, "keras", "bf16" if rt == "keras-bf16" else "fp32", job, st["params"], st["macs_per_pixel"], bpp, 1, None, 1, 0))
             continue
-        fmt, quant = ("onnxruntime", "fp32") if rt == "onnx" else ("litert", rt.split("-", 1)[1])
         try:
-            path = _artefact(model, ref, rt)
+            out.append(_exported_target(spec, _artefact(model, ref, rt), threads))
         except Exception as e:  # an export that fails its parity gate (or cannot be made) is not timed
+            fmt, quant = ("onnxruntime", "fp32") if rt == "onnx" else ("litert", rt.split("-", 1)[1])
             out.append(Target(spec, fmt, quant, {"refused": first_line(e)}, st["params"], st["macs_per_pixel"], 0, 1, None, 1, 0))
-            continue
-        bpp = keras_bytes_per_pixel(channels) if rt == "onnx" else xnnpack_bytes_per_pixel(radius, channels)
-        job = {"kind": "onnx" if rt == "onnx" else "litert", "path": str(path)}
-        card = path.with_suffix(".json")
-        drop = (json.loads(card.read_text()).get("parity") or {}).get("worst_drop_db") if card.is_file() else None
-        out.append(Target(spec, fmt, quant, job, st["params"], st["macs_per_pixel"], bpp, 1, None, 1, path.stat().st_size, drop))
     return out
 
 

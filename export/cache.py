@@ -104,10 +104,11 @@ def _export_source(model: keras.Model, quant: str, shipped: bool) -> keras.Model
     return build_preset(twin) if quant == "int8" and twin else model
 
 
-def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> tuple[bytes, dict]:
+def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, shipped: bool | None = None) -> tuple[bytes, dict]:
     """``(artefact, card)``: the LiteRT export of ``model`` (dynamic H and W) in ``quant``, made from its
     int8-tuned twin where a shipped preset has one, and parity-gated against ``model`` on Set5.
-    Raises :class:`~drrn_tf.errors.InputError` if it fails its gate (nothing is returned then)."""
+    ``shipped``: whether ``model`` is an unchanged preset, when the caller already knows
+    (:func:`_is_shipped_preset`). Raises :class:`~drrn_tf.errors.InputError` if it fails its gate."""
     from drrn_tf.inference import predict_y
     from drrn_tf.stats import receptive_radius
 
@@ -118,7 +119,8 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> t
 
     if quant not in RUN_MODES:
         raise InputError(f"--runtime litert: quantisation {quant!r} is not offered ({', '.join(RUN_MODES)})")
-    shipped = _is_shipped_preset(model)  # builds the preset to compare weights: once per call
+    if shipped is None:
+        shipped = _is_shipped_preset(model)  # builds the preset to compare weights
     source = _export_source(model, quant, shipped)
     via = "" if source is model else f" through its int8-tuned twin {source.name}"
     _LOG.info(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {cache_dir()}); 3 steps, a few minutes")
@@ -154,8 +156,6 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> 
     unchanged preset, else the cached one, made first (:func:`gated_export`) if needed."""
     from .commands import write_artefact
 
-    if quant not in RUN_MODES:
-        raise InputError(f"--runtime litert: quantisation {quant!r} is not offered ({', '.join(RUN_MODES)})")
     shipped = _is_shipped_preset(model)
     if shipped and (bundled := bundled_export(model.name, quant)) is not None:
         return bundled
@@ -163,7 +163,7 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> 
     path = folder / f"{model.name}-{quant}-{model_key(model, quant, shipped)}.tflite"
     if path.is_file() and path.with_suffix(".json").is_file():
         return path
-    artefact, card = gated_export(model, quant, threads)
+    artefact, card = gated_export(model, quant, threads, shipped)
     card["file"] = path.name
     folder.mkdir(parents=True, exist_ok=True)
     write_artefact(path, artefact, path.with_suffix(".json"), card)
