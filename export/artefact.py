@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +35,11 @@ _POINTWISE_TFLITE = {
     "HARD_SWISH", "QUANTIZE", "DEQUANTIZE", "MAXIMUM", "MINIMUM", "CAST", "ABS", "NEG", "SQUARE", "SQRT", "RSQRT", "EXP",
 }  # fmt: skip
 _CONV_TFLITE = {"CONV_2D", "DEPTHWISE_CONV_2D"}
-# ONNX ops of the same kind, and the layout ops tf2onnx puts around an NHWC graph's convolutions
-# (taken to move no pixel: a graph that reshapes space needs its card).
+# ONNX ops of the same kind, and the layout ops tf2onnx puts around an NHWC graph's convolutions and
+# drrn_tf_export.convert.convert_onnx's output reshape (Shape) -- taken to move no pixel: a graph that
+# reshapes space needs its card.
 _POINTWISE_ONNX = {"Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "PRelu", "Sigmoid", "Tanh", "Clip", "Max", "Min", "Cast", "Identity"}
-_LAYOUT_ONNX = {"Transpose", "Reshape", "Squeeze", "Unsqueeze"}
+_LAYOUT_ONNX = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Shape"}
 
 
 @dataclass
@@ -171,7 +172,6 @@ class ExportedModel:
     scale: int | None  # an end-to-end model's
     card: dict | None
     engine: TileEngine | RgbEngine
-    runner: object = field(repr=False)
 
     @property
     def name(self) -> str:
@@ -350,4 +350,4 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
         engine = TileEngine(name, runner.predict_y, radius, xnnpack_bytes_per_pixel(radius, facts.channels), fixed, f"litert {label}")
     else:
         engine = TileEngine(name, runner.predict_y, radius, keras_bytes_per_pixel(facts.channels), None, "onnxruntime fp32")
-    return ExportedModel(path, fmt, kind, facts, rf, source, scale, card, engine, runner)
+    return ExportedModel(path, fmt, kind, facts, rf, source, scale, card, engine)
