@@ -95,9 +95,8 @@ async function entryCard(entry) {
 
 async function compile(entry, threads) {
   const bytes = await entryBytes(entry);
-  const given = await entryCard(entry);
+  let card = await entryCard(entry);
   const model = await loadAndCompile(bytes, {accelerator: "wasm", cpuOptions: {numThreads: threads}});
-  let card = given;
   let problem = null;
   try {
     if (!card) card = derivedCard(bytes, model, entry.name);
