@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .constants import MAX_PIXELS
 from .errors import InputError
-from .image_io import IMAGE_EXTENSIONS, LoadedImage, check_output_path, is_image_path, read_image, write_image
+from .fileio import check_output, file_ids, os_error
+from .image_io import IMAGE_EXTENSIONS, ImageHeader, LoadedImage, check_output_path, is_image_path, read_image, write_image
 
 __all__ = ["UpscaleJob", "expand_inputs", "plan_upscale", "run_upscale"]
 
@@ -47,6 +48,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def _outputs(inputs: list[Path], out: Path, scale: int) -> tuple[list[Path], Path | None]:
     """Output path per input, and the folder to create (if any), without touching disk."""
+    if out.is_symlink() or (out.exists() and not out.is_dir() and not out.is_file()):
+        check_output(out)  # a link, a device, a FIFO: refused in its own words
     if out.is_dir():
         return [out / f"{p.stem}_x{scale}{p.suffix.lower()}" for p in inputs], None
     if len(inputs) == 1 and out.suffix:  # a file name (its format is checked with the others)
@@ -65,20 +68,25 @@ def plan_upscale(
     *,
     overwrite: bool = False,
     max_pixels: int = MAX_PIXELS,
+    check: Callable[[Path, ImageHeader], None] | None = None,
+    extra_inputs: Iterable[str | os.PathLike] = (),
 ) -> tuple[list[UpscaleJob], Path | None]:
     """Jobs and the output folder to create (``None`` if none), every check done; nothing written.
 
-    Each input is decoded once here to validate it (format, truncation, pixel limit); a single
-    input's pixels are kept in its job for :func:`run_upscale`.
+    Each input is decoded once here to validate it (format, truncation, pixel limit, and ``check``
+    on its header: the memory it needs); a single input's pixels are kept in its job for
+    :func:`run_upscale`. No output may be an input (``extra_inputs``: the model file too), a link
+    or a device, or an existing file unless ``overwrite``.
     """
     sources = expand_inputs(inputs)
     outputs, make_dir = _outputs(sources, Path(output), scale)
     seen: dict[Path, Path] = {}
     in_resolved = {p.resolve() for p in sources}
+    in_ids = file_ids([*sources, *(extra_inputs or ())])
     for src, dst in zip(sources, outputs):
         r = dst.resolve()
-        if r in in_resolved:
-            raise InputError(f"{dst}: refusing to overwrite an input image")
+        if r in in_resolved or file_ids([dst]) & in_ids:
+            raise InputError(f"{dst}: is an input of this run; refusing to overwrite it")
         if r in seen:
             raise InputError(f"{src} and {seen[r]} would both be written to {dst}")
         seen[r] = src
@@ -87,8 +95,8 @@ def plan_upscale(
         if not parent.is_dir() or not os.access(parent, os.W_OK):
             raise InputError(f"{make_dir}: cannot create output folder (parent missing or not writable)")
     kept = None
-    for src, dst in zip(sources, outputs):  # every input decodes, within the pixel limit
-        image = read_image(src, max_pixels=max_pixels)
+    for src, dst in zip(sources, outputs):  # every input decodes, within the pixel limit and the memory budget
+        image = read_image(src, max_pixels=max_pixels, check=check)
         kept = image if len(sources) == 1 else None
         pixels = image.pixels
         if pixels.ndim == 3 and pixels.shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):
@@ -96,10 +104,9 @@ def plan_upscale(
     for dst in outputs:  # every output name has a format and a writable place
         if make_dir is None:
             check_output_path(dst)  # format, and the folder exists and is writable
+            check_output(dst, inputs=in_ids, overwrite=overwrite)
         elif not is_image_path(dst):
             raise InputError(f"{dst}: unsupported output format '{dst.suffix}' (use one of {', '.join(IMAGE_EXTENSIONS)})")
-        if dst.exists() and not overwrite:
-            raise InputError(f"{dst}: already exists (pass --overwrite to replace it)")
     return [UpscaleJob(s, d, kept) for s, d in zip(sources, outputs)], make_dir
 
 
@@ -109,17 +116,24 @@ def run_upscale(
     upscale: Callable,
     *,
     max_pixels: int = MAX_PIXELS,
+    overwrite: bool = False,
     on_done: Callable[[UpscaleJob, tuple], None] = lambda job, shape: None,
     note: Callable[[str], None] = lambda message: None,
 ) -> None:
     """``upscale(pixels) -> pixels`` for every planned job, each output written atomically;
     ``note`` hears what the user should know (an animated input's other frames are dropped)."""
     if make_dir is not None:
-        make_dir.mkdir(parents=False, exist_ok=True)
+        try:
+            make_dir.mkdir(parents=False, exist_ok=True)
+        except OSError as e:
+            raise os_error(make_dir, e, "cannot create the output folder") from e
     for job in jobs:
         image = job.image or read_image(job.src, max_pixels=max_pixels)
         if image.frames > 1:
             note(f"{job.src}: animated ({image.frames} frames); only the first frame is upscaled")
         out = upscale(image.pixels)
-        write_image(job.dst, out)
-        on_done(job, out.shape)
+        del image
+        shape = out.shape
+        write_image(job.dst, out, overwrite=overwrite, consume=True)  # no second copy of the output
+        del out
+        on_done(job, shape)

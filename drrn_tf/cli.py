@@ -34,6 +34,17 @@ def positive(kind):
     return parse
 
 
+def memory_mb(text: str) -> float:
+    """argparse type of --memory-mb: a finite number > 0, at most this computer's memory."""
+    from .engine import check_memory_mb
+
+    value = positive(float)(text)
+    try:
+        return check_memory_mb(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e).replace("memory_mb ", "", 1)) from None
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with single-line errors."""
 
@@ -74,10 +85,19 @@ def _check_tile(engine, tile: int | None) -> None:
 # ---------------------------------------------------------------- upscale
 def cmd_upscale(args) -> int:
     from .batch import plan_upscale, run_upscale
+    from .engine import tile_memory_mb, upscale_pixel_bytes
+    from .image_io import DECODE_BYTES_PER_PIXEL
     from .loading import load_engine
     from .upscale import upscale_pixels
 
-    jobs, make_dir = plan_upscale(args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels)
+    def fits(path, h):  # the pixels in and out (or the decoder's peak) leave room for tiles
+        need = max(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, args.scale), h.width * h.height * DECODE_BYTES_PER_PIXEL)
+        tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled x{args.scale}")
+
+    model_file = [args.model] if os.path.isfile(args.model) else []
+    jobs, make_dir = plan_upscale(
+        args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels, check=fits, extra_inputs=model_file
+    )
     engine = load_engine(args.model, args.runtime, require_trained=True)
     _check_tile(engine, args.tile)
     _check_scale(engine, [args.scale], "-s")
@@ -96,7 +116,9 @@ def cmd_upscale(args) -> int:
         if bar is not None:
             bar.update(1)
 
-    run_upscale(jobs, make_dir, upscale, max_pixels=args.max_pixels, on_done=done, note=lambda m: print(f"drrn: note: {m}", file=sys.stderr))
+    run_upscale(
+        jobs, make_dir, upscale, max_pixels=args.max_pixels, overwrite=args.overwrite, on_done=done, note=lambda m: print(f"drrn: note: {m}", file=sys.stderr)
+    )
     if bar is not None:
         bar.close()
     return 0
@@ -293,6 +315,7 @@ def epilog(*examples: str, guide: bool = False) -> dict:
 
 def build_parser() -> argparse.ArgumentParser:
     from .config import CHOICES
+    from .engine import DEFAULT_MEMORY_MB
     from .loading import describe_model_spec
     from .presets import DEFAULT_PRESET
 
@@ -307,10 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--tile", type=positive(int), default=None, metavar="PX", help="tile side in output pixels (default: from --memory-mb)")
         sp.add_argument(
             "--memory-mb",
-            type=positive(float),
-            default=1024.0,
+            type=memory_mb,
+            default=DEFAULT_MEMORY_MB,
             metavar="MB",
-            help="working memory beyond the input and output pixel buffers, in MiB (default 1024): sets the tile size",
+            help=f"memory for a picture's input and output pixels and its tiles, in MiB (default {DEFAULT_MEMORY_MB:.0f}): "
+            "tiles get what the pixels leave (at most 1024); a picture whose pixels leave less than 32 is refused before it is decoded",
         )
         sp.add_argument(
             "--runtime",

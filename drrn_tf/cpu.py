@@ -10,7 +10,7 @@ import functools
 import os
 import platform
 
-__all__ = ["CpuInfo", "cpu_info", "parse_cpuinfo", "usable_cores", "SPEED_FEATURES"]
+__all__ = ["CpuInfo", "cpu_info", "parse_cpuinfo", "usable_cores", "total_memory_mb", "SPEED_FEATURES"]
 
 # /proc/cpuinfo flag -> what it is; the instructions int8 and bfloat16 inference run on.
 SPEED_FEATURES = {
@@ -75,3 +75,11 @@ def cpu_info() -> CpuInfo:
     except OSError:
         text = ""
     return parse_cpuinfo(text, usable_cores())
+
+
+def total_memory_mb() -> float | None:
+    """This computer's physical memory in MiB (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (ValueError, OSError, AttributeError):
+        return None

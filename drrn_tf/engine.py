@@ -15,24 +15,74 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .errors import InputError
 from .stream import ENGINE_BYTES_PER_PIXEL
 
-__all__ = ["TileEngine", "RgbEngine", "check_memory_mb", "keras_bytes_per_pixel", "xnnpack_bytes_per_pixel"]
+__all__ = [
+    "TileEngine",
+    "RgbEngine",
+    "check_memory_mb",
+    "tile_memory_mb",
+    "upscale_pixel_bytes",
+    "MemoryBudgetError",
+    "DEFAULT_MEMORY_MB",
+    "keras_bytes_per_pixel",
+    "xnnpack_bytes_per_pixel",
+]
 
 # Bytes per pixel of a tile besides the network's own working memory: its float32 input and
 # output, and the streaming upscaler's float64 temporaries.
 OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + ENGINE_BYTES_PER_PIXEL
 
 
+# The memory of an upscale, in MiB: its input and output pixels and the working memory of its tiles
+# (``--memory-mb``). Tiles get what the pixels leave, at most TILE_MB (larger ones are no faster),
+# at least MIN_TILE_MB (or the image is refused, before anything is decoded).
+DEFAULT_MEMORY_MB = 3072.0
+TILE_MB = 1024.0
+MIN_TILE_MB = 32.0
+
+
+class MemoryBudgetError(InputError, ValueError):
+    """An image whose pixels do not fit in the memory budget (one line in the CLI; a ValueError in the API)."""
+
+
 def check_memory_mb(memory_mb: float) -> float:
-    """``memory_mb`` as a float, or ``ValueError`` if it is not a finite number > 0."""
+    """``memory_mb`` as a float, or ``ValueError`` if it is not a finite number > 0 that this
+    machine's memory can hold."""
+    from .cpu import total_memory_mb
+
+    if isinstance(memory_mb, bool):
+        raise ValueError(f"memory_mb must be a number, got {memory_mb!r}")
     try:
         value = float(memory_mb)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"memory_mb must be a number, got {memory_mb!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"memory_mb must be a finite number > 0, got {memory_mb!r}")
+    total = total_memory_mb()
+    if total and value > total:
+        raise ValueError(f"memory_mb {value:,.0f} is more than the {total:,.0f} MiB of memory this computer has")
     return value
+
+
+def tile_memory_mb(memory_mb: float, pixel_bytes: int, what: str = "the image") -> float:
+    """The working memory (MiB) left for tiles once ``pixel_bytes`` of input and output pixels are held
+    within ``memory_mb``; :class:`MemoryBudgetError` if less than :data:`MIN_TILE_MB` is left."""
+    memory_mb = check_memory_mb(memory_mb)
+    pixels_mb = pixel_bytes / 2**20
+    left = memory_mb - pixels_mb
+    if left < MIN_TILE_MB:
+        raise MemoryBudgetError(
+            f"{what} needs {pixels_mb + MIN_TILE_MB:,.0f} MiB ({pixels_mb:,.0f} for its input and output pixels, "
+            f"{MIN_TILE_MB:.0f} for tiles), more than the memory budget of {memory_mb:,.0f} MiB (raise it with --memory-mb)"
+        )
+    return min(left, TILE_MB)
+
+
+def upscale_pixel_bytes(height: int, width: int, channels: int, itemsize: int, scale: int) -> int:
+    """Bytes of an upscale's input and output pixel buffers (a float input gives float32 output)."""
+    return height * width * channels * (itemsize + min(itemsize, 4) * scale * scale)
 
 
 def keras_bytes_per_pixel(channels: int) -> int:

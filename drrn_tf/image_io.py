@@ -14,6 +14,7 @@ import os
 import struct
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from PIL import Image, UnidentifiedImageError
 
 from .constants import MAX_PIXELS
 from .errors import InputError, first_line
-from .fileio import atomic_path, check_writable
+from .fileio import atomic_path, check_writable, read_capped
 from .matlab import im2uint8
 
 __all__ = ["IMAGE_EXTENSIONS", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
@@ -52,21 +53,42 @@ def _cv2():
     return sys.modules["cv2"]
 
 
-def _open(data: bytes) -> Image.Image:
-    """``Image.open`` without Pillow's process-wide decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``,
-    which this package leaves as the host process set it): :func:`read_image` checks the header against
-    its own ``max_pixels`` instead. Walks Pillow's plugin registry as ``Image.open`` does."""
+# The formats read, told apart by their first bytes (as OpenCV and Pillow each do): the format is
+# decided once, here, and only that format's decoder sees the file.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),
+    (b"MM\x00+", "TIFF"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+)
+# Bytes per pixel while decoding: Pillow's own buffer (4 per RGB(A) pixel, 1 per palette entry)
+# and the array made from it, both alive at the peak.
+DECODE_BYTES_PER_PIXEL = 8
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format of an image file from its first bytes (PNG, JPEG, TIFF, GIF, BMP, WEBP), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for sig, fmt in _SIGNATURES if data.startswith(sig)), None)
+
+
+def _open(data: bytes, fmt: str) -> Image.Image:
+    """Pillow's decoder for ``fmt`` alone on ``data``. Not ``Image.open``: that walks every plugin
+    (one could claim bytes another decoder will read) and applies Pillow's process-wide
+    decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``, which this package leaves as the host
+    process set it): :func:`read_image` checks the header against its own ``max_pixels`` instead."""
     Image.init()
-    prefix = data[:16]
-    for fmt in Image.ID:
-        factory, accept = Image.OPEN[fmt]
-        try:
-            result = not accept or accept(prefix)
-            if result and not isinstance(result, str):  # a string is a reason to skip this format
-                return factory(io.BytesIO(data), None)
-        except (SyntaxError, IndexError, TypeError, struct.error):
-            continue
-    raise UnidentifiedImageError("cannot identify image file")
+    factory, _ = Image.OPEN[fmt]
+    try:
+        return factory(io.BytesIO(data), None)
+    except (SyntaxError, IndexError, TypeError, KeyError, struct.error) as e:
+        raise UnidentifiedImageError(f"not a valid {fmt} file ({first_line(e)})") from e
 
 
 @dataclass
@@ -115,66 +137,152 @@ def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
 
 
 def pil_to_array(im: Image.Image) -> np.ndarray:
-    """A PIL image's pixels as this package holds them: gray (H, W), RGB or RGBA; uint8, or uint16 for 16-bit gray."""
+    """A PIL image's pixels as this package holds them: gray (H, W), RGB or RGBA; uint8, uint16 for
+    16-bit gray, float32 for a float image (mode F, values in [0, 1])."""
     if im.mode in ("I;16", "I;16B", "I;16L"):
         return np.asarray(im, dtype=np.uint16)
     if im.mode == "I":
         return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+    if im.mode == "F":
+        a = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(a).all():
+            raise ValueError("float pixels contain NaN or inf")
+        if a.size and (a.min() < 0 or a.max() > 1):
+            raise ValueError(f"float pixels must be in [0, 1], got values in [{a.min():g}, {a.max():g}]")
+        return a
     has_alpha = "A" in im.getbands() or "transparency" in im.info
     if im.mode in ("L", "1"):
         return np.asarray(im.convert("L"))
     return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
 
 
-def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS) -> LoadedImage:
+@dataclass(frozen=True)
+class ImageHeader:
+    """What an image file's header says, before any pixel is decoded."""
+
+    format: str
+    width: int
+    height: int
+    channels: int  # as read_image gives them: 1 (gray), 3 (RGB), 4 (RGBA)
+    itemsize: int  # bytes per channel value: 1, 2 (16-bit) or 4 (float)
+
+    @property
+    def pixel_bytes(self) -> int:
+        return self.width * self.height * self.channels * self.itemsize
+
+
+def _header(im: Image.Image, fmt: str) -> ImageHeader:
+    mode = im.mode
+    bits = _colour_bits(im, fmt)
+    if mode in ("L", "1", "I;16", "I;16B", "I;16L", "I", "F"):
+        channels = 1
+    else:
+        channels = 4 if ("A" in im.getbands() or "transparency" in im.info) else 3
+    itemsize = 4 if mode == "F" else 2 if (mode.startswith("I") or bits == 16) else 1
+    return ImageHeader(fmt, im.width, im.height, channels, itemsize)
+
+
+def _colour_bits(im: Image.Image, fmt: str) -> int:
+    """16 for a 16-bit colour PNG or TIFF (which Pillow reduces to 8 bits; OpenCV decodes those), else 8."""
+    if im.mode not in ("RGB", "RGBA"):
+        return 8
+    if fmt == "PNG":
+        return 16 if im.tile and ";16" in str(im.tile[0].args) else 8
+    if fmt == "TIFF":
+        bits = getattr(im, "tag_v2", {}).get(258, (8,))
+        return 16 if tuple(bits)[:1] == (16,) else 8
+    return 8
+
+
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: Callable[[Path, ImageHeader], None] | None = None) -> LoadedImage:
     """Read an image file; raise :class:`InputError` naming the file if it cannot be used.
 
-    An image whose header claims more than ``max_pixels`` pixels is refused before decoding.
+    The format is decided once, from the file's first bytes, and that format's decoder both reads
+    the header and decodes the pixels. An image whose header claims more than ``max_pixels`` pixels
+    is refused before decoding; ``check`` (if given) sees the header first and may refuse it too
+    (``drrn upscale`` checks the memory it will need). Only regular files are read, at most as many
+    bytes as an uncompressed image of ``max_pixels`` could need.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder, not an image")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from e
+    max_pixels = _check_max_pixels(max_pixels)
+    data = read_capped(path, 64 * 2**20 + 16 * max_pixels, "image")
     if not data:
         raise InputError(f"{path}: empty file")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise InputError(f"{path}: not an image file (unrecognised format; reads {', '.join(READ_FORMATS)})")
     try:
-        with _open(data) as im:
-            if im.width * im.height > max_pixels:
-                raise InputError(
-                    f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)"
-                )
-            with warnings.catch_warnings():  # some decoders (TIFF, GIF) check Pillow's limit themselves
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with warnings.catch_warnings():  # Pillow's warnings (a bomb, odd metadata) are not the user's lines
+            warnings.simplefilter("ignore")
+            with _open(data, fmt) as im:
+                if im.width * im.height > max_pixels:
+                    raise InputError(
+                        f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)"
+                    )
+                if min(im.width, im.height) < 1:
+                    raise InputError(f"{path}: the header says {im.width}x{im.height} pixels")
+                header = _header(im, fmt)
+                if check is not None:
+                    check(path, header)
+                orientation = int(im.getexif().get(0x0112, 1) or 1)
+                frames = int(getattr(im, "n_frames", 1) or 1)
                 im.load()  # raises on truncated or corrupt data
-            orientation = int(im.getexif().get(0x0112, 1) or 1)
-            frames = int(getattr(im, "n_frames", 1) or 1)
-            fallback = pil_to_array(im)
+                pixels = None if header.itemsize == 2 and header.channels > 1 else pil_to_array(im)
     except UnidentifiedImageError as e:
-        raise InputError(f"{path}: not an image file (unrecognised format)") from e
+        raise InputError(f"{path}: not an image file ({first_line(e)})") from e
     except Image.DecompressionBombError as e:
         raise InputError(f"{path}: larger than Pillow's own limit in this process (PIL.Image.MAX_IMAGE_PIXELS): {first_line(e)}") from e
-    except (OSError, SyntaxError, ValueError) as e:
-        raise InputError(f"{path}: corrupt or truncated image ({e})") from e
+    except MemoryError as e:
+        raise InputError(f"{path}: not enough memory to decode it") from e
+    except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error, EOFError, ZeroDivisionError) as e:
+        raise InputError(f"{path}: corrupt or truncated {fmt} image ({_decoder_reason(e)})") from e
+    if pixels is None:  # 16-bit colour: OpenCV, which keeps the 16 bits, on the same bytes (PNG or TIFF)
+        pixels = _decode_16bit_colour(path, data, header)
+    del data
+    if (pixels.shape[1], pixels.shape[0]) != (header.width, header.height):
+        raise InputError(f"{path}: decoded {pixels.shape[1]}x{pixels.shape[0]} pixels, not the {header.width}x{header.height} its header claims")
+    if orientation != 1:
+        pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
+    return LoadedImage(pixels=pixels, path=path, frames=frames)
 
+
+READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
+
+
+def _decoder_reason(e: BaseException) -> str:
+    """A decoder's complaint in a user's words."""
+    text = first_line(e)
+    if "truncated" in text.lower() or isinstance(e, EOFError) or "image file is truncated" in text:
+        return "the file ends early"
+    if "broken data stream" in text or "decoder error" in text or "-2" in text:
+        return "the data does not decode"
+    return text
+
+
+def _decode_16bit_colour(path: Path, data: bytes, header: ImageHeader) -> np.ndarray:
     cv2 = _cv2()
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if pixels is None or pixels.dtype not in (np.uint8, np.uint16):
-        pixels = fallback
-    elif pixels.ndim == 3 and pixels.shape[2] == 3:
-        pixels = pixels[..., ::-1]
-    elif pixels.ndim == 3 and pixels.shape[2] == 4:
-        pixels = pixels[..., [2, 1, 0, 3]]
-    if pixels.ndim == 3 and pixels.shape[2] == 1:
-        pixels = pixels[..., 0]
-    if pixels.dtype not in (np.uint8, np.uint16) or pixels.ndim not in (2, 3):
-        raise InputError(f"{path}: unsupported pixel format ({pixels.dtype}, shape {pixels.shape})")
-    pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
-    return LoadedImage(pixels=pixels, path=path, frames=frames)
+    if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        raise InputError(f"{path}: corrupt or truncated {header.format} image (16-bit colour that does not decode)")
+    bgr_to_rgb_inplace(pixels)
+    return pixels
+
+
+def bgr_to_rgb_inplace(a: np.ndarray, rows: int = 256) -> np.ndarray:
+    """Swap the first and third channels of an (H, W, 3|4) array in place, a band of rows at a time
+    (no image-sized copy); the same call swaps back."""
+    for r in range(0, a.shape[0], rows):
+        band = a[r : r + rows]
+        first = band[..., 0].copy()
+        band[..., 0] = band[..., 2]
+        band[..., 2] = first
+    return a
+
+
+def _check_max_pixels(max_pixels) -> int:
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
+        raise ValueError(f"max_pixels must be a whole number >= 1, got {max_pixels!r}")
+    return int(max_pixels)
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
@@ -204,21 +312,34 @@ def check_pixels(pixels) -> np.ndarray:
     return pixels
 
 
-def write_image(path: str | os.PathLike, pixels: np.ndarray) -> Path:
+# The largest side each output format can hold.
+_MAX_SIDE = {".jpg": 65_535, ".jpeg": 65_535, ".webp": 16_383}
+
+
+def write_image(path: str | os.PathLike, pixels: np.ndarray, *, overwrite: bool = True, consume: bool = False) -> Path:
     """Write gray/RGB/RGBA pixels atomically: uint8, uint16 (16-bit only where the format has it),
-    or float in [0, 1] (written as 8-bit)."""
+    or float in [0, 1] (written as 8-bit). ``overwrite=False``: fail, in one line, if ``path`` exists
+    by the time the file is complete (another run wrote it). ``consume=True``: the caller gives the
+    array up, and it is reordered in place for the encoder instead of copied (no second image-sized
+    buffer)."""
     path = check_output_path(path)
     a = check_pixels(np.asarray(pixels))
+    side = _MAX_SIDE.get(path.suffix.lower())
+    if side is not None and max(a.shape[:2]) > side:
+        raise InputError(f"{path}: {a.shape[1]}x{a.shape[0]} is larger than {path.suffix} can hold ({side:,} pixels a side); write .png or .tif")
     if a.dtype.kind == "f" or (a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT):
-        a = im2uint8(a)  # float, or 16-bit for a format without 16 bits
-    if a.ndim == 3 and a.shape[2] == 3:
-        a = a[..., ::-1]
-    elif a.ndim == 3 and a.shape[2] == 4:
-        a = a[..., [2, 1, 0, 3]]
+        a = im2uint8(a)  # float, or 16-bit for a format without 16 bits: a new, smaller array
+        consume = True
     if a.ndim == 3 and a.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
         raise InputError(f"{path}: JPEG cannot store transparency; write .png instead")
+    if a.ndim == 3:  # OpenCV encodes BGR(A)
+        a = bgr_to_rgb_inplace(a) if consume and a.flags.writeable and a.flags.c_contiguous else np.ascontiguousarray(a[..., [2, 1, 0, 3][: a.shape[2]]])
     cv2 = _cv2()
-    with atomic_path(path) as tmp:  # encoded straight into the file: no image-sized byte buffer
-        if not cv2.imwrite(str(tmp), np.ascontiguousarray(a)):
+    with atomic_path(path, replace=overwrite) as tmp:  # encoded straight into the file: no image-sized byte buffer
+        try:
+            ok = cv2.imwrite(str(tmp), np.ascontiguousarray(a))
+        except cv2.error as e:
+            raise InputError(f"{path}: could not encode image as {path.suffix} ({first_line(e)})") from e
+        if not ok:
             raise InputError(f"{path}: could not encode image as {path.suffix}")
     return path

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .constants import RUNTIMES
-from .engine import TileEngine, check_memory_mb, keras_bytes_per_pixel
+from .engine import DEFAULT_MEMORY_MB, TileEngine, check_memory_mb, keras_bytes_per_pixel, tile_memory_mb
 from .tiling import run_tiled
 
 if TYPE_CHECKING:
@@ -111,13 +111,14 @@ def predict_y(
     y: np.ndarray,
     *,
     window: int | None = None,
-    memory_mb: float = 1024.0,
+    memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "keras",
 ) -> np.ndarray:
     """Apply ``model`` (a Keras model, or a :class:`~drrn_tf.engine.TileEngine`) to a luminance
     image ``y`` (H, W) in [0, 1]; returns float32 (H, W).
 
-    ``window`` is the input tile side (default: chosen from ``memory_mb``); ``runtime`` one of
+    ``window`` is the input tile side (default: the largest whose working memory fits in what
+    ``memory_mb`` leaves beside the float input and output, as for :func:`drrn_tf.upscale_pixels`); ``runtime`` one of
     :data:`RUNTIMES` for a Keras model (see :func:`model_engine`). No clipping.
     """
     y = np.asarray(y, dtype=np.float32)
@@ -125,8 +126,8 @@ def predict_y(
         y = y[..., 0]
     if y.ndim != 2:
         raise ValueError(f"expected a (H, W) luminance image, got shape {y.shape}")
-    check_memory_mb(memory_mb)
+    tile_mb = tile_memory_mb(memory_mb, 2 * y.nbytes, "the image")
     engine = model if isinstance(model, TileEngine) else model_engine(model, runtime)
     if engine.fixed is not None:
         return run_tiled(y, engine.run, engine.fixed, engine.halo, fixed=True)
-    return run_tiled(y, engine.run, window or engine.window(memory_mb), engine.halo)
+    return run_tiled(y, engine.run, window or engine.window(tile_mb), engine.halo)

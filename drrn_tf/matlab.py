@@ -46,19 +46,21 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     return near + far
 
 
-def bicubic_taps(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
-    """Weights (out_len, taps) and source indices (out_len, taps) along one axis.
+def bicubic_taps(in_len: int, out_len: int, scale: float, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Weights (n, taps) and source indices (n, taps) along one axis, for output samples
+    ``start:stop`` (default: all ``out_len``); any range gives the rows of the whole table.
 
     Follows MATLAB's ``contributions``: when shrinking, the kernel is stretched by
     1/scale (antialiasing); out-of-range indices are mirrored (symmetric padding).
     """
+    stop = out_len if stop is None else stop
     kernel_width = 4.0
     if scale < 1:
         kernel = lambda x: scale * _cubic(scale * x)  # noqa: E731
         kernel_width = kernel_width / scale
     else:
         kernel = _cubic
-    x = np.arange(1, out_len + 1, dtype=np.float64)
+    x = np.arange(start + 1, stop + 1, dtype=np.float64)
     u = x / scale + 0.5 * (1.0 - 1.0 / scale)
     left = np.floor(u - kernel_width / 2.0)
     taps = int(math.ceil(kernel_width)) + 2
@@ -66,9 +68,10 @@ def bicubic_taps(in_len: int, out_len: int, scale: float) -> tuple[np.ndarray, n
     weights = kernel(u[:, None] - indices)
     weights = weights / weights.sum(axis=1, keepdims=True)
     # Mirror: 1..n, n..1, repeated (MATLAB indexing is 1-based).
-    aux = np.concatenate([np.arange(in_len), np.arange(in_len)[::-1]])
-    indices = aux[np.mod(indices.astype(np.int64) - 1, aux.size)]
-    # Drop taps whose weight is zero for every output sample (MATLAB's "kill").
+    k = np.mod(indices.astype(np.int64) - 1, 2 * in_len)
+    indices = np.where(k < in_len, k, 2 * in_len - 1 - k)
+    # Drop taps whose weight is zero for every output sample (MATLAB's "kill"; a zero weight adds
+    # nothing, so a range may keep a tap the whole table drops and still give the same numbers).
     keep = np.any(weights != 0, axis=0)
     return weights[:, keep], indices[:, keep]
 

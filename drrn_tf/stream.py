@@ -116,8 +116,6 @@ def upscale_stream(
     """
     h, w = pixels.shape[:2]
     out_h, out_w = h * scale, w * scale
-    taps_h = bicubic_taps(h, out_h, scale)
-    taps_w = bicubic_taps(w, out_w, scale)
     floating = pixels.dtype.kind == "f"
     peak = 1.0 if floating else float(np.iinfo(pixels.dtype).max)
     gray = pixels.ndim == 2
@@ -132,9 +130,9 @@ def upscale_stream(
         return x, ir - r0
 
     for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=balanced)):
-        # The bicubic taps of this tile, and the LR columns they read.
-        wr, ir = taps_h[0][rows.start : rows.stop], taps_h[1][rows.start : rows.stop]
-        wc, ic = taps_w[0][cols.start : cols.stop], taps_w[1][cols.start : cols.stop]
+        # The bicubic taps of this tile (the rows of the whole image's tables: memory by the tile), and the LR columns they read.
+        wr, ir = bicubic_taps(h, out_h, scale, rows.start, rows.stop)
+        wc, ic = bicubic_taps(w, out_w, scale, cols.start, cols.stop)
         c0, c1 = int(ic.min()), int(ic.max()) + 1
 
         def prepare(a, b, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1):

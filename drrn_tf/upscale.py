@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .constants import SCALES
-from .engine import RgbEngine, TileEngine, check_memory_mb
+from .engine import DEFAULT_MEMORY_MB, RgbEngine, TileEngine, tile_memory_mb, upscale_pixel_bytes
 from .image_io import check_pixels
 from .presets import DEFAULT_PRESET
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
@@ -24,7 +24,7 @@ from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["upscale_image", "upscale_pixels"]
+__all__ = ["upscale_image", "upscale_pixels", "check_scale"]
 
 
 def upscale_pixels(
@@ -33,7 +33,7 @@ def upscale_pixels(
     scale: int,
     *,
     window: int | None = None,
-    memory_mb: float = 1024.0,
+    memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
@@ -42,33 +42,61 @@ def upscale_pixels(
 
     ``model``: a Keras model, an engine (:func:`drrn_tf.load_engine`), a model spec as
     :func:`drrn_tf.load_engine` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
-    or ``None`` for plain bicubic interpolation. ``window`` is the tile side in output pixels
-    (default: the largest whose working memory fits in ``memory_mb`` MiB; a fixed-shape model's own
-    size); ``runtime``, for a Keras model or a spec: as :func:`drrn_tf.load_engine` takes it (a
+    or ``None`` for plain bicubic interpolation. ``memory_mb``: the memory of the whole upscale in MiB
+    -- input and output pixels, and tiles with what is left (at most 1024); pixels that do not fit
+    leave less than 32 MiB raise :class:`~drrn_tf.engine.MemoryBudgetError` (a ``ValueError``).
+    ``window`` is the tile side in output pixels (default: the largest whose working memory fits;
+    a fixed-shape model's own size); ``runtime``, for a Keras model or a spec: as :func:`drrn_tf.load_engine` takes it (a
     Keras model runs in Keras unless told otherwise); ``progress`` wraps the list of tiles.
     """
-    memory_mb = check_memory_mb(memory_mb)
     pixels = check_pixels(pixels)
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))}, got {scale!r}")
+    check_scale(scale)
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
         raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
+    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
+    tile_mb = tile_memory_mb(memory_mb, upscale_pixel_bytes(*pixels.shape[:2], channels, pixels.dtype.itemsize, scale), "the image")
     if isinstance(model, (str, os.PathLike)):
         from .loading import load_engine
 
         model = load_engine(model, runtime, require_trained=True)
     if model is None:
-        window = window or max(64, int((memory_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
-        return upscale_stream(pixels, scale, None, window=window, halo=0, progress=progress)
+        side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
+        return upscale_stream(pixels, scale, None, window=_thin(pixels, scale, side, window), halo=0, progress=progress)
     if isinstance(model, RgbEngine):
         return _upscale_rgb(model, pixels, scale, memory_mb, progress)
     if not isinstance(model, TileEngine):
+        import keras
+
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a Keras model, an engine, a model spec (str) or None, got {type(model).__name__}")
         from .inference import model_engine
 
         model = model_engine(model, runtime)
     if model.fixed is not None:
-        window = model.fixed
-    return upscale_stream(pixels, scale, model.run, window=window or model.window(memory_mb), halo=model.halo, balanced=model.fixed is None, progress=progress)
+        return upscale_stream(pixels, scale, model.run, window=model.fixed, halo=model.halo, balanced=False, progress=progress)
+    side = window or model.window(tile_mb)
+    return upscale_stream(pixels, scale, model.run, window=_thin(pixels, scale, side, window), halo=model.halo, progress=progress)
+
+
+def check_scale(scale) -> int:
+    """``scale`` if it is one of :data:`~drrn_tf.constants.SCALES` (an int: 2.0 is not a scale), else ``ValueError``."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))} (an int), got {scale!r}")
+    return int(scale)
+
+
+def _thin(pixels: np.ndarray, scale: int, side: int, asked: int | None) -> int | tuple[int, int]:
+    """A square window of ``side``, or for an image thinner than that the same area as a strip (a
+    1-pixel-high panorama is cut into a few long tiles, not millions of short ones); ``asked``
+    (the caller's ``window``) is kept as given."""
+    if asked is not None:
+        return side
+    out_h, out_w = pixels.shape[0] * scale, pixels.shape[1] * scale
+    if out_h < side:
+        return (out_h, max(side, side * side // out_h))
+    if out_w < side:
+        return (max(side, side * side // out_w), out_w)
+    return side
 
 
 def _upscale_rgb(engine: RgbEngine, pixels: np.ndarray, scale: int, memory_mb: float, progress) -> np.ndarray:
@@ -103,7 +131,7 @@ def upscale_image(
     scale: int,
     model: keras.Model | TileEngine | RgbEngine | str | os.PathLike | None = DEFAULT_PRESET,
     *,
-    memory_mb: float = 1024.0,
+    memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
 ):
     """Upscale a picture by ``scale`` (2, 3 or 4): ``image`` is a file path, a PIL image or an array

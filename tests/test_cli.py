@@ -103,7 +103,7 @@ def test_upscale_respects_exif_orientation(capsys, tmp_path, model_files):
 def test_upscale_refuses_to_overwrite_input(capsys, tmp_path, photo, model_files):
     before = photo.read_bytes()
     code, _, err = run(capsys, "upscale", photo, "-s", 2, "-o", photo, "--model", model_files / "identity.keras")
-    assert code == 2 and "refusing to overwrite an input" in err
+    assert code == 2 and "is an input of this run; refusing to overwrite it" in err
     assert photo.read_bytes() == before
     # Also through a folder whose generated name hits another input.
     (tmp_path / "photo_x2.png").write_bytes(before)
