@@ -92,7 +92,11 @@ COMMANDS = [
     ("upscale-memory-zero", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/out", "--memory-mb", "0"] + MODEL, "must be a finite number > 0"),
     ("upscale-tile-too-small", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/out", "--tile", "3"] + MODEL, "too small"),
     ("upscale-existing-output", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/existing_x2.png"] + MODEL, "already exists (pass --overwrite"),
-    ("upscale-onto-its-input", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/good.png", "--overwrite"] + MODEL, "is an input of this run; refusing to overwrite it"),
+    (
+        "upscale-onto-its-input",
+        UP + ["{w}/good.png", "-s", "2", "-o", "{w}/good.png", "--overwrite"] + MODEL,
+        "is an input of this run; refusing to overwrite it",
+    ),
     ("upscale-two-inputs-one-output", UP + ["{w}/good.png", "{w}/mixed/a.png", "{w}/good.png", "-s", "2", "-o", "{w}/out"] + MODEL, "would both be written"),
     ("upscale-output-under-a-file", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/afile/x.png"] + MODEL, "afile is a file, not a folder"),
     ("upscale-corrupt-keras", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/fake.keras"], "a .keras file is a zip archive"),
