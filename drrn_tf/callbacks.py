@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .errors import InputError, first_line
 from .evaluation import bicubic_input, score
 from .fileio import atomic_path, write_bytes_atomic
 from .inference import predict_y
@@ -74,7 +75,27 @@ class HideSkippedValidation(keras.callbacks.Callback):
 
 
 def read_state(run_dir: Path) -> dict:
-    return json.loads((run_dir / "state.json").read_text())
+    """A run's ``state.json``, every field checked; one line naming the file if it is not what
+    :class:`AtomicCheckpoints` writes."""
+    from .fileio import read_capped
+
+    path = Path(run_dir) / "state.json"
+    try:
+        state = json.loads(read_capped(path, 2**20, "state"))
+    except (ValueError, RecursionError) as e:
+        raise InputError(f"{path}: corrupt (not JSON: {first_line(e)})") from e
+    if not isinstance(state, dict):
+        raise InputError(f"{path}: corrupt (expected a mapping, got {type(state).__name__})")
+    kinds = {"epoch": int, "step": int, "best_epoch": (int, type(None)), "best_val_psnr": (int, float, type(None)), "loss": (int, float)}
+    for key, kind in kinds.items():
+        value = state.get(key, 0 if key == "epoch" else None)
+        if key not in state and key != "epoch":
+            continue
+        if isinstance(value, bool) or not isinstance(value, kind) or (isinstance(value, int) and not 0 <= value < 2**53):
+            raise InputError(f"{path}: corrupt ('{key}' is {value!r})")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{path}: corrupt ('{key}' is {value!r})")
+    return state
 
 
 class AtomicCheckpoints(keras.callbacks.Callback):

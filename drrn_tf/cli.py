@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from .constants import DEFAULT_METRICS, MAX_PIXELS, METRICS, RUNTIMES, SCALES
@@ -43,6 +44,12 @@ def memory_mb(text: str) -> float:
         return check_memory_mb(value)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e).replace("memory_mb ", "", 1)) from None
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line: control characters (a newline in a file name, an escape sequence) written
+    as escapes, so that no message can split into two or forge another."""
+    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,12 +119,18 @@ def cmd_upscale(args) -> int:
 
     def done(job, shape):
         if not args.quiet:
-            print(f"{job.src} -> {job.dst} ({shape[1]}x{shape[0]})", flush=True)
+            print(one_line(f"{job.src} -> {job.dst} ({shape[1]}x{shape[0]})"), flush=True)
         if bar is not None:
             bar.update(1)
 
     run_upscale(
-        jobs, make_dir, upscale, max_pixels=args.max_pixels, overwrite=args.overwrite, on_done=done, note=lambda m: print(f"drrn: note: {m}", file=sys.stderr)
+        jobs,
+        make_dir,
+        upscale,
+        max_pixels=args.max_pixels,
+        overwrite=args.overwrite,
+        on_done=done,
+        note=lambda m: print(f"drrn: note: {one_line(m)}", file=sys.stderr),
     )
     if bar is not None:
         bar.close()
@@ -155,14 +168,16 @@ def cmd_eval(args) -> int:
     from .datasets import resolve_dataset
     from .engine import RgbEngine
     from .evaluation import evaluate
-    from .fileio import check_writable, write_bytes_atomic
+    from .fileio import check_output, write_bytes_atomic
+    from .image_io import list_images
     from .inference import predict_y
     from .loading import BICUBIC, load_engine, resolve_model
     from .upscale import upscale_pixels
 
     datasets = [resolve_dataset(d) for d in args.data]
-    if args.json:
-        check_writable(args.json)
+    if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
+        inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
+        check_output(args.json, inputs=inputs, overwrite=args.overwrite)
     # The paper-exact reference unless told otherwise; an exported file runs in its own runtime.
     runtime = args.runtime or ("auto" if resolve_model(args.model).exported else "keras")
     engine = load_engine(args.model, runtime, require_trained=True)
@@ -196,7 +211,7 @@ def cmd_eval(args) -> int:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
         doc = {"model": name, "model_spec": str(args.model), "results": rows}
-        write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode())
+        write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode(), replace=args.overwrite)
         print(f"wrote {args.json}")
     return 0
 
@@ -404,6 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="scores among psnr ssim ifc (default: psnr ssim); ifc is the paper's information fidelity criterion (ifcvec.m)",
     )
     ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
+    ev.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (never an image or model of the run)")
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev, "keras")
     ev.set_defaults(func=cmd_eval)
@@ -563,14 +579,19 @@ def main(argv: list[str] | None = None) -> int:
         quiet = not debug and not os.environ.get("DRRN_VERBOSE_TF")
         if quiet:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too
-        with _NativeStderrSilenced(quiet), _LibraryLogToStderr():
+        with _NativeStderrSilenced(quiet), _LibraryLogToStderr(), warnings.catch_warnings():
+            if not debug:  # libraries' warnings (Pillow, numpy, Keras) are not the command's lines; --debug shows them
+                warnings.simplefilter("ignore")
             return args.func(args)  # TensorFlow is imported by what needs it (not by upscale --runtime litert)
     except DrrnError as e:
         if debug:
             import traceback
 
             traceback.print_exc()
-        print(f"drrn: error: {e}", file=sys.stderr)
+        print(f"drrn: error: {one_line(str(e))}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("drrn: error: out of memory (a smaller --memory-mb, --tile or image needs less)", file=sys.stderr)
         return 2
     except _Terminated:
         print("drrn: terminated", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,16 @@ class TrainConfig:
             raise InputError(f"{origin}: 'teacher_runtime' and 'teacher_weight' need a 'teacher'")
         if self.clip_norm is not None and self.optimizer != "adam":
             raise InputError(f"{origin}: 'clip_norm' is for optimizer adam; sgd clips by 'clip_theta'")
+        from .cpu import total_memory_mb
+
+        convs = 2 * self.blocks * self.units + 2
+        need = self.batch_size * self.patch**2 * self.filters * convs * _STEP_BYTES_PER_VALUE / 2**20
+        total = total_memory_mb()
+        if total and need > total:
+            raise InputError(
+                f"{origin}: batch_size {self.batch_size} of {self.patch}x{self.patch} patches through {convs} convolutions of "
+                f"{self.filters} filters needs about {need / 1024:,.0f} GiB per step, more than this computer's {total / 1024:,.0f} GiB"
+            )
         return self
 
     def to_json(self) -> str:
@@ -144,6 +155,32 @@ _INT_MIN = {
     "warmup_steps": 0,
     "seed": 0,
 }
+# Largest value of each integer key: what a run can do (a seed fits numpy's 32 bits; a step count,
+# TensorFlow's int64 counters many times over).
+_INT_MAX = {
+    "blocks": 64,
+    "units": 256,
+    "filters": 1024,
+    "patch": 1024,
+    "stride": 1024,
+    "val_every": 10**6,
+    "steps_per_epoch": 10**9,
+    "batch_size": 65_536,
+    "epochs": 10**6,
+    "max_images": 10**9,
+    "lr_step_epochs": 10**6,
+    "warmup_steps": 10**12,
+    "seed": 2**32 - 1,
+}
+# Bytes a training step keeps per activation value: float32, forward and backward, with headroom.
+_STEP_BYTES_PER_VALUE = 12
+# Text fields: what a saved model's file name and a path can hold.
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+MAX_TEXT = 4096
+# A config file: at most this large and this deeply nested (checked before the parser sees it).
+MAX_CONFIG_BYTES = 1 * 2**20
+MAX_NESTING = 32
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 # (low, high, low_open) of each float key; NaN and inf are always refused.
 _FLOAT_RANGES = {
     "lr": (0.0, math.inf, True),
@@ -174,6 +211,8 @@ def _check_value(key: str, value, origin: str):
         if optional:
             return None
         raise InputError(f"{origin}: '{key}' must be {_type_name(hint)}, got null")
+    if base is float and isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value)  # YAML 1.1 reads 1e-3 (no dot) as text; JSON and people write it so
     ok = {
         bool: isinstance(value, bool),
         int: isinstance(value, int) and not isinstance(value, bool),
@@ -192,6 +231,12 @@ def _check_value(key: str, value, origin: str):
         raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
     if key in _INT_MIN and value < _INT_MIN[key]:
         raise InputError(f"{origin}: '{key}' must be >= {_INT_MIN[key]}, got {value!r}")
+    if key in _INT_MAX and value > _INT_MAX[key]:
+        raise InputError(f"{origin}: '{key}' must be <= {_INT_MAX[key]:,}, got {value:,}")
+    if key == "name" and not _NAME.fullmatch(value):
+        raise InputError(f"{origin}: 'name' must be 1 to 64 letters, digits, '_', '.' or '-' (it names files), got {value[:80]!r}")
+    if base is str and len(value) > MAX_TEXT:
+        raise InputError(f"{origin}: '{key}' is {len(value):,} characters long; at most {MAX_TEXT:,}")
     if key in _FLOAT_RANGES:
         low, high, low_open = _FLOAT_RANGES[key]
         inside = math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
@@ -220,6 +265,7 @@ def parse_override(text: str) -> tuple[str, object]:
     if "=" not in text:
         raise InputError(f"--set {text}: expected KEY=VALUE")
     key, raw = text.split("=", 1)
+    _check_text(raw, f"--set {key.strip()[:60]}")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
@@ -227,16 +273,36 @@ def parse_override(text: str) -> tuple[str, object]:
     return key.strip(), value
 
 
+def _check_text(text: str, origin: str) -> None:
+    """Refuse config text nested deeper than :data:`MAX_NESTING` before a parser recurses into it."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    if deepest > MAX_NESTING:
+        raise InputError(f"{origin}: nested {deepest:,} brackets deep; a config is at most {MAX_NESTING} deep")
+
+
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
     """Defaults, then the file (YAML or JSON), then overrides; every value validated."""
     config = TrainConfig()
     if path is not None:
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise InputError(f"{path}: no such config file")
+        from .fileio import read_capped
+
         try:
-            doc = yaml.safe_load(path.read_text())
-        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            text = read_capped(path, MAX_CONFIG_BYTES, "config").decode()
+        except UnicodeDecodeError as e:
+            raise InputError(f"{path}: not valid YAML/JSON (not UTF-8 text)") from e
+        _check_text(text, str(path))
+        try:
+            doc = yaml.safe_load(text)
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
             raise InputError(f"{path}: not valid YAML/JSON ({first_line(e, limit=None)})") from e
         if doc is None:
             doc = {}

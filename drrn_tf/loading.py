@@ -74,8 +74,78 @@ def resolve_model(spec: str | os.PathLike) -> ModelRef:
     return ModelRef(spec, kind, path)
 
 
+# What a .keras file may hold before it is opened: its config, and all its members unpacked.
+MAX_CONFIG_BYTES = 16 * 2**20
+MAX_UNPACKED_BYTES = 2 * 2**30
+MAX_LAYER_CHANNELS = 4096
+MAX_DECLARED_PARAMS = 256 * 2**20
+
+
+def check_keras_archive(path: Path, spec: str) -> None:
+    """Refuse, before Keras reads it, a ``.keras`` zip that unpacks to more than a model needs (a
+    config bomb, assets that would fill the disk) or whose config declares layers larger than any
+    network this package runs (memory Keras would allocate before reading a single weight)."""
+    import json
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            unpacked = sum(i.file_size for i in infos)
+            config = next((i for i in infos if i.filename == "config.json"), None)
+            if config is None:
+                raise InputError(f"{spec}: not a valid Keras model file (no config.json inside)")
+            if config.file_size > MAX_CONFIG_BYTES:
+                raise InputError(f"{spec}: its config unpacks to {config.file_size:,} bytes, more than any model's ({MAX_CONFIG_BYTES:,})")
+            if unpacked > MAX_UNPACKED_BYTES:
+                raise InputError(f"{spec}: unpacks to {unpacked:,} bytes, more than a model this package runs ({MAX_UNPACKED_BYTES:,})")
+            text = z.read(config)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as e:
+        raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from e
+    try:
+        cfg = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise InputError(f"{spec}: not a valid Keras model file (its config.json is not JSON: {first_line(e)})") from e
+    declared, previous = 0, 4
+    for layer in _layer_configs(cfg):
+        conf = layer.get("config") if isinstance(layer.get("config"), dict) else {}
+        width = conf.get("filters", conf.get("units"))
+        if width is None:
+            continue
+        if not isinstance(width, int) or isinstance(width, bool) or not 1 <= width <= MAX_LAYER_CHANNELS:
+            raise InputError(
+                f"{spec}: layer {str(conf.get('name', '?'))[:60]!r} declares {width!r} channels; a network this package runs has 1 to {MAX_LAYER_CHANNELS:,}"
+            )
+        kernel = conf.get("kernel_size", 1)
+        kernel = kernel if isinstance(kernel, list) else [kernel]
+        if not all(isinstance(k, int) and 1 <= k <= 64 for k in kernel):
+            raise InputError(f"{spec}: layer {str(conf.get('name', '?'))[:60]!r} declares a kernel of {kernel!r}; at most 64 a side")
+        area = 1
+        for k in kernel:
+            area *= k
+        declared += width * area * previous  # inputs: the layer before's outputs (not known before building)
+        previous = width
+    if declared > MAX_DECLARED_PARAMS:
+        raise InputError(f"{spec}: its config declares about {declared:,} parameters, more than a network this package runs ({MAX_DECLARED_PARAMS:,})")
+
+
+def _layer_configs(node, depth: int = 0):
+    """Every dict with a ``class_name`` inside a Keras config (nested models included)."""
+    if depth > 64:
+        return
+    if isinstance(node, dict):
+        if "class_name" in node:
+            yield node
+        for value in node.values():
+            yield from _layer_configs(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _layer_configs(value, depth + 1)
+
+
 def _load_keras(ref: ModelRef) -> keras.Model:
+    check_keras_archive(ref.path, ref.spec)
     import keras
+    import numpy as np
 
     from . import layers as _layers  # noqa: F401 - registers the serializables the file refers to
 
@@ -83,8 +153,17 @@ def _load_keras(ref: ModelRef) -> keras.Model:
         model = keras.saving.load_model(ref.path, safe_mode=True)
     except Exception as e:
         raise InputError(f"{ref.spec}: not a valid Keras model file ({first_line(e)})") from e
-    if not isinstance(model, keras.Model) or len(model.inputs) != 1:
+    try:
+        inputs = model.inputs if isinstance(model, keras.Model) else None
+    except (AttributeError, ValueError):  # a Sequential saved before it was built has none
+        inputs = None
+    if not inputs:
+        raise InputError(f"{ref.spec}: the model has no input shape (saved before it was built); build it on an input first")
+    if len(inputs) != 1:
         raise InputError(f"{ref.spec}: expected a model with one image input")
+    bad = next((w.path for w in model.weights if not np.isfinite(np.asarray(w)).all()), None)
+    if bad is not None:
+        raise InputError(f"{ref.spec}: weight {bad} holds NaN or inf; the model's output would be meaningless")
     shape = tuple(model.inputs[0].shape)
     if len(shape) != 4 or shape[-1] != 1:
         raise InputError(f"{ref.spec}: expected input shape (None, H, W, 1), the luminance of the LR-up image; the model has {shape}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from .config import TrainConfig, config_from_dict
 from .datasets import data_root, resolve_dataset
 from .distillation import teacher_files, teacher_targets
 from .errors import InputError, first_line
-from .fileio import atomic_path, write_bytes_atomic
+from .fileio import atomic_path, os_error, write_bytes_atomic
 from .models import drrn, float32_policy
 from .patches import PatchSource, load_luminance_folder
 from .presets import PRESETS
@@ -134,10 +135,36 @@ def train(
     """Train (or resume) a run; returns the final ``state.json`` content plus paths. The global
     Keras dtype policy the run sets (``mixed_precision``) is restored afterwards."""
     previous = keras.config.dtype_policy()
+    run_dir = check_run_folder(Path(run_dir))
     try:
-        return _train(cfg, Path(run_dir), resume, verbose, progress)
+        return _train(cfg, run_dir, resume, verbose, progress)
+    except OSError as e:  # a full disk or a folder gone read-only while writing the run
+        raise os_error(getattr(e, "filename", None) or run_dir, e) from e
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def check_run_folder(run_dir: Path) -> Path:
+    """Refuse, before any data is loaded, a run folder that is a file, a device, a link to one, or
+    that cannot be created (its nearest existing folder is not writable)."""
+    if run_dir.exists() or run_dir.is_symlink():
+        if not run_dir.is_dir():
+            raise InputError(f"{run_dir}: not a folder (a file, a device or a broken link); give a folder for the run")
+        if not os.access(run_dir, os.W_OK):
+            raise InputError(f"{run_dir}: the run folder is not writable")
+        return run_dir
+    base = run_dir.parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir() or not os.access(base, os.W_OK):
+        raise InputError(f"{run_dir}: cannot create the run folder ({base} is not a writable folder)")
+    return run_dir
+
+
+def _holds_run(run_dir: Path) -> bool:
+    """Whether a run folder holds a run to keep: one that got as far as its first checkpoint. A run
+    that failed before (its config.json alone) is started again in its place."""
+    return (run_dir / "state.json").exists() or (run_dir / "checkpoints" / "last.keras").exists()
 
 
 def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> dict:
@@ -156,7 +183,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
             raise InputError(f"{run_dir}: a cosine schedule is fixed by its epochs ({saved.epochs}); it cannot be extended on resume")
         cfg = TrainConfig(**{**saved.__dict__, "epochs": cfg.epochs or saved.epochs})
     else:
-        if (run_dir / "config.json").exists():
+        if _holds_run(run_dir):
             raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
     cfg = cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
     if cfg.teacher is not None:
@@ -188,6 +215,8 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     targets = teacher_targets(source, cfg.teacher, cfg.teacher_runtime, run_dir, progress) if cfg.teacher is not None else None
     if not resume:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if (run_dir / "config.json").exists():
+            _LOG.info(f"{run_dir}: replacing a run that stopped before its first checkpoint")
         write_bytes_atomic(run_dir / "config.json", cfg.to_json().encode())
     if targets is not None:
         targets.save(run_dir)

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +27,7 @@ import numpy as np
 
 from drrn_tf.engine import TileEngine, xnnpack_bytes_per_pixel
 from drrn_tf.errors import InputError
+from drrn_tf.fileio import temp_dir
 from drrn_tf.presets import bundled_export, preset_key
 
 from .modes import RUN_MODES
@@ -124,7 +124,7 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
     source = _export_source(model, quant, shipped)
     via = "" if source is model else f" through its int8-tuned twin {source.name}"
     _LOG.info(f"making the LiteRT {quant} export of {model.name}{via} (once; cached in {cache_dir()}); 3 steps, a few minutes")
-    with tempfile.TemporaryDirectory() as tmp:
+    with temp_dir() as tmp:
         representative = None
         if quant == "int8":
             folder = _data_folder("train291", Path(tmp))

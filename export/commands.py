@@ -32,7 +32,7 @@ def _parse_shape(text: str) -> tuple[int, int] | None:
 
 def cmd_export(args) -> int:
     from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import check_writable
+    from drrn_tf.fileio import check_output
     from drrn_tf.inference import predict_y
     from drrn_tf.loading import load_keras_model
     from drrn_tf.stats import receptive_radius
@@ -46,8 +46,9 @@ def cmd_export(args) -> int:
     suffix = ".tflite" if args.format == "tflite" else ".onnx"
     if out.suffix != suffix:
         raise InputError(f"{out}: a {args.format} artefact must end in {suffix}")
-    check_writable(out)
-    card_path = check_writable(out.with_suffix(".json"))  # the card too, before anything is converted
+    model_file = [args.model] if Path(args.model).is_file() else []
+    check_output(out, inputs=model_file, overwrite=args.overwrite)
+    card_path = check_output(out.with_suffix(".json"), inputs=model_file, overwrite=args.overwrite)  # the card too, before anything is converted
     shape = _parse_shape(args.shape)
     if args.format == "onnx" and (args.quant != "none" or shape is not None):
         raise InputError("--format onnx exports float32 with dynamic H and W; drop --quant/--shape")
@@ -83,7 +84,7 @@ def cmd_export(args) -> int:
                 f"parity check failed: worst {parity['dataset']} drop {parity['worst_drop_db']:.3f} dB "
                 f"> target {parity['target_db']} dB; nothing written (use --force to write anyway)"
             )
-    return _write(out, artefact, card_path, model_card(artefact, args.format, args.quant, model, out.name, parity))
+    return _write(out, artefact, card_path, model_card(artefact, args.format, args.quant, model, out.name, parity), args.overwrite)
 
 
 def _export_e2e(args, model, shape, out, card_path) -> int:
@@ -116,7 +117,7 @@ def _export_e2e(args, model, shape, out, card_path) -> int:
         )
     elif agreement is not None:
         print("end-to-end vs drrn upscale: no image of the agreement sets was found; not measured")
-    return _write(out, artefact, card_path, card)
+    return _write(out, artefact, card_path, card, args.overwrite)
 
 
 def export_e2e(
@@ -184,18 +185,26 @@ def export_e2e(
     return artefact, card
 
 
-def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict) -> None:
-    """Artefact then card, each atomically."""
-    from drrn_tf.fileio import atomic_path, write_bytes_atomic
+def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool = True) -> None:
+    """Artefact then card, each atomically (``overwrite=False``: neither replaces a file that exists
+    by then; the artefact is removed again if its card cannot be written)."""
+    import contextlib
+    import os
 
-    with atomic_path(out) as tmp:
-        tmp.write_bytes(artefact)
-    write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    from drrn_tf.fileio import write_bytes_atomic
+
+    write_bytes_atomic(out, artefact, replace=overwrite)
+    try:
+        write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode(), replace=overwrite)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(out)
+        raise
 
 
-def _write(out: Path, artefact: bytes, card_path: Path, card: dict) -> int:
+def _write(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool) -> int:
     """:func:`write_artefact`, and say so."""
-    write_artefact(out, artefact, card_path, card)
+    write_artefact(out, artefact, card_path, card, overwrite)
     print(f"wrote {out} ({len(artefact):,} bytes) and {card_path}")
     return 0
 
@@ -238,6 +247,7 @@ def register(sub) -> None:
         help="pixel dtype of the end-to-end model's input/output (float32 for LiteRT's Kotlin CompiledModel)",
     )
     ex.add_argument("-o", "--output", required=True, metavar="OUT", help="OUT.tflite or OUT.onnx (the card goes to OUT.json)")
+    ex.add_argument("--overwrite", action="store_true", help="replace OUT and its card if they exist (never the model exported)")
     ex.set_defaults(func=cmd_export)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import keras
@@ -12,6 +11,7 @@ import tensorflow as tf
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
 from drrn_tf.evaluation import bicubic_input, hr_luminance
+from drrn_tf.fileio import temp_dir
 from drrn_tf.image_io import list_images, read_image
 from drrn_tf.matlab import im2uint8, imresize
 
@@ -78,7 +78,7 @@ def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, repre
         raise ValueError(f"quant must be one of {QUANT_MODES}, got {quant!r}")
     if quant in CALIBRATED_MODES and not representative:
         raise ValueError(f"{quant} quantisation needs representative samples")
-    with tempfile.TemporaryDirectory() as tmp:
+    with temp_dir() as tmp:
         converter = tf.lite.TFLiteConverter.from_saved_model(str(_saved_model(model, fn, signature, Path(tmp) / "sm")))
         if quant != "none":
             converter.optimizations = [tf.lite.Optimize.DEFAULT]

@@ -8,6 +8,7 @@ import numpy as np
 
 from drrn_tf.constants import SCALES
 from drrn_tf.datasets import resolve_dataset
+from drrn_tf.errors import InputError
 from drrn_tf.evaluation import evaluate
 
 __all__ = ["PARITY_TARGETS_DB", "parity_report", "e2e_agreement", "e2e_set_psnr"]
@@ -23,7 +24,10 @@ def parity_report(
     data: str = "set5",
     scales=SCALES,
 ) -> dict:
-    """Set5 PSNR/SSIM of both per scale, the worst drop, the target and whether it is met."""
+    """Set5 PSNR/SSIM of both per scale, the worst drop, the target and whether it is met. A model
+    whose output is not finite (NaN or inf anywhere) is refused: scored after rounding it would
+    look like a black image, and two black images agree perfectly."""
+    keras_predict, export_predict = _finite(keras_predict, "the Keras model"), _finite(export_predict, "the export")
     sets = [resolve_dataset(data)]
     ref = {r.scale: r for r in evaluate(keras_predict, sets, scales)}
     got = {r.scale: r for r in evaluate(export_predict, sets, scales)}
@@ -41,6 +45,16 @@ def parity_report(
     worst = max(r["drop_db"] for r in rows)
     target = PARITY_TARGETS_DB[quant]
     return {"dataset": sets[0][0], "scales": rows, "worst_drop_db": worst, "target_db": target, "passed": worst <= target}
+
+
+def _finite(predict: Callable[[np.ndarray], np.ndarray], what: str) -> Callable[[np.ndarray], np.ndarray]:
+    def checked(y):
+        out = predict(y)
+        if not np.isfinite(out).all():
+            raise InputError(f"{what} gives NaN or inf on a parity image; nothing written")
+        return out
+
+    return checked
 
 
 def e2e_agreement(

@@ -203,19 +203,18 @@ def deflate_run(byte: int, count: int, suffix: bytes = b"") -> tuple[bytes, int,
 
 
 def _write_zip(path: Path, members: list[tuple[str, bytes | tuple[bytes, int, int]]]) -> Path:
-    """A zip written by hand: a ``bytes`` member is deflated here; a (raw deflate, crc, size) one is stored as given."""
+    """A zip written by hand: a ``bytes`` member is stored (as keras stores them); a (raw deflate, crc, size) one is deflated."""
     out, central = bytearray(), bytearray()
     for name, content in members:
         if isinstance(content, bytes):
-            co = zlib.compressobj(9, zlib.DEFLATED, -15)
-            data, crc, size = co.compress(content) + co.flush(), zlib.crc32(content), len(content)
+            method, data, crc, size = 0, content, zlib.crc32(content), len(content)
         else:
-            data, crc, size = content
+            method, (data, crc, size) = 8, content
         if size >= 1 << 32 or len(out) + len(data) >= 1 << 32:
             raise ValueError("zip64 is not written here")
         fname = name.encode()
-        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), size, len(fname), 0)
-        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), size, len(fname), 0, 0, 0, 0, 0, len(out))
+        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(data), size, len(fname), 0)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc, len(data), size, len(fname), 0, 0, 0, 0, 0, len(out))
         central += fname
         out += head + fname + data
     n = len(members)
@@ -306,9 +305,9 @@ def gif_large(width: int = 13000, height: int = 13000) -> bytes:
     def width_for(next_code: int) -> int:
         return min(12, max(3, next_code.bit_length()))
 
-    left = width * height
+    left, last = width * height, 0
     while left:
-        w.bits(clear, 3)
+        w.bits(clear, width_for(5 + last) if last else 3)  # at the width the decoder reads its next code with
         j = 0  # codes written since the clear; the decoder's next free code is then 5 + j (6 before the first)
         while left and j < 4087:
             run = min(j + 1, left)
@@ -368,7 +367,7 @@ def png_one_row(width: int = 199_999_999, bit_depth: int = 1, real: bool = True)
     if real:
         return _png(width, 1, bit_depth, 0, _png_zero_rows(width, 1, bit_depth, 1))
     co = zlib.compressobj(9)
-    return _png(width, 1, bit_depth, 0, _png_chunk(b"IDAT", co.compress(bytes(1024)) + co.flush(zlib.Z_SYNC_FLUSH)))
+    return _png(width, 1, bit_depth, 0, _png_chunk(b"IDAT", co.compress(b"\0") + co.flush(zlib.Z_SYNC_FLUSH)))
 
 
 def _tiff_ifd(entries: list[tuple[int, int, int, int]], next_offset: int) -> bytes:

@@ -67,6 +67,7 @@ def work(tmp_path_factory, data_dir) -> Path:
     (w / "runs" / "corrupt" / "checkpoints" / "last.keras").write_bytes(b"PK\x03\x04 broken")
     (w / "runs" / "corrupt" / "state.json").write_text('{"epoch": 1}')
     (w / "runs" / "stateonly" / "state.json").write_text('{"epoch": 1}')
+    (w / "runs" / "held" / "state.json").write_text('{"epoch": 1}')
     (w / "bad.yaml").write_text("unknown_key: 1\n")
     return w
 
