@@ -121,10 +121,21 @@ def _check_web_root(web_root: Path) -> Path:
     return vendor
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """A client that resets or drops its connection is not the server's error: no traceback for it
+    (a browser cancelling a download does this); anything else is one line on stderr."""
+
+    def handle_error(self, request, client_address):
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError)):
+            return
+        print(f"drrn: serve-demo: request from {client_address[0]} failed: {type(exc).__name__}: {str(exc)[:200]}", file=sys.stderr)
+
+
 def make_server(models_dir: Path, host: str = "127.0.0.1", port: int = 8765, web_root: Path = WEB_DEMO) -> http.server.ThreadingHTTPServer:
     vendor = _check_web_root(web_root)
     handler = functools.partial(_Handler, roots={"page": web_root, "vendor": vendor, "models": models_dir})
-    server = http.server.ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     return server
 

@@ -88,3 +88,31 @@ def test_idle_connections_are_closed(server, monkeypatch):
     assert s.recv(1024) == b""  # closed by the server
     assert time.time() - t < 10
     s.close()
+
+
+def test_a_client_reset_is_not_a_traceback(tmp_path, capfd):
+    import struct
+
+    web = tmp_path / "web"
+    for d in ("core/wasm", "wasm-utils"):
+        (web / "node_modules" / "@litertjs" / d).mkdir(parents=True)
+    (web / "index.html").write_text("<html>page</html>")
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "big.tflite").write_bytes(b"\0" * 32 * 2**20)  # more than the socket buffers hold
+    srv = make_server(models, port=0, web_root=web)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        for _ in range(3):
+            s = socket.create_connection(("127.0.0.1", srv.server_address[1]))
+            s.sendall(b"GET /models/big.tflite HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.recv(1024)  # the download has started
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()  # reset, mid-download (a browser cancelling it)
+        time.sleep(1.0)
+        assert get(srv.server_address[1], "/index.html")[0] == 200  # still serving
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Error" not in err, err
