@@ -26,6 +26,8 @@ from drrn_tf.tiling import lr_halo
 
 __all__ = ["ExportedModel", "GraphFacts", "tflite_facts", "onnx_facts", "open_artefact", "MAX_FIXED_PIXELS"]
 
+# Largest exported file read (drrn's largest is a few MB; a 2 GiB flatbuffer is the format's own limit).
+MAX_FILE_BYTES = 2 * 2**30
 # Largest fixed input an export may have (drrn export makes at most 4096x4096 tiles).
 MAX_FIXED_PIXELS = 4096 * 4096
 
@@ -104,6 +106,7 @@ def tflite_facts(content: bytes) -> GraphFacts:
             activation_types.add(types.get(g.tensors[op.outputs[0]].type))
         elif name not in _POINTWISE_TFLITE:
             unknown = unknown or name
+    _check_declared(sum(int(np.prod(shape(t) or [1])) * _ITEMSIZE.get(types.get(t.type), 4) for t in g.tensors if min(shape(t) or [1]) > 0))
     tin, tout = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     if "int16" in activation_types:
         quant = "int16x8"
@@ -116,6 +119,18 @@ def tflite_facts(content: bytes) -> GraphFacts:
     else:
         quant = "none"
     return GraphFacts(shape(tin), shape(tout), types.get(tin.type, "?"), types.get(tout.type, "?"), quant, params, macs, radius, unknown, channels)
+
+
+# Bytes per element of the TFLite tensor types; the rest count 4.
+_ITEMSIZE = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2, "int64": 8, "float64": 8}
+# Most memory the tensors a graph declares with fixed sizes may take: drrn's largest export (a 4096x4096
+# fixed tile of the 128-filter network, int8) stays far below.
+MAX_DECLARED_BYTES = 4 * 2**30
+
+
+def _check_declared(nbytes: float) -> None:
+    if nbytes > MAX_DECLARED_BYTES:
+        raise InputError(f"its graph declares {nbytes / 2**30:,.1f} GiB of fixed-size tensors, more than any drrn model ({MAX_DECLARED_BYTES / 2**30:.0f} GiB)")
 
 
 def onnx_facts(content: bytes) -> GraphFacts:
@@ -135,6 +150,11 @@ def onnx_facts(content: bytes) -> GraphFacts:
     def dtype(v) -> str:
         return onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name
 
+    declared = sum(int(np.prod(i.dims)) * 4 for i in g.initializer)
+    for node in g.node:  # a constant the graph makes at run time (ConstantOfShape of a fixed shape) counts too
+        if node.op_type == "ConstantOfShape" and node.input and node.input[0] in inits:
+            declared += int(np.prod(onnx.numpy_helper.to_array(inits[node.input[0]]).astype(np.float64))) * 4
+    _check_declared(declared)
     radius, macs, params, channels, unknown, counted = 0, 0, 0, 1, None, set()
     for node in g.node:
         if node.op_type == "Conv":
@@ -285,10 +305,9 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
 
     path = Path(path)
     fmt = path.suffix.lower()[1:]
-    try:
-        content = path.read_bytes()
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or first_line(e)})") from e
+    from drrn_tf.fileio import read_capped
+
+    content = read_capped(path, MAX_FILE_BYTES, "model")
     try:
         facts = tflite_facts(content) if fmt == "tflite" else onnx_facts(content)
     except InputError as e:
