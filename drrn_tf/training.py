@@ -186,6 +186,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
         if _holds_run(run_dir):
             raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
     cfg = cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
+    state = read_state(run_dir) if resume and (run_dir / "state.json").exists() else None  # checked before any work
     if cfg.teacher is not None:
         teacher_files(cfg.teacher, cfg.teacher_runtime)  # a teacher that cannot be one is refused first
 
@@ -224,7 +225,6 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
         del targets  # a blend (teacher_weight < 1) leaves the teacher's own outputs unreferenced
     start_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     initial_epoch = start_step // cfg.steps_per_epoch
-    state = read_state(run_dir) if resume and (run_dir / "state.json").is_file() else None
     _LOG.info(
         f"{'resuming' if resume else 'training'} {cfg.name}: {model.count_params():,} params, "
         f"{source.num_entries} image/scale pairs, {cfg.sampling} sampling "

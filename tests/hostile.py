@@ -427,7 +427,7 @@ def _small_conv(channels: int = 1, filters: int = 4):
 
 
 def keras_huge_conv(path: str | Path, channels: int = 12000, filters: int = 12000) -> Path:
-    """A ~20 KB .keras whose config declares Conv2D channels -> filters (3x3; 12000x12000 is 5.2 GB of float32 kernel); its weights are a 1->4 conv's."""
+    """A ~14 KB .keras whose config declares Conv2D channels -> filters (3x3; 12000x12000 is 5.2 GB of float32 kernel); its weights are a 1->4 conv's."""
     members = _keras_members(_small_conv())
     config = json.loads(members["config.json"])
 
@@ -488,9 +488,13 @@ def keras_nan_weights(path: str | Path) -> Path:
 
 def keras_unbuilt_sequential(path: str | Path) -> Path:
     """A .keras of an unbuilt ``keras.Sequential([Conv2D(1, 3)])`` (no input shape, no weights)."""
+    import warnings
+
     import keras
 
-    keras.Sequential([keras.layers.Conv2D(1, 3)]).save(Path(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "saving a model that has not yet been built": the point
+        keras.Sequential([keras.layers.Conv2D(1, 3)]).save(Path(path))
     return Path(path)
 
 
@@ -514,7 +518,7 @@ def keras_rank3(path: str | Path) -> Path:
 
 
 def onnx_constant_of_shape(n: int = 40000) -> bytes:
-    """A ~250-byte ONNX model: an (unused) NHWC image input, output = ConstantOfShape([1, n, n, 1]) (n=40000: 6.4 GB float32)."""
+    """A ~170-byte ONNX model: an (unused) NHWC image input, output = ConstantOfShape([1, n, n, 1]) (n=40000: 6.4 GB float32)."""
     import onnx
     from onnx import TensorProto, helper
 
@@ -541,7 +545,14 @@ def _tflite(tensors: list[dict], ops: list[tuple[str, list[int], list[int]]], in
     model.version = 3
     model.description = "hostile"
     model.buffers = [s.BufferT()]
-    names = [n for n, _ in ops]
+    buffer_of = {}
+    for i, spec in enumerate(tensors):  # constant tensors get a buffer of their own
+        if "data" in spec:
+            buf = s.BufferT()
+            buf.data = list(np.asarray(spec["data"]).tobytes())
+            buffer_of[i] = len(model.buffers)
+            model.buffers.append(buf)
+    names = [op[0] for op in ops]
     codes = []
     for n in dict.fromkeys(names):
         oc = s.OperatorCodeT()
@@ -552,16 +563,17 @@ def _tflite(tensors: list[dict], ops: list[tuple[str, list[int], list[int]]], in
     g = s.SubGraphT()
     g.name = "main"
     g.tensors = []
-    for spec in tensors:
+    for i, spec in enumerate(tensors):
         t = s.TensorT()
         t.name = spec["name"]
         t.shape = list(spec["shape"])
         t.shapeSignature = list(spec.get("signature", spec["shape"]))
         t.type = getattr(s.TensorType, spec["type"])
-        t.buffer = 0
+        t.buffer = buffer_of.get(i, 0)
         if "quant" in spec:
             q = s.QuantizationParametersT()
             q.scale, q.zeroPoint = [spec["quant"][0]], [spec["quant"][1]]
+            q.quantizedDimension = 0
             t.quantization = q
         g.tensors.append(t)
     g.operators = []
@@ -572,6 +584,11 @@ def _tflite(tensors: list[dict], ops: list[tuple[str, list[int], list[int]]], in
         if n == "ADD":
             op.builtinOptionsType = s.BuiltinOptions.AddOptions
             op.builtinOptions = s.AddOptionsT()
+        elif n == "CONV_2D":
+            op.builtinOptionsType = s.BuiltinOptions.Conv2DOptions
+            opts = op.builtinOptions = s.Conv2DOptionsT()
+            opts.padding, opts.strideH, opts.strideW = s.Padding.SAME, 1, 1
+            opts.dilationHFactor = opts.dilationWFactor = 1
         elif n == "CAST":
             op.builtinOptionsType = s.BuiltinOptions.CastOptions
             op.builtinOptions = s.CastOptionsT()
@@ -595,7 +612,7 @@ def _tflite(tensors: list[dict], ops: list[tuple[str, list[int], list[int]]], in
 
 
 def tflite_fixed_input(side: int = 16000) -> bytes:
-    """A ~600-byte TFLite model, y = x + x, whose one input is fixed at [1, side, side, 1] float32 (16000: 1 GB a tensor)."""
+    """A ~520-byte TFLite model, y = x + x, whose one input is fixed at [1, side, side, 1] float32 (16000: 1 GB a tensor)."""
     shape = [1, side, side, 1]
     return _tflite(
         [{"name": "x", "shape": shape, "type": "FLOAT32"}, {"name": "y", "shape": shape, "type": "FLOAT32"}],
@@ -606,10 +623,14 @@ def tflite_fixed_input(side: int = 16000) -> bytes:
 
 
 def tflite_int8(side: int = 16) -> bytes:
-    """A TFLite model with int8 input and output (scale 1/255, zero point -128), y = x + x, open-shape [1, -1, -1, 1]."""
+    """A full-int8 TFLite luminance model, open shape [1, -1, -1, 1]: int8 in and out (scale 1/255, zero point -128), one 3x3 identity CONV_2D."""
     q = (1 / 255, -128)
     t = {"shape": [1, side, side, 1], "signature": [1, -1, -1, 1], "type": "INT8", "quant": q}
-    return _tflite([{"name": "x", **t}, {"name": "y", **t}], [("ADD", [0, 0], [1])], [0], [1])
+    kernel = np.zeros((1, 3, 3, 1), np.int8)
+    kernel[0, 1, 1, 0] = 127
+    w = {"name": "kernel", "shape": [1, 3, 3, 1], "type": "INT8", "quant": (1 / 127, 0), "data": kernel}
+    b = {"name": "bias", "shape": [1], "type": "INT32", "quant": (1 / 255 / 127, 0), "data": np.zeros(1, np.int32)}
+    return _tflite([{"name": "x", **t}, w, b, {"name": "y", **t}], [("CONV_2D", [0, 1, 2], [3])], [0], [3])
 
 
 def tflite_int64_output(side: int = 16) -> bytes:

@@ -1,3 +1,7 @@
+import os
+import re
+from pathlib import Path
+
 import pytest
 
 from drrn_tf.fileio import atomic_path, write_bytes_atomic
@@ -25,3 +29,77 @@ def test_atomic_write_uses_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_without_replace_exactly_one_writer_wins(tmp_path):
+    """Two writers of one name: the second finds the name taken when its file is complete."""
+    from drrn_tf.errors import InputError
+
+    target = tmp_path / "same.png"
+    with pytest.raises(InputError, match="already exists .written meanwhile by another run"):
+        with atomic_path(target, replace=False) as first:
+            first.write_bytes(b"first")
+            with atomic_path(target, replace=False) as second:
+                second.write_bytes(b"second")
+            # the second writer finished first and took the name
+    assert target.read_bytes() == b"second"
+    with pytest.raises(InputError, match="already exists .written meanwhile by another run"):
+        write_bytes_atomic(target, b"third", replace=False)
+    assert target.read_bytes() == b"second"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.png"]
+
+
+def test_stale_temporaries_of_a_dead_writer_are_removed(tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    stale = tmp_path / f".out.drrn-{dead}-0123abcd.tmp.png"
+    stale.write_bytes(b"half an image")
+    stale_dir = tmp_path / f".tmpdir.drrn-{dead}-89abcdef.tmp"
+    (stale_dir / "sm").mkdir(parents=True)
+    mine = tmp_path / f".other.drrn-{os.getpid()}-00000000.tmp.png"  # a live writer's (this process)
+    mine.write_bytes(b"being written")
+    write_bytes_atomic(tmp_path / "next.json", b"{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["next.json", mine.name])
+
+
+def test_check_output_refuses_what_is_not_a_new_regular_file(tmp_path):
+    from drrn_tf.errors import InputError
+    from drrn_tf.fileio import check_output
+
+    image = tmp_path / "bird.png"
+    image.write_bytes(b"pixels")
+    os.link(image, tmp_path / "hardlink.png")
+    (tmp_path / "link.json").symlink_to("/proc/self/fd/1")
+    os.mkfifo(tmp_path / "fifo.json")
+    (tmp_path / "existing.png").write_bytes(b"an earlier result")
+    cases = {
+        tmp_path / "existing.png": "already exists (pass --overwrite",
+        image: "is an input of this run",
+        tmp_path / "hardlink.png": "is an input of this run",
+        tmp_path / "link.json": "is a symbolic link",
+        tmp_path / "fifo.json": "not a regular file",
+        Path("/dev/null"): "not a regular file",
+        tmp_path: "is a folder",
+        tmp_path / "missing" / "r.json": "does not exist",
+    }
+    for path, fragment in cases.items():
+        with pytest.raises(InputError, match=re.escape(fragment)):
+            check_output(path, inputs=[image], overwrite=path.name != "existing.png")
+    assert check_output(tmp_path / "new.json", inputs=[image]) == tmp_path / "new.json"
+
+
+def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    import errno
+
+    from drrn_tf.errors import InputError
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    with pytest.raises(InputError, match=r"r\.json: cannot write \(disk full"):
+        write_bytes_atomic(tmp_path / "r.json", b"{}")
+    monkeypatch.undo()
+    assert list(tmp_path.iterdir()) == []
