@@ -17,7 +17,7 @@ from pathlib import Path
 from .constants import MAX_PIXELS
 from .errors import InputError
 from .fileio import check_output, file_ids, os_error
-from .image_io import IMAGE_EXTENSIONS, ImageHeader, LoadedImage, check_output_path, is_image_path, read_image, write_image
+from .image_io import IMAGE_EXTENSIONS, ImageHeader, LoadedImage, check_output_path, check_output_size, is_image_path, read_image, write_image
 
 __all__ = ["UpscaleJob", "expand_inputs", "plan_upscale", "run_upscale"]
 
@@ -81,10 +81,10 @@ def plan_upscale(
     sources = expand_inputs(inputs)
     outputs, make_dir = _outputs(sources, Path(output), scale)
     seen: dict[Path, Path] = {}
-    in_resolved = {p.resolve() for p in sources}
+    in_resolved = {os.path.realpath(p) for p in sources}  # (realpath: no error on a link loop)
     in_ids = file_ids([*sources, *(extra_inputs or ())])
     for src, dst in zip(sources, outputs):
-        r = dst.resolve()
+        r = os.path.realpath(dst)
         if r in in_resolved or file_ids([dst]) & in_ids:
             raise InputError(f"{dst}: is an input of this run; refusing to overwrite it")
         if r in seen:
@@ -96,7 +96,13 @@ def plan_upscale(
             raise InputError(f"{make_dir}: cannot create output folder (parent missing or not writable)")
     kept = None
     for src, dst in zip(sources, outputs):  # every input decodes, within the pixel limit and the memory budget
-        image = read_image(src, max_pixels=max_pixels, check=check)
+
+        def before_decoding(path, header, dst=dst):
+            check_output_size(dst, header.width * scale, header.height * scale)
+            if check is not None:
+                check(path, header)
+
+        image = read_image(src, max_pixels=max_pixels, check=before_decoding)
         kept = image if len(sources) == 1 else None
         pixels = image.pixels
         if pixels.ndim == 3 and pixels.shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):

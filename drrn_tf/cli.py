@@ -93,12 +93,11 @@ def _check_tile(engine, tile: int | None) -> None:
 def cmd_upscale(args) -> int:
     from .batch import plan_upscale, run_upscale
     from .engine import tile_memory_mb, upscale_pixel_bytes
-    from .image_io import DECODE_BYTES_PER_PIXEL
     from .loading import load_engine
     from .upscale import upscale_pixels
 
     def fits(path, h):  # the pixels in and out (or the decoder's peak) leave room for tiles
-        need = max(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, args.scale), h.width * h.height * DECODE_BYTES_PER_PIXEL)
+        need = max(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, args.scale), h.decode_bytes)
         tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled x{args.scale}")
 
     model_file = [args.model] if os.path.isfile(args.model) else []

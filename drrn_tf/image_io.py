@@ -66,9 +66,6 @@ _SIGNATURES = (
     (b"GIF89a", "GIF"),
     (b"BM", "BMP"),
 )
-# Bytes per pixel while decoding: Pillow's own buffer (4 per RGB(A) pixel, 1 per palette entry)
-# and the array made from it, both alive at the peak.
-DECODE_BYTES_PER_PIXEL = 8
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -151,9 +148,8 @@ def pil_to_array(im: Image.Image) -> np.ndarray:
             raise ValueError(f"float pixels must be in [0, 1], got values in [{a.min():g}, {a.max():g}]")
         return a
     has_alpha = "A" in im.getbands() or "transparency" in im.info
-    if im.mode in ("L", "1"):
-        return np.asarray(im.convert("L"))
-    return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+    mode = "L" if im.mode in ("L", "1") else "RGBA" if has_alpha else "RGB"
+    return np.asarray(im if im.mode == mode else im.convert(mode))  # no copy to convert to what it is
 
 
 @dataclass(frozen=True)
@@ -169,6 +165,12 @@ class ImageHeader:
     @property
     def pixel_bytes(self) -> int:
         return self.width * self.height * self.channels * self.itemsize
+
+    @property
+    def decode_bytes(self) -> int:
+        """Memory that decoding it takes at its peak (the decoder's buffer and the array made from it;
+        measured, rounded up): 4 bytes per channel byte, 20 per pixel for WebP (decoded as RGBA twice)."""
+        return self.width * self.height * (20 if self.format == "WEBP" else 4 * self.channels * self.itemsize)
 
 
 def _header(im: Image.Image, fmt: str) -> ImageHeader:
@@ -225,9 +227,11 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
                 if check is not None:
                     check(path, header)
                 orientation = int(im.getexif().get(0x0112, 1) or 1)
-                frames = int(getattr(im, "n_frames", 1) or 1)
+                frames = _frames(im)
                 im.load()  # raises on truncated or corrupt data
                 pixels = None if header.itemsize == 2 and header.channels > 1 else pil_to_array(im)
+    except InputError:
+        raise
     except UnidentifiedImageError as e:
         raise InputError(f"{path}: not an image file ({first_line(e)})") from e
     except Image.DecompressionBombError as e:
@@ -247,6 +251,15 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
 
 
 READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
+
+
+def _frames(im: Image.Image) -> int:
+    """Frames of an animated or multi-page image; 1 if its later frames cannot even be counted (a TIFF
+    whose second page lacks its size): only the first is read."""
+    try:
+        return int(getattr(im, "n_frames", 1) or 1)
+    except (TypeError, ValueError, OSError, KeyError, struct.error, EOFError):
+        return 1
 
 
 def _decoder_reason(e: BaseException) -> str:
@@ -312,8 +325,16 @@ def check_pixels(pixels) -> np.ndarray:
     return pixels
 
 
-# The largest side each output format can hold.
-_MAX_SIDE = {".jpg": 65_535, ".jpeg": 65_535, ".webp": 16_383}
+# The largest side each output format can hold (PNG: libpng's limit, as OpenCV writes it).
+_MAX_SIDE = {".jpg": 65_535, ".jpeg": 65_535, ".webp": 16_383, ".png": 1_000_000}
+
+
+def check_output_size(path: str | os.PathLike, width: int, height: int) -> None:
+    """Refuse, in one line, an output image larger than its format can hold."""
+    path = Path(path)
+    side = _MAX_SIDE.get(path.suffix.lower())
+    if side is not None and max(width, height) > side:
+        raise InputError(f"{path}: {width}x{height} is larger than {path.suffix} can hold ({side:,} pixels a side); write .tif")
 
 
 def write_image(path: str | os.PathLike, pixels: np.ndarray, *, overwrite: bool = True, consume: bool = False) -> Path:
@@ -324,9 +345,7 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray, *, overwrite: bool 
     buffer)."""
     path = check_output_path(path)
     a = check_pixels(np.asarray(pixels))
-    side = _MAX_SIDE.get(path.suffix.lower())
-    if side is not None and max(a.shape[:2]) > side:
-        raise InputError(f"{path}: {a.shape[1]}x{a.shape[0]} is larger than {path.suffix} can hold ({side:,} pixels a side); write .png or .tif")
+    check_output_size(path, a.shape[1], a.shape[0])
     if a.dtype.kind == "f" or (a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT):
         a = im2uint8(a)  # float, or 16-bit for a format without 16 bits: a new, smaller array
         consume = True

@@ -74,11 +74,13 @@ def resolve_model(spec: str | os.PathLike) -> ModelRef:
     return ModelRef(spec, kind, path)
 
 
-# What a .keras file may hold before it is opened: its config, and all its members unpacked.
+# What a .keras file may hold before it is opened: its config; its weights (float32 of the most
+# parameters a config may declare, below); everything else (metadata, assets) together.
 MAX_CONFIG_BYTES = 16 * 2**20
-MAX_UNPACKED_BYTES = 2 * 2**30
+MAX_WEIGHTS_BYTES = 1024 * 2**20 + 2**20
+MAX_OTHER_BYTES = 64 * 2**20
 MAX_LAYER_CHANNELS = 4096
-MAX_DECLARED_PARAMS = 256 * 2**20
+MAX_DECLARED_PARAMS = 256 * 2**20  # 1 GiB of float32
 
 
 def check_keras_archive(path: Path, spec: str) -> None:
@@ -90,14 +92,17 @@ def check_keras_archive(path: Path, spec: str) -> None:
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
-            unpacked = sum(i.file_size for i in infos)
+            weights = sum(i.file_size for i in infos if i.filename == "model.weights.h5")
+            other = sum(i.file_size for i in infos if i.filename not in ("model.weights.h5", "config.json"))
             config = next((i for i in infos if i.filename == "config.json"), None)
             if config is None:
                 raise InputError(f"{spec}: not a valid Keras model file (no config.json inside)")
             if config.file_size > MAX_CONFIG_BYTES:
                 raise InputError(f"{spec}: its config unpacks to {config.file_size:,} bytes, more than any model's ({MAX_CONFIG_BYTES:,})")
-            if unpacked > MAX_UNPACKED_BYTES:
-                raise InputError(f"{spec}: unpacks to {unpacked:,} bytes, more than a model this package runs ({MAX_UNPACKED_BYTES:,})")
+            if weights > MAX_WEIGHTS_BYTES:
+                raise InputError(f"{spec}: its weights unpack to {weights:,} bytes, more than a network this package runs ({MAX_WEIGHTS_BYTES:,})")
+            if other > MAX_OTHER_BYTES:
+                raise InputError(f"{spec}: its metadata and assets unpack to {other:,} bytes; a model needs at most {MAX_OTHER_BYTES:,}")
             text = z.read(config)
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as e:
         raise InputError(f"{spec}: not a valid Keras model file ({first_line(e)})") from e

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .constants import SCALES
-from .engine import DEFAULT_MEMORY_MB, RgbEngine, TileEngine, tile_memory_mb, upscale_pixel_bytes
+from .engine import DEFAULT_MEMORY_MB, OVERHEAD_BYTES_PER_PIXEL, RgbEngine, TileEngine, tile_memory_mb, upscale_pixel_bytes
 from .image_io import check_pixels
 from .presets import DEFAULT_PRESET
 from .stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
@@ -61,7 +61,7 @@ def upscale_pixels(
         model = load_engine(model, runtime, require_trained=True)
     if model is None:
         side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
-        return upscale_stream(pixels, scale, None, window=_thin(pixels, scale, side, window), halo=0, progress=progress)
+        return upscale_stream(pixels, scale, None, window=_thin(pixels, scale, side, window, ENGINE_BYTES_PER_PIXEL), halo=0, progress=progress)
     if isinstance(model, RgbEngine):
         return _upscale_rgb(model, pixels, scale, memory_mb, progress)
     if not isinstance(model, TileEngine):
@@ -75,7 +75,8 @@ def upscale_pixels(
     if model.fixed is not None:
         return upscale_stream(pixels, scale, model.run, window=model.fixed, halo=model.halo, balanced=False, progress=progress)
     side = window or model.window(tile_mb)
-    return upscale_stream(pixels, scale, model.run, window=_thin(pixels, scale, side, window), halo=model.halo, progress=progress)
+    bpp = model.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL
+    return upscale_stream(pixels, scale, model.run, window=_thin(pixels, scale, side, window, bpp), halo=model.halo, progress=progress)
 
 
 def check_scale(scale) -> int:
@@ -85,18 +86,23 @@ def check_scale(scale) -> int:
     return int(scale)
 
 
-def _thin(pixels: np.ndarray, scale: int, side: int, asked: int | None) -> int | tuple[int, int]:
-    """A square window of ``side``, or for an image thinner than that the same area as a strip (a
+# Bytes per row or column of a tile for its bicubic tables (weights, indices and their temporaries):
+# nothing for a square tile, most of the memory of a strip a few pixels high.
+TAP_BYTES_PER_LINE = 512
+
+
+def _thin(pixels: np.ndarray, scale: int, side: int, asked: int | None, bytes_per_pixel: int) -> int | tuple[int, int]:
+    """A square window of ``side``, or for an image thinner than that a strip of the same memory (a
     1-pixel-high panorama is cut into a few long tiles, not millions of short ones); ``asked``
     (the caller's ``window``) is kept as given."""
     if asked is not None:
         return side
     out_h, out_w = pixels.shape[0] * scale, pixels.shape[1] * scale
-    if out_h < side:
-        return (out_h, max(side, side * side // out_h))
-    if out_w < side:
-        return (max(side, side * side // out_w), out_w)
-    return side
+    thin = min(out_h, out_w)
+    if thin >= side:
+        return side
+    length = max(side, side * side * bytes_per_pixel // (thin * bytes_per_pixel + TAP_BYTES_PER_LINE))
+    return (out_h, length) if out_h == thin else (length, out_w)
 
 
 def _upscale_rgb(engine: RgbEngine, pixels: np.ndarray, scale: int, memory_mb: float, progress) -> np.ndarray:

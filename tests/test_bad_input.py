@@ -8,10 +8,13 @@ exception type and fragment. Signals are in tests/test_cli.py::test_sigterm_leav
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 import zlib
 from pathlib import Path
 
+import hostile
 import keras
 import numpy as np
 import pytest
@@ -69,6 +72,38 @@ def work(tmp_path_factory, data_dir) -> Path:
     (w / "runs" / "stateonly" / "state.json").write_text('{"epoch": 1}')
     (w / "runs" / "held" / "state.json").write_text('{"epoch": 1}')
     (w / "bad.yaml").write_text("unknown_key: 1\n")
+    (w / "nested.yaml").write_text("filters: " + "[" * 200_000 + "]" * 200_000 + "\n")
+    for name, text in {"notjson": "{not json", "wrongtype": '{"epoch": "three"}', "alist": "[1, 2]"}.items():
+        (w / "runs" / name / "checkpoints").mkdir(parents=True)
+        (w / "runs" / name / "config.json").write_text(TrainConfig().to_json())
+        (w / "runs" / name / "state.json").write_text(text)
+    # Hostile files (tests/hostile.py says what each is).
+    (w / "poly.jpg").write_bytes(hostile.jpeg_with_fli_in_app1())
+    (w / "poly_notem.jpg").write_bytes(hostile.jpeg_with_fli_in_app1(tem=False))
+    (w / "huge.webp").write_bytes(hostile.webp_header_only())
+    (w / "row.png").write_bytes(hostile.png_one_row(width=3_000_000, bit_depth=8))
+    buf = io.BytesIO()
+    Image.open(data_dir / "Set5" / "bird.png").save(buf, "JPEG", quality=90)
+    (w / "cut.jpg").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 3])
+    (w / "loop.png").symlink_to(w / "loop.png")
+    os.mkfifo(w / "fifo.png")
+    os.mkfifo(w / "fifo.json")
+    (w / "stdout.json").symlink_to("/proc/self/fd/1")
+    (w / "null.tflite").symlink_to("/dev/null")
+    (w / "existing.json").write_text("{}")
+    os.link(w / "identity.keras", w / "identity_link.tflite")
+    (w / "new\nline.png").write_bytes(good[:100])
+    hostile.keras_huge_conv(w / "hugeconv.keras")
+    hostile.keras_config_bomb(w / "configbomb.keras")
+    hostile.keras_asset_bomb(w / "assetbomb.keras")
+    hostile.keras_nan_weights(w / "nan.keras")
+    hostile.keras_unbuilt_sequential(w / "unbuilt.keras")
+    hostile.keras_three_channel(w / "rgb_in.keras")
+    hostile.keras_rank3(w / "rank3.keras")
+    (w / "bomb.onnx").write_bytes(hostile.onnx_constant_of_shape())
+    (w / "fixed16k.tflite").write_bytes(hostile.tflite_fixed_input())
+    (w / "int8io.tflite").write_bytes(hostile.tflite_int8())
+    (w / "int64out.tflite").write_bytes(hostile.tflite_int64_output())
     return w
 
 
@@ -167,11 +202,72 @@ COMMANDS = [
     ("train-tampered-stored-config", ["train", "--out", "{w}/runs/tampered", "--resume"], "'momentum' must be a finite number"),
     ("train-resume-nothing", ["train", "--out", "{w}/nothing", "--resume"], "not a run folder"),
     ("train-folder-holds-a-run", ["train", "--out", "{w}/runs/held"], "already holds a run"),
+    # What a wider red team tried: an input is never lost or replaced, the limits cannot be bypassed.
+    ("eval-json-onto-a-scored-image", ["eval", "--model", "bicubic", "--data", "{w}/small", "--json", "{w}/small/a.png"], "is an input of this run"),
+    (
+        "eval-json-onto-the-model",
+        ["eval", "--model", "{w}/identity.keras", "--data", "{w}/small", "--json", "{w}/identity.keras", "--overwrite"],
+        "is an input",
+    ),
+    ("eval-json-dev-null", ["eval", "--model", "bicubic", "--data", "{w}/small", "--json", "/dev/null"], "not a regular file"),
+    ("eval-json-fifo", ["eval", "--model", "bicubic", "--data", "{w}/small", "--json", "{w}/fifo.json"], "not a regular file"),
+    ("eval-json-link-to-stdout", ["eval", "--model", "bicubic", "--data", "{w}/small", "--json", "{w}/stdout.json"], "is a symbolic link"),
+    ("eval-json-existing", ["eval", "--model", "bicubic", "--data", "{w}/small", "--json", "{w}/existing.json"], "already exists (pass --overwrite"),
+    ("export-onto-a-link-to-dev-null", ["export", "{w}/identity.keras", "-o", "{w}/null.tflite"], "is a symbolic link"),
+    ("export-onto-its-model", ["export", "{w}/identity.keras", "-o", "{w}/identity_link.tflite", "--overwrite"], "is an input of this run"),
+    ("export-existing", ["export", "{w}/identity.keras", "-o", "{w}/header.tflite"], "already exists (pass --overwrite"),
+    ("train-out-a-file", ["train", "--out", "{w}/afile"], "not a folder"),
+    ("train-out-dev-null", ["train", "--out", "/dev/null"], "not a folder"),
+    ("train-out-link-to-dev-null", ["train", "--out", "{w}/null.tflite"], "not a folder"),
+    ("upscale-o-dev-full", UP + ["{w}/good.png", "-s", "2", "-o", "/dev/full", "--model", "bicubic"], "not a regular file"),
+    ("upscale-o-link-to-stdout", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/stdout.json", "--model", "bicubic"], "is a symbolic link"),
+    ("upscale-input-dev-zero", UP + ["/dev/zero", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "not a regular file"),
+    ("upscale-input-fifo", UP + ["{w}/fifo.png", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "not a regular file"),
+    ("upscale-input-symlink-loop", UP + ["{w}/loop.png", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "loop of symbolic links"),
+    ("upscale-polyglot-jpeg-fli", UP + ["{w}/poly.jpg", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic", "--max-pixels", "1000000"], "not a valid JPEG"),
+    (
+        "upscale-polyglot-jpeg-fli-no-tem",
+        UP + ["{w}/poly_notem.jpg", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic", "--max-pixels", "1000000"],
+        "8000x6000 is 48,000,000 pixels, more than the limit of 1,000,000",
+    ),
+    ("upscale-webp-over-the-memory-budget", UP + ["{w}/huge.webp", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "more than the memory budget"),
+    ("upscale-wider-than-png-holds", UP + ["{w}/row.png", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "larger than .png can hold"),
+    ("upscale-truncated-jpeg", UP + ["{w}/cut.jpg", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "corrupt or truncated JPEG image"),
+    ("upscale-newline-in-name", UP + ["{w}/new\nline.png", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "new\\nline.png"),
+    ("upscale-memory-1e308", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--memory-mb", "1e308"], "more than the"),
+    ("upscale-keras-huge-conv", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/hugeconv.keras"], "declares 12000 channels"),
+    ("upscale-keras-config-bomb", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/configbomb.keras"], "its config unpacks to"),
+    (
+        "upscale-keras-asset-bomb",
+        UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/assetbomb.keras"],
+        "its metadata and assets unpack to 2,00",
+    ),
+    ("upscale-keras-nan-weights", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/nan.keras"], "holds NaN or inf"),
+    ("export-keras-nan-weights", ["export", "{w}/nan.keras", "-o", "{w}/nan.tflite"], "holds NaN or inf"),
+    ("upscale-keras-unbuilt", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/unbuilt.keras"], "no input shape"),
+    ("eval-keras-three-channel", ["eval", "--model", "{w}/rgb_in.keras", "--data", "{w}/small"], "expected input shape (None, H, W, 1)"),
+    ("eval-keras-rank3", ["eval", "--model", "{w}/rank3.keras", "--data", "{w}/small"], "expected input shape (None, H, W, 1)"),
+    ("info-onnx-constant-bomb", ["info", "{w}/bomb.onnx"], "GiB of fixed-size tensors"),
+    ("upscale-tflite-fixed-16000", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/fixed16k.tflite"], "fixed input 16000x16000 is larger"),
+    ("eval-tflite-int8-io", ["eval", "--model", "{w}/int8io.tflite", "--data", "{w}/small"], "its input is int8"),
+    ("eval-tflite-int64-output", ["eval", "--model", "{w}/int64out.tflite", "--data", "{w}/small"], "its output is int64"),
+    ("train-config-nested-200k", ["train", "--config", "{w}/nested.yaml", "--out", "{w}/o"], "nested 200,000 brackets deep"),
+    ("train-name-with-a-slash", ["train", "--set", "name=a/b", "--out", "{w}/o"], "'name' must be 1 to 64 letters"),
+    ("train-seed-2-40", ["train", "--set", f"seed={2**40}", "--out", "{w}/o"], "'seed' must be <= 4,294,967,295"),
+    ("train-epochs-1e31", ["train", "--set", "epochs=1e31", "--out", "{w}/o"], "'epochs' must be an integer"),
+    ("train-epochs-10-31", ["train", "--set", f"epochs={10**31}", "--out", "{w}/o"], "'epochs' must be <= 1,000,000"),
+    ("train-steps-2-63", ["train", "--set", f"steps_per_epoch={2**63}", "--out", "{w}/o"], "'steps_per_epoch' must be <="),
+    ("train-filters-30000", ["train", "--set", "filters=30000", "--out", "{w}/o"], "'filters' must be <= 1,024"),
+    ("train-batch-10-9", ["train", "--set", f"batch_size={10**9}", "--out", "{w}/o"], "'batch_size' must be <= 65,536"),
+    ("train-batch-beyond-memory", ["train", "--set", "batch_size=65536", "--set", "patch=128", "--out", "{w}/o"], "GiB per step, more than"),
+    ("train-resume-state-not-json", ["train", "--out", "{w}/runs/notjson", "--resume"], "state.json: corrupt (not JSON"),
+    ("train-resume-state-wrong-type", ["train", "--out", "{w}/runs/wrongtype", "--resume"], "state.json: corrupt ('epoch' is 'three')"),
+    ("train-resume-state-a-list", ["train", "--out", "{w}/runs/alist", "--resume"], "state.json: corrupt (expected a mapping"),
 ]
 
 
 def snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder): (p.is_dir(), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
+    return {p.relative_to(folder): (p.is_dir(), p.lstat().st_size, p.lstat().st_mtime_ns) for p in sorted(folder.rglob("*"))}
 
 
 @pytest.mark.parametrize("argv,fragment", [c[1:] for c in COMMANDS], ids=[c[0] for c in COMMANDS])
@@ -195,7 +291,7 @@ def _missing_weights_preset(monkeypatch):
 
 
 def _api_cases():
-    from drrn_tf.image_io import write_image
+    from drrn_tf.image_io import read_image, write_image
     from drrn_tf.inference import predict_y
     from drrn_tf.matlab import modcrop
     from drrn_tf.upscale import upscale_pixels
@@ -212,6 +308,12 @@ def _api_cases():
         ("write_image-float-out-of-range", lambda w, m: write_image(w / "api.png", np.full((8, 8), 3.0)), ValueError, "[0, 1]"),
         ("modcrop-0", lambda w, m: modcrop(gray, 0), ValueError, "scale must be an integer >= 1"),
         ("predict_y-memory", lambda w, m: predict_y(identity_drrn(units=1, filters=4), gray / 255.0, memory_mb=-1), ValueError, "memory_mb"),
+        ("upscale_pixels-scale-2.0", lambda w, m: upscale_pixels(None, gray, 2.0), ValueError, "(an int), got 2.0"),
+        ("upscale_pixels-model-5", lambda w, m: upscale_pixels(5, gray, 2), TypeError, "model must be a Keras model"),
+        ("upscale_pixels-window-0", lambda w, m: upscale_pixels(None, gray, 2, window=0), ValueError, "window must be a whole number"),
+        ("upscale_pixels-window-10.5", lambda w, m: upscale_pixels(None, gray, 2, window=10.5), ValueError, "window must be a whole number"),
+        ("upscale_pixels-over-budget", lambda w, m: upscale_pixels(None, gray, 2, memory_mb=1), ValueError, "more than the memory budget of 1 MiB"),
+        ("read_image-max-pixels-nan", lambda w, m: read_image(w / "good.png", max_pixels=float("nan")), ValueError, "max_pixels must be a whole number"),
         ("preset-with-missing-weights", lambda w, m: _missing_weights_preset(m), Exception, "weights of preset 'broken' are missing"),
     ]
 

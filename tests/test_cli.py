@@ -322,3 +322,64 @@ def test_upscale_defaults_run_the_shipped_int8_export_without_tensorflow(tmp_pat
     assert not np.array_equal(y_auto, y_keras)  # two runtimes really ran
     print(f"luminance PSNR, litert int8 against keras: {psnr(y_auto, y_keras):.2f} dB")
     assert psnr(y_auto, y_keras) > 38, psnr(y_auto, y_keras)
+
+
+def test_two_runs_writing_one_output_exactly_one_wins(tmp_path, data_dir):
+    """Without --overwrite, two `drrn upscale -o same.png` started together: one writes it, the other says why."""
+    import subprocess
+    import sys
+
+    argv = [
+        sys.executable,
+        "-m",
+        "drrn_tf",
+        "upscale",
+        str(data_dir / "Set14" / "barbara.png"),
+        "-s",
+        "3",
+        "-o",
+        str(tmp_path / "same.png"),
+        "--model",
+        "bicubic",
+        "--quiet",
+    ]
+    runs = [subprocess.Popen(argv, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = sorted((p.wait(timeout=300), p.stderr.read()) for p in runs)
+    assert [code for code, _ in results] == [0, 2], results
+    assert "same.png: already exists" in results[1][1] and len(results[1][1].strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.png"]  # no temporary left
+
+
+_PEAK = """
+import resource, sys
+import numpy as np
+from drrn_tf.cli import main
+from drrn_tf.upscale import upscale_pixels
+import cv2, PIL.Image  # noqa: F401 - imported before the baseline
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+{call}
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+"""
+
+
+def _peak_mb(call: str) -> float:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _PEAK.format(call=call)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_memory_stays_within_the_budget(tmp_path):
+    """A large allowed image, and one a pixel high and millions wide (whose bicubic tables were once
+    sized by its long side): the upscale's memory beyond the imported libraries stays within --memory-mb."""
+    import hostile
+
+    (tmp_path / "big.png").write_bytes(hostile.png_large(4000, 4000, rgb=True))
+    argv = ["upscale", str(tmp_path / "big.png"), "-s", "2", "-o", str(tmp_path / "big_x2.tif"), "--model", "bicubic", "--memory-mb", "400", "--quiet"]
+    peak = _peak_mb(f"assert main({argv!r}) == 0")
+    assert peak < 400, peak
+    peak = _peak_mb("upscale_pixels(None, np.zeros((1, 8_000_000), np.uint8), 2, memory_mb=256)")
+    assert peak < 256, peak

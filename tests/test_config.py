@@ -84,3 +84,13 @@ def test_shipped_recipes_state_the_gpu_runs():
         assert cfg.epochs * cfg.steps_per_epoch == steps
     assert (b1u9.units, b1u9.out_init, b1u9.init_weights) == (9, "zeros", None)
     assert (b1u25.units, b1u25.init_weights) == (25, "drrn_b1u9")
+
+
+def test_numbers_as_people_write_them(tmp_path):
+    """YAML 1.1 reads 1e-3 (no dot) as text; the config reads it as the number it is."""
+    from drrn_tf.config import load_config, parse_override
+
+    assert load_config(overrides=dict([parse_override("lr=1e-3")])).lr == 1e-3
+    (tmp_path / "c.yaml").write_text("lr: 1e-3\nweight_decay: 5E-5\n")
+    cfg = load_config(tmp_path / "c.yaml")
+    assert (cfg.lr, cfg.weight_decay) == (1e-3, 5e-5)

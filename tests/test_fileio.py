@@ -36,12 +36,12 @@ def test_without_replace_exactly_one_writer_wins(tmp_path):
     from drrn_tf.errors import InputError
 
     target = tmp_path / "same.png"
-    with pytest.raises(InputError, match="already exists .written meanwhile by another run"):
-        with atomic_path(target, replace=False) as first:
-            first.write_bytes(b"first")
-            with atomic_path(target, replace=False) as second:
-                second.write_bytes(b"second")
-            # the second writer finished first and took the name
+    taken = pytest.raises(InputError, match="already exists .written meanwhile by another run")
+    with taken, atomic_path(target, replace=False) as first:
+        first.write_bytes(b"first")
+        with atomic_path(target, replace=False) as second:
+            second.write_bytes(b"second")
+        # the second writer finished first and took the name
     assert target.read_bytes() == b"second"
     with pytest.raises(InputError, match="already exists .written meanwhile by another run"):
         write_bytes_atomic(target, b"third", replace=False)

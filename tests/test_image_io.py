@@ -89,3 +89,42 @@ def test_list_images(tmp_path):
     (tmp_path / "a.jpg").write_bytes(b"x")
     (tmp_path / "readme.txt").write_text("x")
     assert [p.name for p in list_images(tmp_path)] == ["a.jpg", "b.PNG"]
+
+
+def test_float_images_keep_their_values(tmp_path):
+    """A float TIFF (mode F, values in [0, 1]) and a PIL mode-F image are read as float, not as black."""
+    import hostile
+
+    from drrn_tf.upscale import upscale_image
+
+    data, expected = hostile.tiff_float()
+    (tmp_path / "f.tif").write_bytes(data)
+    got = read_image(tmp_path / "f.tif").pixels
+    assert got.dtype == np.float32 and np.array_equal(got, expected)
+    out = upscale_image(Image.fromarray(expected, mode="F"), 2, model=None)
+    assert out.mode == "F" and out.size == (2 * expected.shape[1], 2 * expected.shape[0])
+    big = np.asarray(out)
+    assert 0.2 < big.mean() < 0.8 and abs(big.mean() - expected.mean()) < 0.01
+    (tmp_path / "bad.tif").write_bytes(data.replace(b"\x00\x00\x80\x3f", b"\x00\x00\x80\x7f", 1))  # its one 1.0 -> inf
+    with pytest.raises(InputError, match="NaN or inf"):
+        read_image(tmp_path / "bad.tif")
+
+
+def test_a_tiff_whose_second_page_is_broken_reads_its_first(tmp_path):
+    import hostile
+
+    (tmp_path / "two.tif").write_bytes(hostile.tiff_second_ifd_without_width(8, 8))
+    image = read_image(tmp_path / "two.tif")
+    assert image.pixels.shape == (8, 8) and image.frames == 1
+
+
+def test_the_format_is_decided_once_from_the_bytes(tmp_path):
+    """A JPEG that Pillow's plugin walk would take for a 1x1 FLI animation is decoded as the JPEG it
+    is, so the pixel limit sees its real size (or it is refused as a broken JPEG)."""
+    import hostile
+
+    (tmp_path / "poly.jpg").write_bytes(hostile.jpeg_with_fli_in_app1(tem=False))
+    with pytest.raises(InputError, match="8000x6000 is 48,000,000 pixels, more than the limit of 1,000,000"):
+        read_image(tmp_path / "poly.jpg", max_pixels=1_000_000)
+    (tmp_path / "small.jpg").write_bytes(hostile.jpeg_with_fli_in_app1(64, 48, tem=False))
+    assert read_image(tmp_path / "small.jpg").pixels.shape == (48, 64)
