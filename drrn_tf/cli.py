@@ -19,6 +19,28 @@ from .constants import DEFAULT_METRICS, MAX_PIXELS, METRICS, RUNTIMES, SCALES
 from .errors import DrrnError, InputError
 
 
+# What the commands refuse, and why: printed by `drrn --help`, and quoted in the README.
+REFUSALS = """\
+what drrn refuses -- one line on stderr naming the file, exit status 2, nothing written:
+  inputs   that are not regular files (a folder, a device, a FIFO, a link loop); not PNG, JPEG,
+           TIFF, WebP, BMP or GIF (the format is decided once, from the first bytes, and the file
+           is decoded as that format only); truncated or corrupt; whose header claims more than
+           --max-pixels; whose pixels (the decoder's peak, or input and output) leave under 96 MiB
+           of --memory-mb
+  outputs  that are an input of the run (by inode too), a folder, a device, a FIFO or a symbolic
+           link; an existing file without --overwrite, also one another run wrote meanwhile (files
+           are moved into place only if the name is still free); larger than their format holds
+           (JPEG 65,535 pixels a side, WebP 16,383, PNG 1,000,000)
+  models   that are not a preset or a .keras, .tflite or .onnx file; .keras archives that unpack to
+           more than a model needs, or declare layers of over 4,096 channels; unbuilt models;
+           NaN or inf weights (and exports whose output is not finite); graphs declaring over 4 GiB
+           of fixed-size tensors; model cards that do not match their file
+  configs  unknown keys; wrong types; values out of range (integers bounded by what a run can do,
+           a step's activations by this computer's memory); over 1 MiB or nested over 32 deep;
+           a resume whose state.json is corrupt
+  and a full disk, a read-only folder or a permission error, in the same one line"""
+
+
 def positive(kind):
     """argparse type: a finite number > 0 of ``kind`` (int or float)."""
 
@@ -333,7 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .loading import describe_model_spec
     from .presets import DEFAULT_PRESET
 
-    p = _Parser(prog="drrn", description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.")
+    p = _Parser(
+        prog="drrn",
+        description="DRRN super-resolution (Tai et al., CVPR 2017) in TensorFlow/Keras.",
+        epilog=REFUSALS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--debug", action="store_true", help="show the full traceback behind an error (also DRRN_DEBUG=1)")
     from . import __version__
 

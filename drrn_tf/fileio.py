@@ -29,7 +29,7 @@ __all__ = ["atomic_path", "write_bytes_atomic", "check_output", "check_writable"
 
 _TMP = re.compile(r"^\..*\.drrn-(\d+)-[0-9a-f]{8}\.tmp(\.[^/]*)?$")
 _REASONS = {
-    errno.ENOSPC: "disk full (no space left on device)",
+    errno.ENOSPC: "disk full: no space left on device",
     errno.EDQUOT: "disk quota exceeded",
     errno.EROFS: "read-only file system",
     errno.EACCES: "permission denied",

@@ -22,6 +22,7 @@ def test_imresize_benchmark_runs():
     assert "imresize 64x64 float64, 1/4 then x4: median" in p.stdout
 
 
+@pytest.mark.slow
 def test_pipeline_benchmark_runs(data_dir):
     p = bench("pipeline_speed.py", "--data", "set5", "--batches", "3", "--no-write", timeout=300)
     assert "random sampling:" in p.stdout and "patches/s" in p.stdout
@@ -77,6 +78,7 @@ def test_results_table_prints_the_committed_evaluations():
     assert "drrn eval --model drrn_b1u9 --data set5 set14 --per-image --json benchmarks/results/drrn_b1u9_eval.json" in p.stdout
 
 
+@pytest.mark.slow
 def test_before_after_figure_is_made_by_its_command(tmp_path):
     out = tmp_path / "ba.png"
     p = bench("before_after.py", "--model", "drrn_b1u9_f32", "-o", str(out), timeout=300)
@@ -88,6 +90,7 @@ def test_before_after_figure_is_made_by_its_command(tmp_path):
     assert model > bicubic + 1.0  # the network visibly beats interpolation on the photo
 
 
+@pytest.mark.slow
 def test_qualitative_grid_picks_its_crop_by_rule(tmp_path, data_dir):
     out = tmp_path / "q.png"
     p = bench("qualitative.py", "--models", "drrn_b1u9_f32", "--cases", "Set5/butterfly.png:4", "-o", out, timeout=300)
@@ -112,6 +115,7 @@ def test_bu_study_quick_mode(tmp_path, data_dir):
     assert "| B1U2 | 6 |" in p.stdout
 
 
+@pytest.mark.slow
 def test_ifc_table_runs(tmp_path, data_dir):
     p = bench("ifc_table.py", "--models", "bicubic", "-o", tmp_path, timeout=300)
     assert "| bicubic | 6.083 (33.66) | 3.579 (30.39) | 2.329 (28.42) |" in p.stdout  # Set5, the protocol's bicubic

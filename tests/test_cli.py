@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -383,3 +384,13 @@ def test_memory_stays_within_the_budget(tmp_path):
     assert peak < 400, peak
     peak = _peak_mb("upscale_pixels(None, np.zeros((1, 8_000_000), np.uint8), 2, memory_mb=256)")
     assert peak < 256, peak
+
+
+def test_what_is_refused_is_said_in_one_place(capsys):
+    """`drrn --help` ends with the list of refusals, and the README quotes it as it is."""
+    from drrn_tf.cli import REFUSALS
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert capsys.readouterr().out.rstrip().endswith(REFUSALS)
+    assert REFUSALS in (Path(__file__).parents[1] / "README.md").read_text()

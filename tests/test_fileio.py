@@ -99,7 +99,7 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(Path, "write_bytes", full)
-    with pytest.raises(InputError, match=r"r\.json: cannot write \(disk full"):
+    with pytest.raises(InputError, match=r"r\.json: cannot write \(disk full: no space left"):
         write_bytes_atomic(tmp_path / "r.json", b"{}")
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
