@@ -18,7 +18,6 @@ from pathlib import Path
 from .constants import DEFAULT_METRICS, MAX_PIXELS, METRICS, RUNTIMES, SCALES
 from .errors import DrrnError, InputError
 
-
 # What the commands refuse, and why: printed by `drrn --help`, and quoted in the README.
 REFUSALS = """\
 what drrn refuses -- one line on stderr naming the file, exit status 2, nothing written:

@@ -134,7 +134,7 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
         artefact = convert_tflite(source, quant, None, representative)
         runner = LiteRTModel(artefact, threads=threads, halo=receptive_radius(model))
         set5 = _data_folder("set5", Path(tmp))
-        # both models tiled within the default 1 GiB of working memory (predict_y), whatever the image size
+        # both models tiled within the default memory budget (predict_y), whatever the image size
         _LOG.info(f"[3/3] parity gate: the export's PSNR against the Keras model's on {set5} at x2, x3, x4")
         parity = parity_report(lambda y: predict_y(model, y), runner.predict_y, quant, data=str(set5))
     worst = parity["worst_drop_db"]
