@@ -613,7 +613,11 @@ def main(argv: list[str] | None = None) -> int:
             import traceback
 
             traceback.print_exc()
-        print(f"drrn: error: {one_line(str(e))}", file=sys.stderr)
+        message = str(e)
+        model = getattr(locals().get("args"), "model", None)
+        if e.__class__.__name__ == "UnsupportedModel" and model:  # a layer's complaint: say whose layer
+            message = f"{model}: {message}"
+        print(f"drrn: error: {one_line(message)}", file=sys.stderr)
         return 2
     except MemoryError:
         print("drrn: error: out of memory (a smaller --memory-mb, --tile or image needs less)", file=sys.stderr)

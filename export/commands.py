@@ -55,7 +55,9 @@ def cmd_export(args) -> int:
     model = load_keras_model(args.model, purpose="drrn export")
     halo = receptive_radius(model)
     if shape is not None and min(shape) <= 2 * halo:
-        raise InputError(f"--shape {args.shape}: each side must exceed twice the receptive radius ({2 * halo}) for seamless tiling")
+        raise InputError(
+            f"--shape {args.shape}: each side must be more than {2 * halo} pixels (twice the model's receptive radius of {halo}) for seamless tiling"
+        )
     if args.e2e_scale:
         return _export_e2e(args, model, shape, out, card_path)
     representative = None
