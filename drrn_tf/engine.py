@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputValueError
 from .stream import ENGINE_BYTES_PER_PIXEL
 
 __all__ = [
@@ -46,7 +46,7 @@ MIN_TILE_MB = 32.0
 SLACK_MB = 64.0
 
 
-class MemoryBudgetError(InputError, ValueError):
+class MemoryBudgetError(InputValueError):
     """An image whose pixels do not fit in the memory budget (one line in the CLI; a ValueError in the API)."""
 
 

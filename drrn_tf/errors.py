@@ -15,6 +15,11 @@ class InputError(DrrnError):
     """Bad input from the user: a missing file, a corrupt image, a wrong option value."""
 
 
+class InputValueError(InputError, ValueError):
+    """Bad input found deep inside a call (pixels that do not fit the memory budget, a model whose
+    output is not finite): one line in the CLI, a ``ValueError`` to a Python caller."""
+
+
 def first_line(exc: BaseException, limit: int | None = 200) -> str:
     """The first line of an exception's message (or its type name), for one-line errors; longer than
     ``limit`` characters, it is cut and ends in "... (--debug shows all)". Callers raise ``from exc``,

@@ -25,6 +25,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from .cpu import usable_cores
+from .errors import InputValueError
 from .matlab import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
 from .tiling import tile_plan
 
@@ -143,6 +144,8 @@ def upscale_stream(
         up = np.concatenate(_in_bands(prepare, rows.stop - rows.start))
         if restore_y is not None:
             y = np.asarray(restore_y(up if gray else up[..., 0]).astype(np.float32), np.float64)
+            if not np.isfinite(y).all():  # rounded, NaN would be a black picture and a success
+                raise InputValueError("the model's output holds NaN or inf (broken weights?); nothing written")
             if gray:
                 up = y
             else:

@@ -187,6 +187,10 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
             raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
     cfg = cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
     state = read_state(run_dir) if resume and (run_dir / "state.json").exists() else None  # checked before any work
+    for key in ("train_data", "val_data") if cfg.data_source == "folder" else ("val_data",):
+        name = getattr(cfg, key)
+        if name and os.path.realpath(resolve_dataset(name)[1]) == os.path.realpath(run_dir):
+            raise InputError(f"{run_dir}: is the run's {key} folder; the run needs a folder of its own (another --out)")
     if cfg.teacher is not None:
         teacher_files(cfg.teacher, cfg.teacher_runtime)  # a teacher that cannot be one is refused first
 

@@ -88,6 +88,7 @@ def work(tmp_path_factory, data_dir) -> Path:
     (w / "loop.png").symlink_to(w / "loop.png")
     os.mkfifo(w / "fifo.png")
     os.mkfifo(w / "fifo.json")
+    os.mkfifo(w / "fifo.tflite")
     (w / "stdout.json").symlink_to("/proc/self/fd/1")
     (w / "null.tflite").symlink_to("/dev/null")
     (w / "existing.json").write_text("{}")
@@ -217,6 +218,9 @@ COMMANDS = [
     ("export-onto-its-model", ["export", "{w}/identity.keras", "-o", "{w}/identity_link.tflite", "--overwrite"], "is an input of this run"),
     ("export-shape-too-small", ["export", "{w}/identity.keras", "--shape", "2x2", "-o", "{w}/a.tflite"], "pixels (twice the model's receptive radius of"),
     ("export-existing", ["export", "{w}/identity.keras", "-o", "{w}/header.tflite"], "already exists (pass --overwrite"),
+    ("train-out-its-data", ["train", "--set", "train_data={w}/small", "--out", "{w}/small"], "is the run's train_data folder"),
+    ("train-out-a-fifo", ["train", "--out", "{w}/fifo.json"], "not a folder"),
+    ("export-onto-a-fifo", ["export", "{w}/identity.keras", "-o", "{w}/fifo.tflite"], "not a regular file"),
     ("train-out-a-file", ["train", "--out", "{w}/afile"], "not a folder"),
     ("train-out-dev-null", ["train", "--out", "/dev/null"], "not a folder"),
     ("train-out-link-to-dev-null", ["train", "--out", "{w}/null.tflite"], "not a folder"),
@@ -292,6 +296,7 @@ def _missing_weights_preset(monkeypatch):
 
 
 def _api_cases():
+    from drrn_tf.engine import TileEngine
     from drrn_tf.image_io import read_image, write_image
     from drrn_tf.inference import predict_y
     from drrn_tf.matlab import modcrop
@@ -314,6 +319,7 @@ def _api_cases():
         ("upscale_pixels-window-0", lambda w, m: upscale_pixels(None, gray, 2, window=0), ValueError, "window must be a whole number"),
         ("upscale_pixels-window-10.5", lambda w, m: upscale_pixels(None, gray, 2, window=10.5), ValueError, "window must be a whole number"),
         ("upscale_pixels-over-budget", lambda w, m: upscale_pixels(None, gray, 2, memory_mb=1), ValueError, "more than the memory budget of 1 MiB"),
+        ("upscale_pixels-model-gives-nan", lambda w, m: upscale_pixels(TileEngine("nan", lambda y: y * np.nan, 0, 8), gray, 2), ValueError, "NaN or inf"),
         ("read_image-max-pixels-nan", lambda w, m: read_image(w / "good.png", max_pixels=float("nan")), ValueError, "max_pixels must be a whole number"),
         ("preset-with-missing-weights", lambda w, m: _missing_weights_preset(m), Exception, "weights of preset 'broken' are missing"),
     ]
