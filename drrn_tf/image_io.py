@@ -1,10 +1,13 @@
 """Reading and writing user images, with clear errors for bad files.
 
 :func:`read_image` returns the pixels as stored (uint8 or uint16; gray, RGB or RGBA in
-that channel order, palettes expanded) with the EXIF orientation applied, so a photo
-comes out the way a viewer shows it. Pillow checks the file (format, truncation,
-orientation tag); OpenCV decodes the pixels because it keeps 16-bit colour, which
-Pillow reduces to 8 bits.
+that channel order, palettes expanded; float32 for a float TIFF) with the EXIF orientation
+applied, so a photo comes out the way a viewer shows it. The format is decided once, from
+the file's first bytes, and only that format's Pillow decoder reads it: the header it checks
+(pixel limit, memory) is the header of the pixels it decodes. 16-bit colour PNG and TIFF,
+which Pillow reduces to 8 bits, are decoded by OpenCV from the same bytes (the same format,
+chosen by the same signature), and the decoded size must equal the header's.
+:func:`write_image` encodes with OpenCV straight into the (atomic) output file.
 """
 
 from __future__ import annotations
