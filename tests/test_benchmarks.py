@@ -120,3 +120,12 @@ def test_ifc_table_runs(tmp_path, data_dir):
     p = bench("ifc_table.py", "--models", "bicubic", "-o", tmp_path, timeout=300)
     assert "| bicubic | 6.083 (33.66) | 3.579 (30.39) | 2.329 (28.42) |" in p.stdout  # Set5, the protocol's bicubic
     assert (tmp_path / "bicubic.json").is_file()
+
+
+@pytest.mark.slow
+def test_memory_bound_benchmark_runs(tmp_path):
+    import json
+
+    p = bench("memory_bound.py", "--quick", "--out", tmp_path / "m.json")
+    rows = json.loads((tmp_path / "m.json").read_text())["rows"]
+    assert [r["exit_status"] for r in rows] == [0, 0, 0, 0] and all(r["output_written"] and r["peak_rss_mib"] > 0 for r in rows), p.stdout
