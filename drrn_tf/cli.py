@@ -67,10 +67,11 @@ def memory_mb(text: str) -> float:
         raise argparse.ArgumentTypeError(str(e).replace("memory_mb ", "", 1)) from None
 
 
-def one_line(text: str) -> str:
+def one_line(text: str, limit: int = 1000) -> str:
     """``text`` as one line: control characters (a newline in a file name, an escape sequence) written
-    as escapes, so that no message can split into two or forge another."""
-    return "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text)
+    as escapes, so that no message can split into two or forge another; cut at ``limit`` characters."""
+    text = "".join(ch if ch.isprintable() or ch == " " else repr(ch)[1:-1] for ch in text[: limit + 1])
+    return text if len(text) <= limit else text[:limit] + "... (cut; --debug shows all)"
 
 
 class _Parser(argparse.ArgumentParser):

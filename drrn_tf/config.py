@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import re
+import reprlib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +199,17 @@ _FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
 _HINTS = typing.get_type_hints(TrainConfig)
 
 
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxlist, _SHOW.maxdict, _SHOW.maxstring, _SHOW.maxother = 2, 6, 6, 60, 60
+
+
+def _show(value) -> str:
+    """A value for a one-line message: short whatever it is (a YAML alias bomb, an integer of 5,000 digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of {value.bit_length():,} bits"
+    return _SHOW.repr(value)
+
+
 def _type_name(hint) -> str:
     base = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list"}.get(base[0], str(base[0]))
@@ -222,17 +234,20 @@ def _check_value(key: str, value, origin: str):
     }[base]
     if not ok:
         what = "a list of integers" if base is list else _type_name(hint)
-        raise InputError(f"{origin}: '{key}' must be {what}, got {value!r}")
+        raise InputError(f"{origin}: '{key}' must be {what}, got {_show(value)}")
     if base is float:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise InputError(f"{origin}: '{key}' must be a finite number, got {_show(value)}") from None
     if key in CHOICES and value not in CHOICES[key]:
-        raise InputError(f"{origin}: '{key}' must be one of {', '.join(CHOICES[key])}, got {value!r}")
+        raise InputError(f"{origin}: '{key}' must be one of {', '.join(CHOICES[key])}, got {_show(value)}")
     if key in ("scales", "val_scales") and (not value or any(s not in SCALES for s in value)):
-        raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {value!r}")
+        raise InputError(f"{origin}: '{key}' must list scales among 2, 3, 4, got {_show(value)}")
     if key in _INT_MIN and value < _INT_MIN[key]:
-        raise InputError(f"{origin}: '{key}' must be >= {_INT_MIN[key]}, got {value!r}")
+        raise InputError(f"{origin}: '{key}' must be >= {_INT_MIN[key]}, got {_show(value)}")
     if key in _INT_MAX and value > _INT_MAX[key]:
-        raise InputError(f"{origin}: '{key}' must be <= {_INT_MAX[key]:,}, got {value:,}")
+        raise InputError(f"{origin}: '{key}' must be <= {_INT_MAX[key]:,}, got {_show(value)}")
     if key == "name" and not _NAME.fullmatch(value):
         raise InputError(f"{origin}: 'name' must be 1 to 64 letters, digits, '_', '.' or '-' (it names files), got {value[:80]!r}")
     if base is str and len(value) > MAX_TEXT:
@@ -242,7 +257,7 @@ def _check_value(key: str, value, origin: str):
         inside = math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
         if not inside:
             bound = f"{'>' if low_open else '>='} {low:g}" + ("" if math.isinf(high) else f" and <= {high:g}")
-            raise InputError(f"{origin}: '{key}' must be a finite number {bound}, got {value!r}")
+            raise InputError(f"{origin}: '{key}' must be a finite number {bound}, got {_show(value)}")
     return value
 
 
@@ -270,6 +285,8 @@ def parse_override(text: str) -> tuple[str, object]:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
+    except (ValueError, RecursionError) as e:  # an integer of more digits than Python converts
+        raise InputError(f"--set {key.strip()[:60]}: {first_line(e)}") from None
     return key.strip(), value
 
 
@@ -302,7 +319,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         _check_text(text, str(path))
         try:
             doc = yaml.safe_load(text)
-        except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError) as e:
             raise InputError(f"{path}: not valid YAML/JSON ({first_line(e, limit=None)})") from e
         if doc is None:
             doc = {}

@@ -241,8 +241,10 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
         raise InputError(f"{path}: larger than Pillow's own limit in this process (PIL.Image.MAX_IMAGE_PIXELS): {first_line(e)}") from e
     except MemoryError as e:
         raise InputError(f"{path}: not enough memory to decode it") from e
-    except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error, EOFError, ZeroDivisionError) as e:
+    except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error, EOFError, ZeroDivisionError, SystemError) as e:
         raise InputError(f"{path}: corrupt or truncated {fmt} image ({_decoder_reason(e)})") from e
+    if fmt == "PNG":
+        _check_png_rows(path, data)
     if pixels is None:  # 16-bit colour: OpenCV, which keeps the 16 bits, on the same bytes (PNG or TIFF)
         pixels = _decode_16bit_colour(path, data, header)
     del data
@@ -254,6 +256,32 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
 
 
 READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
+
+
+def _check_png_rows(path: Path, data: bytes) -> None:
+    """Refuse a PNG whose image data holds fewer rows than its header claims: Pillow stops where the
+    compressed stream ends and leaves the rest black, where libpng says "not enough image data"."""
+    import zlib
+
+    width, height, depth, colour, interlace = struct.unpack(">IIBBxxB", data[16:29])
+    bits = depth * {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)] if interlace else [(0, 0, 1, 1)]
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if w > 0 and h > 0:
+            expected += h * (1 + -(-(w * bits) // 8))
+    inflate, got, pos = zlib.decompressobj(), 0, 8
+    while pos + 8 <= len(data) and got < expected:
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"IDAT":
+            chunk = data[pos + 8 : pos + 8 + length]
+            while chunk and got < expected:  # counted in slices: never the whole image in memory
+                got += len(inflate.decompress(chunk, 1 << 22))
+                chunk = inflate.unconsumed_tail
+        pos += 12 + length
+    if got < expected:
+        raise InputError(f"{path}: corrupt PNG image (its data holds {got:,} of the {expected:,} bytes its {width}x{height} header needs)")
 
 
 def _frames(im: Image.Image) -> int:
