@@ -139,7 +139,11 @@ COMMANDS = [
     ("upscale-corrupt-keras", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/fake.keras"], "a .keras file is a zip archive"),
     ("upscale-not-a-model-file", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/weights.txt"], "not a model file"),
     ("upscale-untrained-preset", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "vdsr"], "no trained weights"),
-    ("upscale-unsupported-layer", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/strided.keras"], "strided.keras: layer 'conv2d' is not a stride-1"),
+    (
+        "upscale-unsupported-layer",
+        UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/strided.keras"],
+        "strided.keras: layer 'conv2d' is not a stride-1",
+    ),
     ("eval-missing-folder", ["eval", "--model", "bicubic", "--data", "{w}/missing"], "no such folder"),
     ("eval-empty-folder", ["eval", "--model", "bicubic", "--data", "{w}/empty"], "no images"),
     ("eval-scale-5", ["eval", "--model", "bicubic", "--data", "set5", "--scales", "5"], "invalid choice: 5"),
