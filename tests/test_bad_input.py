@@ -337,3 +337,23 @@ def test_bad_input_api(work, monkeypatch, case):
         call(work, monkeypatch)
     assert fragment in str(e.value)
     assert snapshot(work) == before
+
+
+@pytest.mark.parametrize("command", ["eval", "export"])
+def test_a_full_disk_is_one_line_naming_the_file(capsys, work, monkeypatch, command):
+    import errno
+
+    def full(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    argv = {
+        "eval": ["eval", "--model", "bicubic", "--data", f"{work}/tiny16", "--scales", "2", "--json", f"{work}/r.json"],
+        "export": ["export", f"{work}/identity.keras", "--parity-data", "none", "-o", f"{work}/r.tflite"],
+    }[command]
+    before = snapshot(work)
+    monkeypatch.setattr(Path, "write_bytes", full)
+    code = main(argv)
+    monkeypatch.undo()
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip() and not line.startswith("evaluating:")]  # its progress bar
+    assert code == 2 and len(lines) == 1 and "r." in lines[0] and "cannot write (disk full: no space left on device)" in lines[0], lines
+    assert snapshot(work) == before

@@ -394,3 +394,26 @@ def test_what_is_refused_is_said_in_one_place(capsys):
         main(["--help"])
     assert capsys.readouterr().out.rstrip().endswith(REFUSALS)
     assert REFUSALS in (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def test_library_warnings_are_not_the_commands_lines(capsys, tmp_path, monkeypatch):
+    """A warning raised inside a command (Pillow, numpy and Keras have their own) is not printed; --debug shows it."""
+    import warnings
+
+    import drrn_tf.batch
+
+    original = drrn_tf.batch.read_image
+    calls = []
+
+    def noisy(*args, **kwargs):
+        calls.append(1)  # a new text each time: Python shows a warning once per text and place
+        warnings.warn(f"a library's own remark {len(calls)}, site-packages/lib.py:12", UserWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(drrn_tf.batch, "read_image", noisy)
+    Image.new("RGB", (16, 16)).save(tmp_path / "a.png")
+    argv = ["upscale", str(tmp_path / "a.png"), "-s", "2", "--model", "bicubic", "--quiet", "-o"]
+    assert main([*argv, str(tmp_path / "b.png")]) == 0
+    assert "remark" not in capsys.readouterr().err
+    with pytest.warns(UserWarning, match="remark 2"):  # under --debug it is left to the warnings machinery
+        assert main(["--debug", *argv, str(tmp_path / "c.png")]) == 0

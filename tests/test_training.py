@@ -253,15 +253,18 @@ def test_distillation_learns_the_float32_teachers_outputs_and_resumes_from_them(
 
 @pytest.mark.slow
 def test_run_stopped_before_its_first_checkpoint_resumes_from_step_0(tmp_path, data_dir):
-    """A run killed during its first epoch has a config.json and no checkpoint: --resume starts it
-    again from step 0 with the saved config (and a fresh start in that folder is still refused)."""
-    from drrn_tf.errors import InputError
+    """A run killed (or failed) during its first epoch has a config.json and no checkpoint: --resume
+    starts it again from step 0 with the saved config, and a fresh start may take the folder over
+    (a failed attempt does not block the next one)."""
+    import json
 
     cfg = _tiny(data_dir, epochs=1)
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.json").write_text(cfg.resolved().to_json())
-    with pytest.raises(InputError, match="already holds a run"):
-        train(cfg, tmp_path / "run", verbose=0)
+    (tmp_path / "failed").mkdir()
+    (tmp_path / "failed" / "config.json").write_text(_tiny(data_dir, filters=4).resolved().to_json())
+    train(cfg, tmp_path / "failed", verbose=0)
+    assert json.loads((tmp_path / "failed" / "config.json").read_text())["filters"] == cfg.filters
     result = train(load_config(None, {}), tmp_path / "run", resume=True, verbose=0)
     assert result["epoch"] == 1 and result["step"] == 10
     straight = train(cfg, tmp_path / "straight", verbose=0)
