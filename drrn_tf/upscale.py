@@ -42,12 +42,13 @@ def upscale_pixels(
 
     ``model``: a Keras model, an engine (:func:`drrn_tf.load_engine`), a model spec as
     :func:`drrn_tf.load_engine` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
-    or ``None`` for plain bicubic interpolation. ``memory_mb``: the memory of the whole upscale in MiB
-    -- input and output pixels, and tiles with what is left (at most 1024); pixels that do not fit
-    leave less than 32 MiB raise :class:`~drrn_tf.engine.MemoryBudgetError` (a ``ValueError``).
-    ``window`` is the tile side in output pixels (default: the largest whose working memory fits;
-    a fixed-shape model's own size); ``runtime``, for a Keras model or a spec: as :func:`drrn_tf.load_engine` takes it (a
-    Keras model runs in Keras unless told otherwise); ``progress`` wraps the list of tiles.
+    or ``None`` for plain bicubic interpolation. ``memory_mb``: the memory of the whole upscale in MiB:
+    input and output pixels, 64 MiB of slack, and tiles with what is left (at most 1024); pixels that
+    leave less than 32 MiB for tiles raise :class:`~drrn_tf.engine.MemoryBudgetError` (a
+    ``ValueError``). ``window`` is the tile side in output pixels (default: the largest whose working
+    memory fits; a fixed-shape model's own size); ``runtime``, for a Keras model or a spec: as
+    :func:`drrn_tf.load_engine` takes it (a Keras model runs in Keras unless told otherwise);
+    ``progress`` wraps the list of tiles.
     """
     pixels = check_pixels(pixels)
     check_scale(scale)
