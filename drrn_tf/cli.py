@@ -374,8 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
             type=memory_mb,
             default=DEFAULT_MEMORY_MB,
             metavar="MB",
-            help=f"memory for a picture's input and output pixels and its tiles, in MiB (default {DEFAULT_MEMORY_MB:.0f}): "
-            "tiles get what the pixels leave (at most 1024); a picture whose pixels leave less than 32 is refused before it is decoded",
+            help=f"memory for a picture, in MiB (default {DEFAULT_MEMORY_MB:.0f}): its input and output pixels (or the decoder's peak), "
+            "64 of slack, and tiles with what is left (at most 1024); a picture whose pixels leave under 96 is refused before it is decoded",
         )
         sp.add_argument(
             "--runtime",
