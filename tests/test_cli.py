@@ -417,3 +417,30 @@ def test_library_warnings_are_not_the_commands_lines(capsys, tmp_path, monkeypat
     assert "remark" not in capsys.readouterr().err
     with pytest.warns(UserWarning, match="remark 2"):  # under --debug it is left to the warnings machinery
         assert main(["--debug", *argv, str(tmp_path / "c.png")]) == 0
+
+
+@pytest.mark.slow
+def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
+    """SIGKILL while the output is being encoded leaves its temporary file (nothing can run then);
+    the next write into that folder removes it, and the output name was never taken."""
+    import signal
+    import time
+
+    import hostile
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "in" / "big.png").write_bytes(hostile.png_large(3000, 3000, rgb=True))
+    argv = [sys.executable, "-m", "drrn_tf", "upscale", str(tmp_path / "in" / "big.png"), "-s", "4", "--model", "bicubic", "--quiet", "-o"]
+    p = subprocess.Popen([*argv, str(tmp_path / "out" / "big.png")], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not list((tmp_path / "out").glob(".big.drrn-*.tmp.png")) and p.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=60)
+    left = [f.name for f in (tmp_path / "out").iterdir()]
+    assert len(left) == 1 and left[0].startswith(f".big.drrn-{p.pid}-"), left  # killed mid-write: only its temporary
+    Image.new("RGB", (8, 8)).save(tmp_path / "in" / "small.png")
+    done = subprocess.run([*argv[:4], str(tmp_path / "in" / "small.png"), *argv[5:], str(tmp_path / "out" / "small.png")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert [f.name for f in (tmp_path / "out").iterdir()] == ["small.png"]
