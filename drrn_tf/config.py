@@ -327,6 +327,6 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
             raise InputError(f"{path}: expected a mapping of keys to values at the top level")
         config = _apply(doc, str(path), config)
     if overrides:
-        config = _apply(overrides, "override", config)
+        config = _apply(overrides, "command line", config)
     config.resolved().check(str(path) if path is not None and not overrides else "config")
     return config
