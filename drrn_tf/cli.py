@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -602,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
             print("\ndrrn: error: choose a command (for example: drrn upscale photo.jpg -s 2 -o photo_x2.png)", file=sys.stderr)
             return 2
         args = parser.parse_args(argv)
+        args.command_line = "drrn " + shlex.join(a for a in argv if a != "--debug")  # what a command records as its own
         quiet = not debug and not os.environ.get("DRRN_VERBOSE_TF")
         if quiet:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # the command's own process: absl's INFO lines too

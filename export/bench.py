@@ -324,7 +324,7 @@ def cmd_bench(args) -> int:
     for spec in args.models:  # every model named resolves before anything is timed
         resolve_model(spec)
     doc = bench(args.models, list(dict.fromkeys(args.runtimes)), args.threads, sizes, args.min_time, args.warmup, args.min_runs, args.memory_mb)
-    doc["command"] = "drrn " + " ".join(a for a in sys.argv[1:] if a != "--debug")
+    doc["command"] = args.command_line
     print(format_table(doc))
     if args.json:
         write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode())

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -193,7 +192,7 @@ def cmd_qat(args) -> int:
     write_bytes_atomic(out / "log.csv", log.getvalue().encode())
     after = _int8_parity(model, convert_tflite(model, "int8", None, calib), args.parity_data) if args.parity_data != "none" else None
     report = {
-        "command": "drrn qat " + " ".join(sys.argv[2:]),
+        "command": args.command_line,
         "model": args.model,
         "steps": args.steps,
         "seconds": round(time.time() - started, 1),

@@ -89,6 +89,7 @@ def test_qat_command_end_to_end(tmp_path, data_dir):
             sys.executable,
             "-m",
             "drrn_tf",
+            "--debug",  # the recorded command is the one typed, without it (it was once "drrn qat qat ...")
             "qat",
             str(src),
             "--data",
@@ -119,6 +120,7 @@ def test_qat_command_end_to_end(tmp_path, data_dir):
     assert not np.allclose(tuned.get_layer("conv_out").kernel.numpy(), model.get_layer("conv_out").kernel.numpy())
     report = json.loads((out / "report.json").read_text())
     assert report["steps"] == 4 and (out / "tiny.weights.h5").is_file()
+    assert report["command"].startswith(f"drrn qat {src} --data set5 "), report["command"]
     assert len((out / "log.csv").read_text().splitlines()) == 3  # header + 2 epochs
     # refuses to overwrite a non-empty folder
     p2 = subprocess.run([sys.executable, "-m", "drrn_tf", "qat", str(src), "-o", str(out)], capture_output=True, text=True, timeout=300)
