@@ -1,9 +1,13 @@
 """The package's exceptions: what the ``drrn`` command turns into one line.
 
-:class:`DrrnError` is the base; :class:`InputError` is bad input from the user (a missing
-file, a corrupt image, a wrong option value) and :class:`drrn_tf.stats.UnsupportedModel` a
-model whose layers the package cannot describe. The CLI prints any ``DrrnError`` as
-``drrn: error: <message>`` with exit status 2, never as a traceback.
+:class:`DrrnError` is the base of them all, and each says what it is: :class:`InputError` bad input
+from the user (a missing file, a corrupt image, a wrong option value; :class:`InputValueError` the
+same found deep inside a call, a ``ValueError`` too); :class:`drrn_tf.stats.UnsupportedModel` a
+model whose layers the package cannot describe; :class:`TrainingDiverged` a run whose loss became
+NaN or inf; :class:`ParityError` an export that fails its quality gate; :class:`MissingDependency`
+an optional stage that is not installed (the message says how to install it);
+:class:`MissingPackageData` a file the installed package should hold and does not. The CLI prints
+any ``DrrnError`` as ``drrn: error: <message>`` with exit status 2, never as a traceback.
 """
 
 
@@ -18,6 +22,22 @@ class InputError(DrrnError):
 class InputValueError(InputError, ValueError):
     """Bad input found deep inside a call (pixels that do not fit the memory budget, a model whose
     output is not finite): one line in the CLI, a ``ValueError`` to a Python caller."""
+
+
+class TrainingDiverged(DrrnError):
+    """A training run whose loss became NaN or inf (its last good checkpoint is kept)."""
+
+
+class ParityError(DrrnError):
+    """An export that fails its parity gate against the Keras model (or whose output is not finite)."""
+
+
+class MissingDependency(DrrnError):
+    """An optional stage (the export extra, LiteRT.js) that is not installed; the message names the install command."""
+
+
+class MissingPackageData(DrrnError):
+    """A file the installed package should hold (shipped weights, a sample photo) is missing: reinstall."""
 
 
 def first_line(exc: BaseException, limit: int | None = 200) -> str:

@@ -96,13 +96,13 @@ def plugin_engine(model, runtime: str) -> TileEngine:
     the export stage registers ``litert``), for a Keras model or a preset name."""
     from importlib.metadata import entry_points
 
-    from .errors import InputError
+    from .errors import MissingDependency
 
     if runtime != "litert":
         raise ValueError(f"a runtime plugin runs 'litert', not {runtime!r}")
     plugin = next((ep for ep in entry_points(group="drrn_tf.runtimes") if ep.name == runtime), None)
     if plugin is None:
-        raise InputError(f"--runtime {runtime} needs the export stage (pip install 'drrn-tf[export]')")
+        raise MissingDependency(f"--runtime {runtime} needs the export stage (pip install 'drrn-tf[export]')")
     return plugin.load()(model, quant="int8")
 
 

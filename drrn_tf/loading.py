@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import InputError, first_line
+from .errors import InputError, MissingDependency, first_line
 from .presets import DEFAULT_PRESET, PRESETS, build_preset
 
 if TYPE_CHECKING:
@@ -254,5 +254,5 @@ def open_exported(spec: str | os.PathLike | ModelRef, threads: int | None = None
         return None
     opener = next((ep for ep in entry_points(group="drrn_tf.exported") if ep.name == ref.kind), None)
     if opener is None:
-        raise InputError(f"{ref.spec}: running exported models needs the export stage (pip install 'drrn-tf[export]')")
+        raise MissingDependency(f"{ref.spec}: running exported models needs the export stage (pip install 'drrn-tf[export]')")
     return opener.load()(ref.path, threads=threads or usable_cores())

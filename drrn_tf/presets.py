@@ -130,9 +130,9 @@ def build_preset(name: str, load_weights: bool = True) -> keras.Model:
     model = getattr(models, preset.builder)(name=preset.name, **preset.architecture)
     if load_weights and preset.weights:
         if not preset.trained:  # never fall back to a random network for a preset that ships weights
-            from .errors import InputError
+            from .errors import MissingPackageData
 
-            raise InputError(f"{preset.weights_path}: the weights of preset '{name}' are missing (reinstall drrn-tf)")
+            raise MissingPackageData(f"{preset.weights_path}: the weights of preset '{name}' are missing (reinstall drrn-tf)")
         model.load_weights(preset.weights_path)
     return model
 

@@ -31,7 +31,7 @@ from .callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation
 from .config import TrainConfig, config_from_dict
 from .datasets import data_root, resolve_dataset
 from .distillation import teacher_files, teacher_targets
-from .errors import InputError, first_line
+from .errors import InputError, TrainingDiverged, first_line
 from .fileio import atomic_path, os_error, write_bytes_atomic
 from .models import drrn, float32_policy
 from .patches import PatchSource, load_luminance_folder
@@ -257,7 +257,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     )
     final = read_state(run_dir) if (run_dir / "state.json").is_file() else {}
     if final.get("epoch", 0) < cfg.epochs:
-        raise InputError(f"training stopped early at epoch {final.get('epoch', 0)}: the loss became NaN or inf")
+        raise TrainingDiverged(f"training stopped early at epoch {final.get('epoch', 0)}: the loss became NaN or inf")
     with atomic_path(run_dir / "model.keras") as tmp:
         _inference_copy(model, cfg).save(tmp)
     return {**final, "run_dir": str(run_dir), "model": str(run_dir / "model.keras")}

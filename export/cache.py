@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from drrn_tf.engine import TileEngine, xnnpack_bytes_per_pixel
-from drrn_tf.errors import InputError
+from drrn_tf.errors import InputError, ParityError
 from drrn_tf.fileio import temp_dir
 from drrn_tf.presets import bundled_export, preset_key
 
@@ -140,7 +140,7 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
     worst = parity["worst_drop_db"]
     _LOG.info(f"parity: worst PSNR drop {worst:+.3f} dB on {parity['dataset']} (target <= {parity['target_db']} dB)")
     if not parity["passed"]:
-        raise InputError(
+        raise ParityError(
             f"--runtime litert: the {quant} export of {model.name} loses {worst:.3f} dB (> {parity['target_db']} dB); "
             "use --runtime keras, or a model made for it (drrn qat)"
         )

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
-from drrn_tf.errors import InputError
+from drrn_tf.errors import InputError, ParityError
 
 from .modes import CALIBRATED_MODES, QUANT_MODES
 
@@ -82,7 +82,7 @@ def cmd_export(args) -> int:
                 f"export {row['export_psnr']:.3f} dB, drop {row['drop_db']:+.3f} dB"
             )
         if not parity["passed"] and not args.force:
-            raise InputError(
+            raise ParityError(
                 f"parity check failed: worst {parity['dataset']} drop {parity['worst_drop_db']:.3f} dB "
                 f"> target {parity['target_db']} dB; nothing written (use --force to write anyway)"
             )

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
-from drrn_tf.errors import InputError
+from drrn_tf.errors import InputError, MissingPackageData
 
 __all__ = ["register", "TRAIN_PHOTOS", "HELD_OUT_PHOTOS"]
 
@@ -41,7 +41,7 @@ def _skimage_photos(names: list[str], dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     for name in names:
         if not (src / name).is_file():
-            raise InputError(f"{src / name}: scikit-image sample photo missing (reinstall scikit-image)")
+            raise MissingPackageData(f"{src / name}: scikit-image sample photo missing (reinstall scikit-image)")
         shutil.copyfile(src / name, dest / name)
     return dest
 

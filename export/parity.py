@@ -8,7 +8,7 @@ import numpy as np
 
 from drrn_tf.constants import SCALES
 from drrn_tf.datasets import resolve_dataset
-from drrn_tf.errors import InputError
+from drrn_tf.errors import ParityError
 from drrn_tf.evaluation import evaluate
 
 __all__ = ["PARITY_TARGETS_DB", "parity_report", "e2e_agreement", "e2e_set_psnr"]
@@ -51,7 +51,7 @@ def _finite(predict: Callable[[np.ndarray], np.ndarray], what: str) -> Callable[
     def checked(y):
         out = predict(y)
         if not np.isfinite(out).all():
-            raise InputError(f"{what} gives NaN or inf on a parity image; nothing written")
+            raise ParityError(f"{what} gives NaN or inf on a parity image; nothing written")
         return out
 
     return checked

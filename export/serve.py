@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
-from drrn_tf.errors import InputError
+from drrn_tf.errors import InputError, MissingDependency
 from drrn_tf.presets import DEFAULT_PRESET
 
 from .modes import RUN_MODES
@@ -117,7 +117,7 @@ def _check_web_root(web_root: Path) -> Path:
         )
     vendor = web_root / "node_modules" / "@litertjs"
     if not (vendor / "core" / "wasm").is_dir() or not (vendor / "wasm-utils").is_dir():
-        raise InputError(f"{vendor}: LiteRT.js is not installed; run: npm ci --prefix {web_root}")
+        raise MissingDependency(f"{vendor}: LiteRT.js is not installed; run: npm ci --prefix {web_root}")
     return vendor
 
 

@@ -444,3 +444,28 @@ def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
     done = subprocess.run([*argv[:4], str(tmp_path / "in" / "small.png"), *argv[5:], str(tmp_path / "out" / "small.png")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert [f.name for f in (tmp_path / "out").iterdir()] == ["small.png"]
+
+
+def test_a_missing_export_stage_is_named_with_its_install_command(capsys, tmp_path, monkeypatch):
+    """Where no package registers the exported-model runtimes (the export extra not installed), an
+    exported file and --runtime litert each get one line naming the extra, before any work."""
+    import importlib.metadata
+
+    import hostile
+
+    from drrn_tf.errors import MissingDependency
+
+    real = importlib.metadata.entry_points
+    monkeypatch.setattr(
+        importlib.metadata, "entry_points", lambda group=None, **kw: [] if group in ("drrn_tf.exported", "drrn_tf.runtimes") else real(group=group, **kw)
+    )
+    (tmp_path / "m.tflite").write_bytes(hostile.tflite_int8())
+    assert main(["info", str(tmp_path / "m.tflite")]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == f"drrn: error: {tmp_path / 'm.tflite'}: running exported models needs the export stage (pip install 'drrn-tf[export]')"
+    )
+    from drrn_tf.inference import plugin_engine
+
+    with pytest.raises(MissingDependency, match=r"--runtime litert needs the export stage \(pip install 'drrn-tf\[export\]'\)"):
+        plugin_engine("drrn_b1u9_f32", "litert")

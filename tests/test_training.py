@@ -128,10 +128,10 @@ def test_mirrored_strategy_matches_single_device(tmp_path, data_dir):
 
 
 def test_nan_loss_stops_training_without_saving_it(tmp_path, data_dir):
-    from drrn_tf.errors import InputError
+    from drrn_tf.errors import TrainingDiverged
 
     cfg = _tiny(data_dir, clip_theta=0.0, lr=1e8, epochs=3)
-    with pytest.raises(InputError, match="NaN"):
+    with pytest.raises(TrainingDiverged, match="NaN"):
         train(cfg, tmp_path / "run", verbose=0)
     # No checkpoint holds non-finite weights.
     last = tmp_path / "run" / "checkpoints" / "last.keras"

@@ -233,7 +233,7 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
     """Without --tflite, serve-demo exports one fixed-shape end-to-end model per scale and lists it."""
     import argparse
 
-    from drrn_tf.errors import InputError
+    from drrn_tf.errors import InputError, MissingDependency
     from drrn_tf_export.serve import _prepare_models, make_server
 
     src = tmp_path / "tiny.keras"
@@ -256,7 +256,7 @@ def test_serve_demo_exports_fixed_shape_models(tmp_path):
     with pytest.raises(InputError, match="serve-demo serves the web_demo/ folder of a drrn-tf checkout"):
         make_server(tmp_path / "models", port=0, web_root=tmp_path)
     (tmp_path / "index.html").write_text("<html></html>")
-    with pytest.raises(InputError, match="LiteRT.js is not installed; run: npm ci --prefix"):
+    with pytest.raises(MissingDependency, match="LiteRT.js is not installed; run: npm ci --prefix"):
         make_server(tmp_path / "models", port=0, web_root=tmp_path)
 
 
