@@ -48,8 +48,8 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def _outputs(inputs: list[Path], out: Path, scale: int) -> tuple[list[Path], Path | None]:
     """Output path per input, and the folder to create (if any), without touching disk."""
-    if out.is_symlink() or (out.exists() and not out.is_dir() and not out.is_file()):
-        check_output(out)  # a link, a device, a FIFO: refused in its own words
+    if not out.is_dir() and (out.is_symlink() or (out.exists() and not out.is_file())):
+        check_output(out)  # a link to a file, a device, a FIFO: refused in its own words (a link to a folder is a folder)
     if out.is_dir():
         return [out / f"{p.stem}_x{scale}{p.suffix.lower()}" for p in inputs], None
     if len(inputs) == 1 and out.suffix:  # a file name (its format is checked with the others)

@@ -135,7 +135,8 @@ class TrainConfig:
         from .cpu import total_memory_mb
 
         convs = 2 * self.blocks * self.units + 2
-        need = self.batch_size * self.patch**2 * self.filters * convs * _STEP_BYTES_PER_VALUE / 2**20
+        # (bfloat16 halves it)
+        need = self.batch_size * self.patch**2 * self.filters * convs * _STEP_BYTES_PER_VALUE / 2**20 / (2 if self.mixed_precision == "bf16" else 1)
         total = total_memory_mb()
         if total and need > total:
             raise InputError(

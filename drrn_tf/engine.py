@@ -35,10 +35,18 @@ __all__ = [
 OVERHEAD_BYTES_PER_PIXEL = 2 * 4 + ENGINE_BYTES_PER_PIXEL
 
 
+def _default_memory_mb() -> float:
+    from .cpu import total_memory_mb
+
+    total = total_memory_mb()
+    return 3072.0 if not total else float(min(3072, int(0.75 * total)))
+
+
 # The memory of an upscale, in MiB: its input and output pixels and the working memory of its tiles
-# (``--memory-mb``). Tiles get what the pixels leave, at most TILE_MB (larger ones are no faster),
-# at least MIN_TILE_MB (or the image is refused, before anything is decoded).
-DEFAULT_MEMORY_MB = 3072.0
+# (``--memory-mb``; by default 3072, or three quarters of a smaller computer's memory). Tiles get what
+# the pixels leave, at most TILE_MB (larger ones are no faster), at least MIN_TILE_MB (or the image
+# is refused, before anything is decoded).
+DEFAULT_MEMORY_MB = _default_memory_mb()
 TILE_MB = 1024.0
 MIN_TILE_MB = 32.0
 # Kept aside from the budget for what no formula counts: the allocator's per-thread arenas holding
@@ -56,16 +64,16 @@ def check_memory_mb(memory_mb: float) -> float:
     from .cpu import total_memory_mb
 
     if isinstance(memory_mb, bool):
-        raise ValueError(f"memory_mb must be a number, got {memory_mb!r}")
+        raise InputValueError(f"memory_mb must be a number, got {memory_mb!r}")
     try:
         value = float(memory_mb)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"memory_mb must be a number, got {memory_mb!r}") from None
+        raise InputValueError(f"memory_mb must be a number, got {memory_mb!r}") from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"memory_mb must be a finite number > 0, got {memory_mb!r}")
+        raise InputValueError(f"memory_mb must be a finite number > 0, got {memory_mb!r}")
     total = total_memory_mb()
     if total and value > total:
-        raise ValueError(f"memory_mb {value:,.0f} is more than the {total:,.0f} MiB of memory this computer has")
+        raise InputValueError(f"memory_mb {value:,.0f} is more than the {total:,.0f} MiB of memory this computer has")
     return value
 
 

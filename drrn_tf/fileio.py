@@ -6,8 +6,9 @@ inode, so a hard link or another spelling of the path is caught too), or an exis
 replacing was not asked for. :func:`atomic_path` then writes to a temporary file beside the target
 and moves it into place: with ``replace=False`` by a hard link, which fails if the name exists --
 so two runs writing the same name cannot both succeed, and there is no window between a check and
-a rename. Temporary files carry the writer's process id (``.NAME.drrn-PID-XXXX.tmp.EXT``); one
-left by a killed run is removed by the next write into that folder. A full disk, a read-only file
+a rename. Temporary files carry the writer's host and process id (``.NAME.drrn-HOST-PID-XXXX.tmp.EXT``);
+one left by a killed run on this host is removed by the first write of a later run into that folder
+(another host's, or a live process's, never). A full disk, a read-only file
 system or a permission error becomes one line naming the file.
 """
 
@@ -18,16 +19,19 @@ import errno
 import os
 import re
 import secrets
+import socket
 import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, first_line
 
 __all__ = ["atomic_path", "write_bytes_atomic", "check_output", "check_writable", "os_error", "file_ids", "temp_dir", "read_capped"]
 
-_TMP = re.compile(r"^\..*\.drrn-(\d+)-[0-9a-f]{8}\.tmp(\.[^/]*)?$")
+_HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
+_TMP = re.compile(r"^\..*\.drrn-([A-Za-z0-9]+)-(\d+)-[0-9a-f]{8}\.tmp(\.[^/]*)?$")
+_SWEPT: set[str] = set()  # folders this process has swept (once each: a batch writes many files)
 _REASONS = {
     errno.ENOSPC: "disk full: no space left on device",
     errno.EDQUOT: "disk quota exceeded",
@@ -42,7 +46,7 @@ _REASONS = {
 
 def os_error(path: str | os.PathLike, e: OSError, doing: str = "cannot write") -> InputError:
     """The one line for an operating-system error on ``path``: "disk full", "read-only file system", ..."""
-    reason = _REASONS.get(e.errno) or e.strerror or type(e).__name__
+    reason = _REASONS.get(e.errno) or e.strerror or first_line(e)
     return InputError(f"{path}: {doing} ({reason})")
 
 
@@ -57,13 +61,18 @@ def _alive(pid: int) -> bool:
 
 
 def sweep_stale(folder: str | os.PathLike) -> None:
-    """Remove temporary files (and folders, :func:`temp_dir`) of this package's writers that died in ``folder``."""
+    """Remove temporary files (and folders, :func:`temp_dir`) of this package's writers on this host
+    that died in ``folder`` (once per folder and process)."""
     import shutil
 
+    key = os.path.realpath(folder)
+    if key in _SWEPT:
+        return
+    _SWEPT.add(key)
     with contextlib.suppress(OSError):
         for entry in os.scandir(folder):
             m = _TMP.match(entry.name)
-            if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            if m and m.group(1) == _HOST and int(m.group(2)) != os.getpid() and not _alive(int(m.group(2))):
                 with contextlib.suppress(OSError):
                     if entry.is_dir(follow_symlinks=False):
                         shutil.rmtree(entry.path)
@@ -73,7 +82,7 @@ def sweep_stale(folder: str | os.PathLike) -> None:
 
 def _tmp_name(target: Path) -> str:
     suffix = "".join(target.suffixes[-2:]) if target.name.endswith(".weights.h5") else target.suffix
-    return f".{target.stem[:80]}.drrn-{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
+    return f".{target.stem[:80]}.drrn-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}"
 
 
 @contextlib.contextmanager
@@ -106,7 +115,7 @@ def atomic_path(target: str | os.PathLike, *, replace: bool = True):
             os.unlink(tmp)
         if isinstance(e, OSError):
             raise os_error(target, e) from e
-        if isinstance(e, InputError) and _disk_full(folder):
+        if isinstance(e, InputError) and "could not encode" in str(e) and _disk_full(folder):  # an encoder that only says it failed
             raise os_error(target, OSError(errno.ENOSPC, "")) from e
         raise
 
@@ -133,7 +142,12 @@ def _link_into_place(tmp: Path, target: Path) -> None:
             os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:
             raise InputError(f"{target}: already exists (written meanwhile by another run; pass --overwrite to replace it)") from None
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(target)  # the empty placeholder: the name stays free
+            raise
         return
     os.unlink(tmp)
 
@@ -203,7 +217,7 @@ def temp_dir(near: str | os.PathLike | None = None):
 
     base = Path(near).parent if near is not None else Path(tempfile.gettempdir())
     sweep_stale(base)
-    path = base / f".tmpdir.drrn-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    path = base / f".tmpdir.drrn-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
         path.mkdir()
     except OSError as e:

@@ -95,7 +95,7 @@ def _open(data: bytes, fmt: str) -> Image.Image:
 class LoadedImage:
     """Pixels as stored (after EXIF orientation) and where they came from."""
 
-    pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8 or uint16
+    pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8, uint16 or float32 (a float TIFF)
     path: Path
     frames: int = 1  # an animated image (GIF, APNG, WebP) has more; pixels are its first frame
 
@@ -290,6 +290,7 @@ def _frames(im: Image.Image) -> int:
     try:
         return int(getattr(im, "n_frames", 1) or 1)
     except (TypeError, ValueError, OSError, KeyError, struct.error, EOFError):
+        im.seek(0)  # counting walked the pages: back to the first, the one read
         return 1
 
 
@@ -357,7 +358,7 @@ def check_pixels(pixels) -> np.ndarray:
 
 
 # The largest side each output format can hold (PNG: libpng's limit, as OpenCV writes it).
-_MAX_SIDE = {".jpg": 65_535, ".jpeg": 65_535, ".webp": 16_383, ".png": 1_000_000}
+_MAX_SIDE = {".jpg": 65_500, ".jpeg": 65_500, ".webp": 16_383, ".png": 1_000_000}  # libjpeg's JPEG_MAX_DIMENSION
 
 
 def check_output_size(path: str | os.PathLike, width: int, height: int) -> None:

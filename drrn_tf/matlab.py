@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .constants import SCALES
+from .tiling import symmetric_index
 
 __all__ = ["SCALES", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "im2uint8", "matlab_round"]
 
@@ -68,8 +69,7 @@ def bicubic_taps(in_len: int, out_len: int, scale: float, start: int = 0, stop: 
     weights = kernel(u[:, None] - indices)
     weights = weights / weights.sum(axis=1, keepdims=True)
     # Mirror: 1..n, n..1, repeated (MATLAB indexing is 1-based).
-    k = np.mod(indices.astype(np.int64) - 1, 2 * in_len)
-    indices = np.where(k < in_len, k, 2 * in_len - 1 - k)
+    indices = symmetric_index(indices.astype(np.int64) - 1, in_len)
     # Drop taps whose weight is zero for every output sample (MATLAB's "kill"; a zero weight adds
     # nothing, so a range may keep a tap the whole table drops and still give the same numbers).
     keep = np.any(weights != 0, axis=0)

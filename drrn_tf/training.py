@@ -139,7 +139,7 @@ def train(
     try:
         return _train(cfg, run_dir, resume, verbose, progress)
     except OSError as e:  # a full disk or a folder gone read-only while writing the run
-        raise os_error(getattr(e, "filename", None) or run_dir, e) from e
+        raise os_error(getattr(e, "filename", None) or run_dir, e, "failed") from e
     finally:
         keras.config.set_dtype_policy(previous)
 

@@ -54,12 +54,15 @@ def upscale_pixels(
     check_scale(scale)
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
         raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
-    channels = 1 if pixels.ndim == 2 else pixels.shape[2]
-    tile_mb = tile_memory_mb(memory_mb, upscale_pixel_bytes(*pixels.shape[:2], channels, pixels.dtype.itemsize, scale), "the image")
     if isinstance(model, (str, os.PathLike)):
         from .loading import load_engine
 
         model = load_engine(model, runtime, require_trained=True)
+    h, w = pixels.shape[:2]
+    need = upscale_pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, scale)
+    if isinstance(model, RgbEngine):  # its 8-bit RGB copies of the input and the output too
+        need += upscale_pixel_bytes(h, w, 3, 1, scale)
+    tile_mb = tile_memory_mb(memory_mb, need, "the image")
     if model is None:
         side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
         return upscale_stream(pixels, scale, None, window=_thin(pixels, scale, side, window, ENGINE_BYTES_PER_PIXEL), halo=0, progress=progress)

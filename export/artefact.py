@@ -106,7 +106,8 @@ def tflite_facts(content: bytes) -> GraphFacts:
             activation_types.add(types.get(g.tensors[op.outputs[0]].type))
         elif name not in _POINTWISE_TFLITE:
             unknown = unknown or name
-    _check_declared(sum(int(np.prod(shape(t) or [1])) * _ITEMSIZE.get(types.get(t.type), 4) for t in g.tensors if min(shape(t) or [1]) > 0))
+    constant = [t for t in g.tensors if t.buffer and model.buffers[t.buffer].data is not None and len(model.buffers[t.buffer].data)]
+    _check_declared(sum(int(np.prod(shape(t) or [1])) * _ITEMSIZE.get(types.get(t.type), 4) for t in constant))
     tin, tout = g.tensors[g.inputs[0]], g.tensors[g.outputs[0]]
     if "int16" in activation_types:
         quant = "int16x8"
@@ -123,14 +124,14 @@ def tflite_facts(content: bytes) -> GraphFacts:
 
 # Bytes per element of the TFLite tensor types; the rest count 4.
 _ITEMSIZE = {"int8": 1, "uint8": 1, "bool": 1, "int16": 2, "float16": 2, "int64": 8, "float64": 8}
-# Most memory the tensors a graph declares with fixed sizes may take: drrn's largest export (a 4096x4096
-# fixed tile of the 128-filter network, int8) stays far below.
+# Most memory a graph's constant tensors (weights, and constants it makes of a fixed shape) may take:
+# drrn's networks hold a few MB.
 MAX_DECLARED_BYTES = 4 * 2**30
 
 
 def _check_declared(nbytes: float) -> None:
     if nbytes > MAX_DECLARED_BYTES:
-        raise InputError(f"its graph declares {nbytes / 2**30:,.1f} GiB of fixed-size tensors, more than any drrn model ({MAX_DECLARED_BYTES / 2**30:.0f} GiB)")
+        raise InputError(f"its graph declares {nbytes / 2**30:,.1f} GiB of constant tensors, more than any drrn model ({MAX_DECLARED_BYTES / 2**30:.0f} GiB)")
 
 
 def onnx_facts(content: bytes) -> GraphFacts:

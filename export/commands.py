@@ -188,20 +188,13 @@ def export_e2e(
 
 
 def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool = True) -> None:
-    """Artefact then card, each atomically (``overwrite=False``: neither replaces a file that exists
-    by then; the artefact is removed again if its card cannot be written)."""
-    import contextlib
-    import os
+    """Artefact and card, both written to temporary files first and moved into place only when both
+    are complete (``overwrite=False``: neither replaces a file that exists by then)."""
+    from drrn_tf.fileio import atomic_path
 
-    from drrn_tf.fileio import write_bytes_atomic
-
-    write_bytes_atomic(out, artefact, replace=overwrite)
-    try:
-        write_bytes_atomic(card_path, (json.dumps(card, indent=2) + "\n").encode(), replace=overwrite)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(out)
-        raise
+    with atomic_path(out, replace=overwrite) as tmp_out, atomic_path(card_path, replace=overwrite) as tmp_card:
+        tmp_out.write_bytes(artefact)
+        tmp_card.write_bytes((json.dumps(card, indent=2) + "\n").encode())
 
 
 def _write(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool) -> int:

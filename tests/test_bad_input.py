@@ -256,7 +256,7 @@ COMMANDS = [
     ("upscale-keras-unbuilt", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/unbuilt.keras"], "no input shape"),
     ("eval-keras-three-channel", ["eval", "--model", "{w}/rgb_in.keras", "--data", "{w}/small"], "expected input shape (None, H, W, 1)"),
     ("eval-keras-rank3", ["eval", "--model", "{w}/rank3.keras", "--data", "{w}/small"], "expected input shape (None, H, W, 1)"),
-    ("info-onnx-constant-bomb", ["info", "{w}/bomb.onnx"], "GiB of fixed-size tensors"),
+    ("info-onnx-constant-bomb", ["info", "{w}/bomb.onnx"], "GiB of constant tensors"),
     ("upscale-tflite-fixed-16000", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--model", "{w}/fixed16k.tflite"], "fixed input 16000x16000 is larger"),
     ("eval-tflite-int8-io", ["eval", "--model", "{w}/int8io.tflite", "--data", "{w}/small"], "its input is int8"),
     ("eval-tflite-int64-output", ["eval", "--model", "{w}/int64out.tflite", "--data", "{w}/small"], "its output is int64"),

@@ -439,7 +439,7 @@ def test_a_killed_runs_temporary_file_is_removed_by_the_next_run(tmp_path):
     p.send_signal(signal.SIGKILL)
     p.wait(timeout=60)
     left = [f.name for f in (tmp_path / "out").iterdir()]
-    assert len(left) == 1 and left[0].startswith(f".big.drrn-{p.pid}-"), left  # killed mid-write: only its temporary
+    assert len(left) == 1 and left[0].startswith(".big.drrn-") and f"-{p.pid}-" in left[0], left  # killed mid-write: only its temporary
     Image.new("RGB", (8, 8)).save(tmp_path / "in" / "small.png")
     done = subprocess.run([*argv[:4], str(tmp_path / "in" / "small.png"), *argv[5:], str(tmp_path / "out" / "small.png")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -469,3 +469,24 @@ def test_a_missing_export_stage_is_named_with_its_install_command(capsys, tmp_pa
 
     with pytest.raises(MissingDependency, match=r"--runtime litert needs the export stage \(pip install 'drrn-tf\[export\]'\)"):
         plugin_engine("drrn_b1u9_f32", "litert")
+
+
+def test_a_linked_output_folder_is_a_folder(tmp_path):
+    """-o naming a symbolic link to a folder writes into the folder (only a link in a file's place is refused)."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "results").symlink_to(tmp_path / "real")
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    Image.new("RGB", (8, 8)).save(tmp_path / "b.png")
+    argv = ["upscale", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "-s", "2", "-o", str(tmp_path / "results"), "--model", "bicubic", "--quiet"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["a_x2.png", "b_x2.png"]
+
+
+def test_the_default_budget_fits_a_small_computer(monkeypatch):
+    import drrn_tf.cpu
+    from drrn_tf.engine import _default_memory_mb
+
+    monkeypatch.setattr(drrn_tf.cpu, "total_memory_mb", lambda: 1900.0)
+    assert _default_memory_mb() == 1425.0
+    monkeypatch.setattr(drrn_tf.cpu, "total_memory_mb", lambda: 24000.0)
+    assert _default_memory_mb() == 3072.0

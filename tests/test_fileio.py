@@ -54,14 +54,18 @@ def test_stale_temporaries_of_a_dead_writer_are_removed(tmp_path):
     import sys
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
-    stale = tmp_path / f".out.drrn-{dead}-0123abcd.tmp.png"
+    from drrn_tf.fileio import _HOST
+
+    stale = tmp_path / f".out.drrn-{_HOST}-{dead}-0123abcd.tmp.png"
     stale.write_bytes(b"half an image")
-    stale_dir = tmp_path / f".tmpdir.drrn-{dead}-89abcdef.tmp"
+    stale_dir = tmp_path / f".tmpdir.drrn-{_HOST}-{dead}-89abcdef.tmp"
     (stale_dir / "sm").mkdir(parents=True)
-    mine = tmp_path / f".other.drrn-{os.getpid()}-00000000.tmp.png"  # a live writer's (this process)
+    mine = tmp_path / f".other.drrn-{_HOST}-{os.getpid()}-00000000.tmp.png"  # a live writer's (this process)
     mine.write_bytes(b"being written")
+    elsewhere = tmp_path / f".shared.drrn-otherhost{_HOST}-{dead}-00000000.tmp.png"  # another host's: its pids are not ours
+    elsewhere.write_bytes(b"being written on another computer")
     write_bytes_atomic(tmp_path / "next.json", b"{}")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["next.json", mine.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["next.json", mine.name, elsewhere.name])
 
 
 def test_check_output_refuses_what_is_not_a_new_regular_file(tmp_path):
@@ -103,3 +107,34 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, monkeypatch):
         write_bytes_atomic(tmp_path / "r.json", b"{}")
     monkeypatch.undo()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_hard_links_a_failed_move_leaves_the_name_free(tmp_path, monkeypatch):
+    """On a file system without hard links the name is claimed, then the file moved onto it; if the
+    move fails, the empty claim goes too (no 0-byte output that blocks the next run)."""
+    import errno
+
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    def failing_replace(src, dst):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "link", no_links)
+    write_bytes_atomic(tmp_path / "a.json", b"{}", replace=False)  # the fallback itself works
+    assert (tmp_path / "a.json").read_bytes() == b"{}"
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(Exception, match="input/output error"):
+        write_bytes_atomic(tmp_path / "b.json", b"{}", replace=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
+def test_an_export_and_its_card_are_written_both_or_neither(tmp_path):
+    from drrn_tf_export.commands import write_artefact
+
+    (tmp_path / "m.json").mkdir()  # the card cannot be moved into place
+    with pytest.raises(Exception, match="m.json"):
+        write_artefact(tmp_path / "m.tflite", b"TFL3 bytes", tmp_path / "m.json", {"card": 1})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]  # no artefact without its card, no temporary
+    write_artefact(tmp_path / "n.tflite", b"TFL3 bytes", tmp_path / "n.json", {"card": 1}, overwrite=False)
+    assert (tmp_path / "n.tflite").read_bytes() == b"TFL3 bytes" and (tmp_path / "n.json").is_file()
