@@ -242,6 +242,8 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
     except MemoryError as e:
         raise InputError(f"{path}: not enough memory to decode it") from e
     except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error, EOFError, ZeroDivisionError, SystemError) as e:
+        if str(e).startswith("float pixels"):  # a valid float image, outside what is read (values in [0, 1])
+            raise InputError(f"{path}: {first_line(e)}; this package reads float images as values in [0, 1]") from e
         raise InputError(f"{path}: corrupt or truncated {fmt} image ({_decoder_reason(e)})") from e
     if fmt == "PNG":
         _check_png_rows(path, data)

@@ -81,6 +81,7 @@ def work(tmp_path_factory, data_dir) -> Path:
     (w / "poly.jpg").write_bytes(hostile.jpeg_with_fli_in_app1())
     (w / "poly_notem.jpg").write_bytes(hostile.jpeg_with_fli_in_app1(tem=False))
     (w / "huge.webp").write_bytes(hostile.webp_header_only())
+    Image.fromarray(np.full((16, 16), 3.0, np.float32), mode="F").save(w / "hdr.tif")
     (w / "row.png").write_bytes(hostile.png_one_row(width=3_000_000, bit_depth=8))
     buf = io.BytesIO()
     Image.open(data_dir / "Set5" / "bird.png").save(buf, "JPEG", quality=90)
@@ -241,6 +242,7 @@ COMMANDS = [
     ),
     ("upscale-webp-over-the-memory-budget", UP + ["{w}/huge.webp", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "more than the memory budget"),
     ("upscale-wider-than-png-holds", UP + ["{w}/row.png", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "larger than .png can hold"),
+    ("upscale-float-beyond-1", UP + ["{w}/hdr.tif", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "reads float images as values in [0, 1]"),
     ("upscale-truncated-jpeg", UP + ["{w}/cut.jpg", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "corrupt or truncated JPEG image"),
     ("upscale-newline-in-name", UP + ["{w}/new\nline.png", "-s", "2", "-o", "{w}/o.png", "--model", "bicubic"], "new\\nline.png"),
     ("upscale-memory-1e308", UP + ["{w}/good.png", "-s", "2", "-o", "{w}/o.png", "--memory-mb", "1e308"], "more than the"),
