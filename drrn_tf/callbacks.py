@@ -37,7 +37,7 @@ class PaperValidation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         opt = self.model.optimizer
-        logs["lr"] = float(keras.ops.convert_to_numpy(opt._get_current_learning_rate()))
+        logs["lr"] = float(keras.ops.convert_to_numpy(opt.learning_rate))
         if not self.pairs or (epoch + 1) % self.every:
             # Same keys every epoch (CSVLogger fixes its columns at the first one).
             for key in ["val_psnr", "val_ssim"] + [f"val_psnr_x{s}" for s in self.scales]:

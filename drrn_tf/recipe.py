@@ -71,7 +71,7 @@ class CaffeSGD(keras.optimizers.SGD):
         self.bias_lr_mult = float(bias_lr_mult)
 
     def _caffe_transform(self, grads, variables):
-        lr = ops.cast(self._get_current_learning_rate(), "float32")
+        lr = ops.cast(self.learning_rate, "float32")  # the public property: the schedule's value at this step
         grads = [ops.cast(g, "float32") for g in grads]
         if self.clip_theta > 0:
             norm = tf.linalg.global_norm(grads)
