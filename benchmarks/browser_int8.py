@@ -23,7 +23,6 @@ native), and the LiteRT.js console lines (which delegate took which nodes).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -94,7 +93,7 @@ def main(argv=None) -> int:
     command = " ".join(["python benchmarks/browser_int8.py", *(sys.argv[1:] if argv is None else argv)])
 
     from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.fileio import write_json_atomic
     from drrn_tf.presets import build_preset
     from drrn_tf_export.convert import representative_samples
 
@@ -125,7 +124,7 @@ def main(argv=None) -> int:
             rows.append({"variant": name, "runtime": f"litert.js {build}", "threads": threads, **r})
             print(f"{name:16s} {rows[-1]['runtime']:15s} {threads}t: {r['median_ms']:9.1f} ms (first run {r['first_ms']:.0f} ms)", flush=True)
     doc = {"command": command, "model": args.model, "size": args.size, "runs": args.runs, "rows": rows, "console": console[-200:]}
-    write_bytes_atomic(args.output, (json.dumps(doc, indent=1) + "\n").encode())
+    write_json_atomic(args.output, doc, indent=1)
     median = {(r["variant"], r["runtime"], r["threads"]): r["median_ms"] for r in rows}
     print(f"\n| {args.model} {args.size}x{args.size} | threads | fp32 (ms) | int8 (ms) | int8 per-tensor | dynamic | fp32 / int8 |")
     print("|---|---|---|---|---|---|---|")

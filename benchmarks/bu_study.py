@@ -92,7 +92,7 @@ def main(argv=None) -> int:
 
     from drrn_tf.datasets import resolve_dataset
     from drrn_tf.evaluation import evaluate
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.fileio import write_json_atomic
     from drrn_tf.inference import predict_y
     from drrn_tf.loading import load_model
 
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
             }
         )
         print(f"B{blocks}U{units}: depth {rows[-1]['depth']}, {rows[-1]['params']:,} params, Set5 x3 {result.psnr:.3f} dB", flush=True)
-    write_bytes_atomic(out, (json.dumps({"command": command, "config": str(CONFIG.relative_to(HERE.parent)), "rows": rows}, indent=1) + "\n").encode())
+    write_json_atomic(out, {"command": command, "config": str(CONFIG.relative_to(HERE.parent)), "rows": rows}, indent=1)
     plot(rows, out.with_suffix(".png"))
     print("| network | depth | params | Set5 x3 PSNR (dB) | SSIM |")
     print("|---|---|---|---|---|")

@@ -13,7 +13,6 @@ the luminance PSNR of the default output against the Keras output (how far int8 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -71,9 +70,9 @@ def main(argv=None) -> int:
             "files_made_in_cache": made,
             "y_psnr_default_vs_keras_db": round(psnr(y_auto, y_keras), 2),
         }
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.fileio import write_json_atomic
 
-    write_bytes_atomic(args.out, (json.dumps(doc, indent=2) + "\n").encode())
+    write_json_atomic(args.out, doc)
     print(f"{photo.name} {w}x{h} x{args.scale}: defaults {auto_s:.1f} s, --runtime keras {keras_s:.1f} s ({keras_s / auto_s:.2f}x)")
     print(f"  {auto_line}")
     print(f"  files made in the empty cache: {len(made)}; luminance PSNR of the default output against Keras: {doc['y_psnr_default_vs_keras_db']:.2f} dB")

@@ -9,7 +9,6 @@ Target (issue #2): <= 0.3 s for 1024x1024 at s=4 on the project's 2-core machine
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drrn_tf.fileio import write_bytes_atomic
+from drrn_tf.fileio import write_json_atomic
 from drrn_tf.matlab import imresize
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -59,7 +58,7 @@ def main(argv=None) -> int:
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
         out_path = RESULTS / "imresize_speed.json"
-        write_bytes_atomic(out_path, (json.dumps(result, indent=2) + "\n").encode())
+        write_json_atomic(out_path, result)
         print(f"wrote {out_path.relative_to(Path.cwd()) if out_path.is_relative_to(Path.cwd()) else out_path}")
     return 0
 

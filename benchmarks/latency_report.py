@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from drrn_tf.fileio import write_bytes_atomic
+from drrn_tf.fileio import write_bytes_atomic, write_json_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = ("model", "size", "format", "quant", "threads")
@@ -178,4 +178,4 @@ def write_rows(rows: list[dict], out: Path, commands: list[str]) -> None:
     writer.writerows(rows)
     write_bytes_atomic(out / "latency.csv", buf.getvalue().encode())
     doc = {"commands": commands, "cpus": os.cpu_count(), "rows": rows}
-    write_bytes_atomic(out / "latency.json", (json.dumps(doc, indent=2) + "\n").encode())
+    write_json_atomic(out / "latency.json", doc)

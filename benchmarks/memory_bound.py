@@ -15,7 +15,6 @@ the pixel buffers, the tiles and the encoder, which the budget bounds for any mo
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -85,10 +84,10 @@ def main(argv=None) -> int:
             )
     from drrn_tf.cpu import cpu_info
     from drrn_tf.engine import DEFAULT_MEMORY_MB
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.fileio import write_json_atomic
 
     doc = {"command": command, "cpu": cpu_info().name, "memory_mb": DEFAULT_MEMORY_MB, "rows": rows}
-    write_bytes_atomic(args.out, (json.dumps(doc, indent=2) + "\n").encode())
+    write_json_atomic(args.out, doc)
     print(f"wrote {args.out}")
     return 0
 

@@ -10,7 +10,6 @@ cache build time separately. Target (issue #3): >= 5,000 patches/s on 2 cores.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from drrn_tf.constants import SCALES
 from drrn_tf.datasets import resolve_dataset
-from drrn_tf.fileio import write_bytes_atomic
+from drrn_tf.fileio import write_json_atomic
 from drrn_tf.patches import PatchSource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +56,7 @@ def main(argv=None) -> int:
             "results": rows,
         }
         (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
-        write_bytes_atomic(ROOT / "benchmarks" / "results" / "pipeline_speed.json", (json.dumps(doc, indent=2) + "\n").encode())
+        write_json_atomic(ROOT / "benchmarks" / "results" / "pipeline_speed.json", doc)
         print("wrote benchmarks/results/pipeline_speed.json")
     return 0
 

@@ -102,9 +102,9 @@ def main(argv=None) -> int:
             "cpus": os.cpu_count(),
             "results": rows,
         }
-        from drrn_tf.fileio import write_bytes_atomic
+        from drrn_tf.fileio import write_json_atomic
 
-        write_bytes_atomic(RESULTS / "train_throughput.json", (json.dumps(doc, indent=2) + "\n").encode())
+        write_json_atomic(RESULTS / "train_throughput.json", doc)
         print(f"wrote {RESULTS / 'train_throughput.json'}")
     return 0
 

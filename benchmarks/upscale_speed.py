@@ -198,9 +198,9 @@ def main(argv=None) -> int:
                     )
         if not args.quick and not args.no_eval:
             rows += eval_case(args.runtimes, env, tmp, command)
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.fileio import write_json_atomic
 
-    write_bytes_atomic(args.out, (json.dumps({"command": command, "rows": rows}, indent=1) + "\n").encode())
+    write_json_atomic(args.out, {"command": command, "rows": rows}, indent=1)
     print("| model | runtime | input (x2) | --memory-mb | end to end (s) | model alone (s) | ratio | peak RSS (MiB) | pixel buffers (MiB) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:

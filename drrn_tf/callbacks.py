@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from .errors import InputError, first_line
 from .evaluation import bicubic_input, score
-from .fileio import atomic_path, write_bytes_atomic
+from .fileio import atomic_path, write_json_atomic
 from .inference import predict_y
 
 __all__ = ["PaperValidation", "AtomicCheckpoints", "read_state"]
@@ -129,4 +129,4 @@ class AtomicCheckpoints(keras.callbacks.Callback):
             step=int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
             loss=float(loss),
         )
-        write_bytes_atomic(self.run_dir / "state.json", (json.dumps(self.state, indent=2) + "\n").encode())
+        write_json_atomic(self.run_dir / "state.json", self.state)

@@ -190,7 +190,7 @@ def cmd_eval(args) -> int:
     from .datasets import resolve_dataset
     from .engine import RgbEngine
     from .evaluation import evaluate
-    from .fileio import check_output, write_bytes_atomic
+    from .fileio import check_output, write_json_atomic
     from .image_io import list_images
     from .inference import predict_y
     from .loading import BICUBIC, load_engine, resolve_model
@@ -233,7 +233,7 @@ def cmd_eval(args) -> int:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
         doc = {"model": name, "model_spec": str(args.model), "results": rows}
-        write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode(), replace=args.overwrite)
+        write_json_atomic(args.json, doc, replace=args.overwrite)
         print(f"wrote {args.json}")
     return 0
 

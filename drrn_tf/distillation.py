@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError, first_line
-from .fileio import atomic_path, write_bytes_atomic
+from .fileio import atomic_path, write_json_atomic
 from .inference import model_engine, plugin_engine, predict_y
 from .loading import load_model
 from .models import float32_policy
@@ -81,7 +81,7 @@ class TeacherTargets:
             return
         with atomic_path(run_dir / "teacher.npy") as tmp, open(tmp, "wb") as f:
             np.save(f, self.outputs, allow_pickle=False)
-        write_bytes_atomic(run_dir / "teacher.json", (json.dumps(self.manifest, indent=1) + "\n").encode())
+        write_json_atomic(run_dir / "teacher.json", self.manifest, indent=1)
 
 
 def _cached(run_dir: Path, manifest: dict) -> np.ndarray | None:

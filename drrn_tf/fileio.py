@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .errors import InputError, first_line
 
-__all__ = ["atomic_path", "write_bytes_atomic", "check_output", "check_writable", "os_error", "file_ids", "temp_dir", "read_capped"]
+__all__ = ["atomic_path", "write_bytes_atomic", "write_json_atomic", "check_output", "check_writable", "os_error", "file_ids", "temp_dir", "read_capped"]
 
 _HOST = re.sub(r"[^A-Za-z0-9]", "", socket.gethostname())[:24] or "host"
 _TMP = re.compile(r"^\..*\.drrn-([A-Za-z0-9]+)-(\d+)-[0-9a-f]{8}\.tmp(\.[^/]*)?$")
@@ -155,6 +155,13 @@ def _link_into_place(tmp: Path, target: Path) -> None:
 def write_bytes_atomic(target: str | os.PathLike, data: bytes, *, replace: bool = True) -> None:
     with atomic_path(target, replace=replace) as tmp:
         Path(tmp).write_bytes(data)
+
+
+def write_json_atomic(target: str | os.PathLike, doc, *, indent: int = 2, replace: bool = True) -> None:
+    """``doc`` as JSON text (one trailing newline), written atomically."""
+    import json
+
+    write_bytes_atomic(target, (json.dumps(doc, indent=indent) + "\n").encode(), replace=replace)
 
 
 def file_ids(paths: Iterable[str | os.PathLike]) -> frozenset[tuple[int, int]]:

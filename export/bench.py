@@ -314,11 +314,11 @@ def format_table(doc: dict) -> str:
 
 
 def cmd_bench(args) -> int:
-    from drrn_tf.fileio import check_writable, write_bytes_atomic
+    from drrn_tf.fileio import check_output, write_json_atomic
 
     sizes = [_parse_size(s) for s in args.sizes]
-    if args.json:
-        check_writable(args.json)
+    if args.json:  # never onto a model being timed, a device or (unless asked) an existing file
+        check_output(args.json, inputs=[m for m in args.models if os.path.isfile(m)], overwrite=args.overwrite)
     from drrn_tf.loading import resolve_model
 
     for spec in args.models:  # every model named resolves before anything is timed
@@ -327,7 +327,7 @@ def cmd_bench(args) -> int:
     doc["command"] = args.command_line
     print(format_table(doc))
     if args.json:
-        write_bytes_atomic(args.json, (json.dumps(doc, indent=2) + "\n").encode())
+        write_json_atomic(args.json, doc, replace=args.overwrite)
         print(f"wrote {args.json}")
     return 0
 
@@ -368,4 +368,5 @@ def register(sub) -> None:
     p.add_argument("--warmup", type=positive(int), default=1, metavar="N", help="untimed runs first (default 1)")
     p.add_argument("--memory-mb", type=positive(float), default=4096.0, metavar="MB", help="skip cells whose working memory would pass this (default 4096)")
     p.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
+    p.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (never a model being timed)")
     p.set_defaults(func=cmd_bench)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from pathlib import Path
 
@@ -152,7 +151,7 @@ def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
 
 def cmd_qat(args) -> int:
     from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import atomic_path, write_bytes_atomic
+    from drrn_tf.fileio import atomic_path, write_bytes_atomic, write_json_atomic
     from drrn_tf.loading import load_keras_model
     from drrn_tf.patches import PatchSource
 
@@ -199,7 +198,7 @@ def cmd_qat(args) -> int:
         "int8_parity_before": before,
         "int8_parity_after": after,
     }
-    write_bytes_atomic(out / "report.json", (json.dumps(report, indent=2) + "\n").encode())
+    write_json_atomic(out / "report.json", report)
     if after:
         for r in after["scales"]:
             print(f"after: Set5 x{r['scale']}: Keras {r['keras_psnr']:.3f} dB, int8 {r['export_psnr']:.3f} dB, drop {r['drop_db']:+.3f} dB")

@@ -161,7 +161,7 @@ def _quality_data() -> str | None:
 
 
 def _prepare_models(args, models_dir: Path) -> list[dict]:
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.fileio import write_json_atomic
 
     models_dir.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -207,7 +207,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
                     flush=True,
                 )
             entries.append(_entry(out, json.loads(out.with_suffix(".json").read_text())))
-    write_bytes_atomic(models_dir / "models.json", (json.dumps({"models": entries}, indent=2) + "\n").encode())
+    write_json_atomic(models_dir / "models.json", {"models": entries})
     return entries
 
 
