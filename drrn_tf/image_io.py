@@ -150,9 +150,15 @@ def pil_to_array(im: Image.Image) -> np.ndarray:
         if a.size and (a.min() < 0 or a.max() > 1):
             raise ValueError(f"float pixels must be in [0, 1], got values in [{a.min():g}, {a.max():g}]")
         return a
-    has_alpha = "A" in im.getbands() or "transparency" in im.info
-    mode = "L" if im.mode in ("L", "1") else "RGBA" if has_alpha else "RGB"
+    mode = _array_mode(im)
     return np.asarray(im if im.mode == mode else im.convert(mode))  # no copy to convert to what it is
+
+
+def _array_mode(im: Image.Image) -> str:
+    """The 8-bit mode :func:`pil_to_array` gives an image in: L (gray), RGBA (any alpha) or RGB."""
+    if im.mode in ("L", "1"):
+        return "L"
+    return "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
 
 
 @dataclass(frozen=True)
@@ -179,10 +185,7 @@ class ImageHeader:
 def _header(im: Image.Image, fmt: str) -> ImageHeader:
     mode = im.mode
     bits = _colour_bits(im, fmt)
-    if mode in ("L", "1", "I;16", "I;16B", "I;16L", "I", "F"):
-        channels = 1
-    else:
-        channels = 4 if ("A" in im.getbands() or "transparency" in im.info) else 3
+    channels = 1 if mode.startswith("I") or mode == "F" else len(_array_mode(im))
     itemsize = 4 if mode == "F" else 2 if (mode.startswith("I") or bits == 16) else 1
     return ImageHeader(fmt, im.width, im.height, channels, itemsize)
 
