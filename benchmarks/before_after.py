@@ -31,11 +31,11 @@ def main(argv=None) -> int:
     import skimage
 
     import drrn_tf
-    from drrn_tf.evaluation import hr_luminance
-    from drrn_tf.figures import crop_zoom, side_by_side
-    from drrn_tf.fileio import atomic_path
-    from drrn_tf.matlab import modcrop, shave
-    from drrn_tf.metrics import psnr
+    from drrn_tf.io.files import atomic_path
+    from drrn_tf.protocol.evaluation import hr_luminance
+    from drrn_tf.protocol.figures import crop_zoom, side_by_side
+    from drrn_tf.protocol.matlab import modcrop, shave
+    from drrn_tf.protocol.metrics import psnr
 
     photo = drrn_tf.read_image(Path(skimage.__file__).parent / "data" / "astronaut.png").pixels
     hr = modcrop(photo, SCALE)

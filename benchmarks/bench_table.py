@@ -44,7 +44,7 @@ def _export_drop(model: str, runtime: str, quant: str) -> float | None:
     cached by the export stage, or shipped), for rows written without it."""
     if runtime != "litert":
         return None
-    from drrn_tf.loading import load_model, resolve_model
+    from drrn_tf.nn.loading import load_model, resolve_model
     from drrn_tf_export.bench import _artefact
 
     card = _artefact(load_model(model), resolve_model(model), f"litert-{quant}").with_suffix(".json")

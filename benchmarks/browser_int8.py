@@ -92,9 +92,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     command = " ".join(["python benchmarks/browser_int8.py", *(sys.argv[1:] if argv is None else argv)])
 
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import write_json_atomic
-    from drrn_tf.presets import build_preset
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import write_json_atomic
+    from drrn_tf.nn.presets import build_preset
     from drrn_tf_export.convert import representative_samples
 
     model = build_preset(args.model)

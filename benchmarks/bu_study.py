@@ -56,7 +56,7 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.io.files import write_bytes_atomic
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=120)
     families = [("U = 1..4, B = 1", lambda r: r["blocks"] == 1, "o-"), ("B = 1..4, U = 3", lambda r: r["units"] == 3, "s--")]
@@ -90,11 +90,11 @@ def main(argv=None) -> int:
     nets = [tuple(map(int, n.split(","))) for n in args.nets] if args.nets else (NETS[:2] if args.quick else NETS)
     command = " ".join(["python benchmarks/bu_study.py", *(sys.argv[1:] if argv is None else argv)])
 
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.evaluation import evaluate
-    from drrn_tf.fileio import write_json_atomic
-    from drrn_tf.inference import predict_y
-    from drrn_tf.loading import load_model
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import write_json_atomic
+    from drrn_tf.nn.loading import load_model
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.evaluation import evaluate
 
     set5 = resolve_dataset("set5")
     runs = Path(args.runs or (tempfile.mkdtemp(prefix="bu_quick_") if args.quick else "runs/bu_study"))

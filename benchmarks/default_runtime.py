@@ -35,10 +35,10 @@ def _upscale(photo: Path, scale: int, out: Path, cache: Path, *extra: str) -> tu
 
 
 def main(argv=None) -> int:
-    from drrn_tf.datasets import data_root
-    from drrn_tf.evaluation import hr_luminance
-    from drrn_tf.image_io import read_image
-    from drrn_tf.metrics import psnr
+    from drrn_tf.io.datasets import data_root
+    from drrn_tf.io.images import read_image
+    from drrn_tf.protocol.evaluation import hr_luminance
+    from drrn_tf.protocol.metrics import psnr
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photo", help="the picture to upscale (default: Urban100 img_002.png, 1024x768)")
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
             "files_made_in_cache": made,
             "y_psnr_default_vs_keras_db": round(psnr(y_auto, y_keras), 2),
         }
-    from drrn_tf.fileio import write_json_atomic
+    from drrn_tf.io.files import write_json_atomic
 
     write_json_atomic(args.out, doc)
     print(f"{photo.name} {w}x{h} x{args.scale}: defaults {auto_s:.1f} s, --runtime keras {keras_s:.1f} s ({keras_s / auto_s:.2f}x)")

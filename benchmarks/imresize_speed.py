@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from drrn_tf.fileio import write_json_atomic
-from drrn_tf.matlab import imresize
+from drrn_tf.io.files import write_json_atomic
+from drrn_tf.protocol.matlab import imresize
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from drrn_tf.presets import PRESETS, build_preset
-from drrn_tf.stats import model_stats
+from drrn_tf.nn.presets import PRESETS, build_preset
+from drrn_tf.nn.stats import model_stats
 from drrn_tf_export.modes import CALIBRATED_MODES, QUANT_MODES
 
 try:  # python -m benchmarks.latency
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     sizes = [tuple(int(v) for v in s.split("x")) for s in (args.sizes or ["288x288", "720x1280"])]
     command = " ".join(["python benchmarks/latency.py", *(sys.argv[1:] if argv is None else argv)])
 
-    from drrn_tf.datasets import resolve_dataset
+    from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf_export.convert import representative_samples
 
     out = Path(args.out)

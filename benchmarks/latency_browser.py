@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from drrn_tf.presets import build_preset
-from drrn_tf.stats import model_stats
+from drrn_tf.nn.presets import build_preset
+from drrn_tf.nn.stats import model_stats
 
 try:  # python -m benchmarks.latency
     from benchmarks.latency_report import row

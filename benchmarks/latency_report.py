@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from drrn_tf.fileio import write_bytes_atomic, write_json_atomic
+from drrn_tf.io.files import write_bytes_atomic, write_json_atomic
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KEY = ("model", "size", "format", "quant", "threads")
@@ -45,8 +45,8 @@ def _set5_x3_psnr(name: str, quant: str = "fp32") -> tuple[float, str] | None:
             return next(r["export_psnr"] for r in rows if r["scale"] == 3), "measured"
         return None
     if name == "bicubic":
-        from drrn_tf.datasets import resolve_dataset
-        from drrn_tf.evaluation import evaluate
+        from drrn_tf.io.datasets import resolve_dataset
+        from drrn_tf.protocol.evaluation import evaluate
 
         return evaluate(None, [resolve_dataset("set5")], [3])[0].psnr, "measured"
     report = RESULTS / f"{name}_eval.json"

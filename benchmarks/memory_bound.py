@@ -82,9 +82,9 @@ def main(argv=None) -> int:
                 + (f" -- {row['message']}" if said else ""),
                 flush=True,
             )
-    from drrn_tf.cpu import cpu_info
-    from drrn_tf.engine import DEFAULT_MEMORY_MB
-    from drrn_tf.fileio import write_json_atomic
+    from drrn_tf.inference.cpu import cpu_info
+    from drrn_tf.inference.engines import DEFAULT_MEMORY_MB
+    from drrn_tf.io.files import write_json_atomic
 
     doc = {"command": command, "cpu": cpu_info().name, "memory_mb": DEFAULT_MEMORY_MB, "rows": rows}
     write_json_atomic(args.out, doc)

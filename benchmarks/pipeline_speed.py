@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
-from drrn_tf.datasets import resolve_dataset
-from drrn_tf.fileio import write_json_atomic
-from drrn_tf.patches import PatchSource
+from drrn_tf.io.datasets import resolve_dataset
+from drrn_tf.io.files import write_json_atomic
+from drrn_tf.training.data import PatchSource
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -43,14 +43,14 @@ def main(argv=None) -> int:
 
     from PIL import Image
 
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.evaluation import bicubic_input, hr_luminance, score
-    from drrn_tf.figures import crop_zoom, side_by_side
-    from drrn_tf.fileio import atomic_path
-    from drrn_tf.image_io import read_image
-    from drrn_tf.inference import predict_y
-    from drrn_tf.loading import load_model
-    from drrn_tf.matlab import im2uint8
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import atomic_path
+    from drrn_tf.io.images import read_image
+    from drrn_tf.nn.loading import load_model
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.evaluation import bicubic_input, hr_luminance, score
+    from drrn_tf.protocol.figures import crop_zoom, side_by_side
+    from drrn_tf.protocol.matlab import im2uint8
 
     models = [load_model(m, require_trained=True) for m in args.models]
     rows = []

@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     import tensorflow as tf
 
     import drrn_tf
-    from drrn_tf.inference import tile_runner
+    from drrn_tf.nn.predict import tile_runner
 
     model = drrn_tf.load_model(args.model)
     n, h = args.side, args.side // 2

@@ -28,9 +28,9 @@ def measure(filters: int, units: int, precision: str, batch: int, steps: int, wa
     import numpy as np
 
     import drrn_tf  # noqa: F401
-    from drrn_tf.models import drrn
-    from drrn_tf.recipe import CaffeSGD, EuclideanLoss
-    from drrn_tf.stats import model_stats
+    from drrn_tf.nn.models import drrn
+    from drrn_tf.nn.stats import model_stats
+    from drrn_tf.training.recipe import CaffeSGD, EuclideanLoss
 
     keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bf16" else "float32")
     model = drrn(1, units, filters)
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
             "cpus": os.cpu_count(),
             "results": rows,
         }
-        from drrn_tf.fileio import write_json_atomic
+        from drrn_tf.io.files import write_json_atomic
 
         write_json_atomic(RESULTS / "train_throughput.json", doc)
         print(f"wrote {RESULTS / 'train_throughput.json'}")

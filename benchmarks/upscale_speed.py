@@ -43,7 +43,7 @@ import json, os, statistics, sys, time
 import numpy as np
 name, runtime, side, memory_mb, pixels, cache, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5]), sys.argv[6], float(sys.argv[7])
 os.environ["DRRN_CACHE"] = cache
-from drrn_tf.loading import load_engine
+from drrn_tf.nn.loading import load_engine
 engine = load_engine(name, runtime)
 side = side or engine.window(memory_mb)
 tile = np.random.default_rng(0).random((side, side)).astype(np.float32)
@@ -59,8 +59,8 @@ print(json.dumps({"tile": side, "calls": len(times), "s_per_tile_median": median
 def make_photo(path: Path, size: tuple[int, int]) -> None:
     import skimage
 
-    from drrn_tf.image_io import read_image, write_image
-    from drrn_tf.matlab import imresize
+    from drrn_tf.io.images import read_image, write_image
+    from drrn_tf.protocol.matlab import imresize
 
     src = read_image(Path(skimage.__file__).parent / "data" / "astronaut.png").pixels
     write_image(path, imresize(src, size=size))
@@ -88,9 +88,9 @@ def child(argv: list[str], env: dict) -> tuple[float, float, str]:
 def eval_case(runtimes, env, tmp: Path, command: str) -> list[dict]:
     """`drrn eval --data set5 set14` (default model) end to end against the model alone on the same pixels."""
     from drrn_tf.constants import SCALES
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.image_io import list_images, read_image
-    from drrn_tf.presets import DEFAULT_PRESET
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.images import list_images, read_image
+    from drrn_tf.nn.presets import DEFAULT_PRESET
 
     try:
         folders = [resolve_dataset(n)[1] for n in ("set5", "set14")]
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
                     )
         if not args.quick and not args.no_eval:
             rows += eval_case(args.runtimes, env, tmp, command)
-    from drrn_tf.fileio import write_json_atomic
+    from drrn_tf.io.files import write_json_atomic
 
     write_json_atomic(args.out, {"command": command, "rows": rows}, indent=1)
     print("| model | runtime | input (x2) | --memory-mb | end to end (s) | model alone (s) | ratio | peak RSS (MiB) | pixel buffers (MiB) |")

@@ -2,11 +2,11 @@
 
 ``import drrn_tf`` is cheap and changes nothing in the host process: it imports no TensorFlow
 (the API below is imported on first use, PEP 562) and sets no environment variable, file
-descriptor or library-wide setting. The numpy-only modules (``matlab``, ``metrics``,
-``tiling``) never import TensorFlow. The package's Keras layers are registered when
-``drrn_tf.layers`` is first imported -- by anything that builds or loads a model
-(``drrn_tf.load_model``, ``drrn_tf.build_preset``, ``drrn_tf.drrn``); to load a ``.keras`` file
-with plain ``keras.saving.load_model``, ``import drrn_tf.layers`` first.
+descriptor or library-wide setting. The subpackages ``drrn_tf.io``, ``drrn_tf.protocol``
+and ``drrn_tf.inference`` never import TensorFlow. The package's Keras objects are registered by
+anything that builds or loads a model (``drrn_tf.load_model``, ``drrn_tf.build_preset``,
+``drrn_tf.drrn``); to load a ``.keras`` file with plain ``keras.saving.load_model``, call
+``drrn_tf.register_keras_objects()`` first.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ __version__ = "0.1.0"
 
 # Public name -> module that defines it (imported lazily, PEP 562).
 _EXPORTS = {
-    "imresize": "matlab",
-    "rgb2ycbcr": "matlab",
-    "ycbcr2rgb": "matlab",
-    "modcrop": "matlab",
-    "shave": "matlab",
-    "im2uint8": "matlab",
-    "psnr": "metrics",
-    "ssim": "metrics",
-    "axis_plan": "tiling",
-    "tile_plan": "tiling",
+    "imresize": "protocol.matlab",
+    "rgb2ycbcr": "protocol.matlab",
+    "ycbcr2rgb": "protocol.matlab",
+    "modcrop": "protocol.matlab",
+    "shave": "protocol.matlab",
+    "im2uint8": "protocol.matlab",
+    "psnr": "protocol.metrics",
+    "ssim": "protocol.metrics",
+    "axis_plan": "inference.tiling",
+    "tile_plan": "inference.tiling",
     "InputError": "errors",
     "DrrnError": "errors",
     "InputValueError": "errors",
@@ -34,31 +34,39 @@ _EXPORTS = {
     "ParityError": "errors",
     "MissingDependency": "errors",
     "MissingPackageData": "errors",
-    "RecursiveBlock": "layers",
-    "PreActivation": "layers",
-    "drrn": "models",
-    "vdsr": "models",
-    "srcnn": "models",
-    "drrn_param_count": "models",
-    "PRESETS": "presets",
-    "DEFAULT_PRESET": "presets",
-    "build_preset": "presets",
-    "load_model": "loading",
-    "load_engine": "loading",
-    "resolve_model": "loading",
-    "cpu_info": "cpu",
-    "model_stats": "stats",
-    "receptive_radius": "stats",
-    "predict_y": "inference",
-    "upscale_image": "upscale",
-    "upscale_pixels": "upscale",
-    "evaluate": "evaluation",
-    "read_image": "image_io",
-    "write_image": "image_io",
-    "resolve_dataset": "datasets",
+    "RecursiveBlock": "nn.layers",
+    "PreActivation": "nn.layers",
+    "drrn": "nn.models",
+    "vdsr": "nn.models",
+    "srcnn": "nn.models",
+    "drrn_param_count": "nn.models",
+    "PRESETS": "nn.presets",
+    "DEFAULT_PRESET": "nn.presets",
+    "build_preset": "nn.presets",
+    "load_model": "nn.loading",
+    "load_engine": "nn.loading",
+    "resolve_model": "nn.loading",
+    "cpu_info": "inference.cpu",
+    "model_stats": "nn.stats",
+    "receptive_radius": "nn.stats",
+    "predict_y": "nn.predict",
+    "upscale_image": "upscale.image",
+    "upscale_pixels": "upscale.image",
+    "evaluate": "protocol.evaluation",
+    "read_image": "io.images",
+    "write_image": "io.images",
+    "resolve_dataset": "io.datasets",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = sorted(_EXPORTS) + ["__version__", "register_keras_objects"]
+
+
+def register_keras_objects() -> None:
+    """Register the package's Keras serializables (its layers, the DRRN model class, the paper's loss
+    and optimiser), so that plain ``keras.saving.load_model`` reads drrn-tf files in safe mode.
+    Anything that builds or loads a model through this package does it already."""
+    for module in ("nn.layers", "nn.models", "training.recipe"):
+        importlib.import_module(f".{module}", __name__)
 
 
 def __getattr__(name: str):

@@ -1,5 +1,5 @@
 import sys
 
-from .cli import main
+from drrn_tf.cli import main
 
 sys.exit(main())

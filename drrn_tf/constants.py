@@ -5,7 +5,7 @@ __all__ = ["SCALES", "RUNTIMES", "MAX_PIXELS", "METRICS", "DEFAULT_METRICS"]
 # Upscaling factors: the paper trains and evaluates one network for x2, x3 and x4.
 SCALES = (2, 3, 4)
 
-# Where the network runs: "auto" picks (drrn_tf.runtimes); "keras" is TensorFlow float32, the paper-exact
+# Where the network runs: "auto" picks (drrn_tf.nn.runtimes); "keras" is TensorFlow float32, the paper-exact
 # reference; "keras-bf16" the same with bfloat16 maths (fast on CPUs with AMX); "litert" a quantised LiteRT export, shipped with the trained presets or made (and cached) by
 # the export stage, which registers it as the "litert" entry of the drrn_tf.runtimes entry-point group.
 RUNTIMES = ("auto", "keras", "keras-bf16", "litert")

@@ -2,7 +2,7 @@
 
 :class:`DrrnError` is the base of them all, and each says what it is: :class:`InputError` bad input
 from the user (a missing file, a corrupt image, a wrong option value; :class:`InputValueError` the
-same found deep inside a call, a ``ValueError`` too); :class:`drrn_tf.stats.UnsupportedModel` a
+same found deep inside a call, a ``ValueError`` too); :class:`drrn_tf.nn.stats.UnsupportedModel` a
 model whose layers the package cannot describe; :class:`TrainingDiverged` a run whose loss became
 NaN or inf; :class:`ParityError` an export that fails its quality gate; :class:`MissingDependency`
 an optional stage that is not installed (the message says how to install it);

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from drrn_tf.constants import SCALES
-from drrn_tf.engine import RgbEngine, TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
 from drrn_tf.errors import InputError, first_line
-from drrn_tf.tiling import lr_halo
+from drrn_tf.inference.engines import RgbEngine, TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
+from drrn_tf.inference.tiling import lr_halo
 
 __all__ = ["ExportedModel", "GraphFacts", "tflite_facts", "onnx_facts", "open_artefact", "MAX_FIXED_PIXELS"]
 
@@ -306,7 +306,7 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
 
     path = Path(path)
     fmt = path.suffix.lower()[1:]
-    from drrn_tf.fileio import read_capped
+    from drrn_tf.io.files import read_capped
 
     content = read_capped(path, MAX_FILE_BYTES, "model")
     try:

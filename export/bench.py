@@ -79,8 +79,8 @@ def _keras_runner(spec: str, threads: int, bf16: bool):
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    from drrn_tf.inference import model_engine
-    from drrn_tf.loading import load_model
+    from drrn_tf.nn.loading import load_model
+    from drrn_tf.nn.predict import model_engine
 
     fn = model_engine(load_model(spec), "keras-bf16" if bf16 else "keras").run
     return lambda x: fn(x[0, :, :, 0])
@@ -152,8 +152,8 @@ class Target(NamedTuple):
 
 def _exported_target(label: str, path: Path, threads: int) -> Target:
     """The cell of an exported file (a user's, or one made for a runtime cell): what its graph and card say."""
-    from drrn_tf.engine import xnnpack_bytes_per_pixel
-    from drrn_tf.loading import open_exported
+    from drrn_tf.inference.engines import xnnpack_bytes_per_pixel
+    from drrn_tf.nn.loading import open_exported
 
     m = open_exported(path, threads)
     info = m.info()
@@ -170,11 +170,11 @@ def _exported_target(label: str, path: Path, threads: int) -> Target:
 def _targets(spec: str, runtimes: list[str], threads: int) -> list[Target]:
     """The cells to time for one model: its own runtime for an exported file; ``runtimes`` otherwise
     (exports made as ``--runtime litert`` makes them: shipped, cached, or made and gated once)."""
-    from drrn_tf.engine import keras_bytes_per_pixel
-    from drrn_tf.inference import max_channels
-    from drrn_tf.loading import load_model, resolve_model
-    from drrn_tf.presets import PRESETS
-    from drrn_tf.stats import model_stats
+    from drrn_tf.inference.engines import keras_bytes_per_pixel
+    from drrn_tf.nn.loading import load_model, resolve_model
+    from drrn_tf.nn.predict import max_channels
+    from drrn_tf.nn.presets import PRESETS
+    from drrn_tf.nn.stats import model_stats
 
     ref = resolve_model(spec)
     if ref.kind == "bicubic":
@@ -210,7 +210,7 @@ def _artefact(model, ref, runtime: str) -> Path:
         if ref.kind == "preset" and quant == "int8":
             return cached_preset_export(ref.spec, quant)
         return cached_export(model, quant)
-    from drrn_tf.fileio import write_bytes_atomic
+    from drrn_tf.io.files import write_bytes_atomic
 
     from .convert import convert_onnx
 
@@ -242,7 +242,7 @@ def bench(
 ) -> dict:
     """Time every model x runtime x thread count x size (see the module); returns the results document
     (``cpu``, ``rows``), a row per cell, skipped and failed cells with a ``note``."""
-    from drrn_tf.cpu import cpu_info, usable_cores
+    from drrn_tf.inference.cpu import cpu_info, usable_cores
 
     cpu = cpu_info()
     threads = sorted(set(threads or [1, 2, usable_cores()]))
@@ -314,12 +314,12 @@ def format_table(doc: dict) -> str:
 
 
 def cmd_bench(args) -> int:
-    from drrn_tf.fileio import check_output, write_json_atomic
+    from drrn_tf.io.files import check_output, write_json_atomic
 
     sizes = [_parse_size(s) for s in args.sizes]
     if args.json:  # never onto a model being timed, a device or (unless asked) an existing file
         check_output(args.json, inputs=[m for m in args.models if os.path.isfile(m)], overwrite=args.overwrite)
-    from drrn_tf.loading import resolve_model
+    from drrn_tf.nn.loading import resolve_model
 
     for spec in args.models:  # every model named resolves before anything is timed
         resolve_model(spec)
@@ -334,7 +334,7 @@ def cmd_bench(args) -> int:
 
 def register(sub) -> None:
     from drrn_tf.cli import epilog, positive
-    from drrn_tf.presets import DEFAULT_PRESET
+    from drrn_tf.nn.presets import DEFAULT_PRESET
 
     p = sub.add_parser(
         "bench",

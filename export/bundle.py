@@ -7,7 +7,7 @@ Each export is what ``--runtime litert`` would otherwise make on a user's first 
 (:func:`drrn_tf_export.cache.gated_export`: full int8, dynamic H and W, made from the preset's
 int8-tuned twin where it has one, parity-gated against the preset's Keras model on Set5), written to
 ``drrn_tf/weights/NAME.int8.tflite`` with its model card ``NAME.int8.json``. The card records the
-preset's key (:func:`drrn_tf.presets.preset_key`): if the preset's weights change, the shipped
+preset's key (:func:`drrn_tf.nn.presets.preset_key`): if the preset's weights change, the shipped
 export no longer matches and is not used (``tests/test_runtimes.py`` fails until it is remade).
 """
 
@@ -22,7 +22,7 @@ __all__ = ["bundle", "main"]
 
 def bundle(name: str, quant: str = "int8", threads: int = 2):
     """Make, gate and write preset ``name``'s shipped export; return its path."""
-    from drrn_tf.presets import WEIGHTS_DIR, build_preset
+    from drrn_tf.nn.presets import WEIGHTS_DIR, build_preset
 
     from .cache import gated_export
     from .commands import write_artefact
@@ -36,7 +36,7 @@ def bundle(name: str, quant: str = "int8", threads: int = 2):
 
 
 def main(argv=None) -> int:
-    from drrn_tf.presets import PRESETS
+    from drrn_tf.nn.presets import PRESETS
 
     trained = [n for n, p in PRESETS.items() if p.trained]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

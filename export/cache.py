@@ -25,10 +25,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from drrn_tf.engine import TileEngine, xnnpack_bytes_per_pixel
 from drrn_tf.errors import InputError, ParityError
-from drrn_tf.fileio import temp_dir
-from drrn_tf.presets import bundled_export, preset_key
+from drrn_tf.inference.engines import TileEngine, xnnpack_bytes_per_pixel
+from drrn_tf.io.files import temp_dir
+from drrn_tf.nn.presets import bundled_export, preset_key
 
 from .modes import RUN_MODES
 
@@ -59,7 +59,7 @@ def _tf_version() -> str:
 
 def _is_shipped_preset(model: keras.Model) -> bool:
     """Whether ``model`` is a trained preset with exactly its shipped weights."""
-    from drrn_tf.presets import PRESETS, build_preset
+    from drrn_tf.nn.presets import PRESETS, build_preset
 
     preset = PRESETS.get(model.name)
     if preset is None or not preset.trained:
@@ -85,7 +85,7 @@ def model_key(model: keras.Model, quant: str, shipped: bool | None = None) -> st
 
 def _data_folder(name: str, tmp: Path) -> Path:
     """A benchmark set if it is around, else scikit-image's photos copied into ``tmp``."""
-    from drrn_tf.datasets import resolve_dataset
+    from drrn_tf.io.datasets import resolve_dataset
 
     try:
         return resolve_dataset(name)[1]
@@ -98,7 +98,7 @@ def _data_folder(name: str, tmp: Path) -> Path:
 def _export_source(model: keras.Model, quant: str, shipped: bool) -> keras.Model:
     """What to convert: the model itself, or for int8 of an unchanged (``shipped``) preset that has one,
     its int8-tuned twin (``Preset.int8_twin``, made by ``drrn qat``); the gate still compares with ``model``."""
-    from drrn_tf.presets import PRESETS, build_preset
+    from drrn_tf.nn.presets import PRESETS, build_preset
 
     twin = PRESETS[model.name].int8_twin if shipped else None
     return build_preset(twin) if quant == "int8" and twin else model
@@ -109,8 +109,8 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
     int8-tuned twin where a shipped preset has one, and parity-gated against ``model`` on Set5.
     ``shipped``: whether ``model`` is an unchanged preset, when the caller already knows
     (:func:`_is_shipped_preset`). Raises :class:`~drrn_tf.errors.InputError` if it fails its gate."""
-    from drrn_tf.inference import predict_y
-    from drrn_tf.stats import receptive_radius
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.nn.stats import receptive_radius
 
     from .card import model_card
     from .convert import convert_tflite, representative_samples
@@ -179,18 +179,18 @@ def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Pa
     path = cache_dir() / f"{name}-{quant}-{preset_key(name, quant)}.tflite"
     if path.is_file() and path.with_suffix(".json").is_file():
         return path
-    from drrn_tf.presets import build_preset
+    from drrn_tf.nn.presets import build_preset
 
     return cached_export(build_preset(name), quant, threads)
 
 
 def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int | None = None) -> TileEngine:
-    """The :class:`~drrn_tf.engine.TileEngine` of a Keras model, or of a preset given by name, through
+    """The :class:`~drrn_tf.inference.engines.TileEngine` of a Keras model, or of a preset given by name, through
     its LiteRT export: the one a trained preset ships, else the cached one (made and parity-checked
     on first use). Its halo is the receptive field
     its card records; its memory per pixel follows XNNPACK's indirection buffers
-    (:func:`drrn_tf.engine.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
-    from drrn_tf.cpu import usable_cores
+    (:func:`drrn_tf.inference.engines.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
+    from drrn_tf.inference.cpu import usable_cores
 
     from .runtime import LiteRTModel
 

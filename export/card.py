@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from drrn_tf._compat import litert_ops
 from drrn_tf.constants import SCALES
-from drrn_tf.stats import model_stats
+from drrn_tf.nn.stats import model_stats
 
 # The shipped weights are released with the package (setup.cfg); their training images are not ours.
 WEIGHTS_LICENCE = (
@@ -17,7 +18,7 @@ __all__ = ["model_card", "PREPROCESSING"]
 PREPROCESSING = (
     "Input: the luminance Y of the low-resolution image (BT.601 as MATLAB rgb2ycbcr, "
     "Y in [16,235]/255, float in [0,1]) upscaled by the target scale with MATLAB-compatible "
-    "bicubic interpolation (drrn_tf.matlab.imresize). Output: restored Y in [0,1], same size "
+    "bicubic interpolation (drrn_tf.protocol.matlab.imresize). Output: restored Y in [0,1], same size "
     "(clip to [0,1]); Cb and Cr are upscaled bicubically and recombined with it."
 )
 
@@ -43,13 +44,14 @@ def _tflite_io(artefact: bytes) -> tuple[list, list]:
     it = Interpreter(model_content=artefact, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     it.allocate_tensors()
     tensors = {t["index"]: t for t in it.get_tensor_details()}
-    ops = it._get_ops_details()
+    ops = litert_ops(it)
     inputs = [_tensor(d) for d in it.get_input_details()]
     outputs = [_tensor(d) for d in it.get_output_details()]
     # names of the default signature's inputs/outputs (what CompiledModel APIs look tensors up by)
-    sig = next(iter(it._get_full_signature_list().values()), None)
-    if sig is not None:
-        by_index = {i: n for n, i in sig["inputs"].items()} | {i: n for n, i in sig["outputs"].items()}
+    signatures = it.get_signature_list()
+    if signatures:
+        runner = it.get_signature_runner(next(iter(signatures)))
+        by_index = {d["index"]: n for n, d in (runner.get_input_details() | runner.get_output_details()).items()}
         for entry, detail in [*zip(inputs, it.get_input_details()), *zip(outputs, it.get_output_details())]:
             if detail["index"] in by_index:
                 entry["signature_name"] = by_index[detail["index"]]

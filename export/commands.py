@@ -31,11 +31,11 @@ def _parse_shape(text: str) -> tuple[int, int] | None:
 
 
 def cmd_export(args) -> int:
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import check_output
-    from drrn_tf.inference import predict_y
-    from drrn_tf.loading import load_keras_model
-    from drrn_tf.stats import receptive_radius
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import check_output
+    from drrn_tf.nn.loading import load_keras_model
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.nn.stats import receptive_radius
 
     from .card import model_card
     from .convert import convert_onnx, convert_tflite, representative_samples
@@ -139,9 +139,9 @@ def export_e2e(
     ``drrn upscale`` on the sets ``agreement_data`` and the model's own Y PSNR on ``quality_data``
     (:func:`~drrn_tf_export.parity.e2e_set_psnr`), each unless None); int8 calibrates on LR RGB
     crops from ``representative`` (a folder; default train291)."""
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.stats import receptive_radius
-    from drrn_tf.upscale import upscale_pixels
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.nn.stats import receptive_radius
+    from drrn_tf.upscale.image import upscale_pixels
 
     from .card import model_card
     from .convert import convert_e2e, representative_samples
@@ -182,7 +182,7 @@ def export_e2e(
     card["preprocessing"] = (
         f"Input: the LR RGB image, {io} pixel values 0..255, fixed size {shape[0]}x{shape[1]}; output: the RGB image "
         f"{scale}x larger, {io} 0..255. Larger photos: tiles of the input size overlapping by tile_halo_lr "
-        "LR pixels (drrn_tf.tiling.axis_plan), padded symmetrically when the photo is smaller. Nothing else to do outside the model."
+        "LR pixels (drrn_tf.inference.tiling.axis_plan), padded symmetrically when the photo is smaller. Nothing else to do outside the model."
     )
     return artefact, card
 
@@ -190,7 +190,7 @@ def export_e2e(
 def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool = True) -> None:
     """Artefact and card, both written to temporary files first and moved into place only when both
     are complete (``overwrite=False``: neither replaces a file that exists by then)."""
-    from drrn_tf.fileio import atomic_path
+    from drrn_tf.io.files import atomic_path
 
     with atomic_path(out, replace=overwrite) as tmp_out, atomic_path(card_path, replace=overwrite) as tmp_card:
         tmp_out.write_bytes(artefact)
@@ -206,7 +206,7 @@ def _write(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: b
 
 def register(sub) -> None:
     from drrn_tf.cli import epilog, positive
-    from drrn_tf.presets import DEFAULT_PRESET
+    from drrn_tf.nn.presets import DEFAULT_PRESET
 
     ex = sub.add_parser(
         "export",

@@ -8,12 +8,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from drrn_tf._compat import disable_per_channel
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
-from drrn_tf.evaluation import bicubic_input, hr_luminance
-from drrn_tf.fileio import temp_dir
-from drrn_tf.image_io import list_images, read_image
-from drrn_tf.matlab import im2uint8, imresize
+from drrn_tf.io.files import temp_dir
+from drrn_tf.io.images import list_images, read_image
+from drrn_tf.protocol.evaluation import bicubic_input, hr_luminance
+from drrn_tf.protocol.matlab import im2uint8, imresize
 
 from .modes import CALIBRATED_MODES, QUANT_MODES
 
@@ -85,7 +86,7 @@ def _convert(model: keras.Model, fn, signature: tf.TensorSpec, quant: str, repre
         if quant == "fp16":
             converter.target_spec.supported_types = [tf.float16]
         if per_tensor:
-            converter._experimental_disable_per_channel = True
+            disable_per_channel(converter)
         if quant in CALIBRATED_MODES:
             converter.representative_dataset = lambda: ([s] for s in representative)
             converter.target_spec.supported_ops = [

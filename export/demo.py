@@ -51,10 +51,10 @@ def _before_after(model, photo: Path, out: Path, scale: int = 3) -> Path:
     import numpy as np
     from PIL import Image
 
-    from drrn_tf.figures import side_by_side
-    from drrn_tf.image_io import read_image
-    from drrn_tf.matlab import im2uint8, imresize, modcrop
-    from drrn_tf.upscale import upscale_pixels
+    from drrn_tf.io.images import read_image
+    from drrn_tf.protocol.figures import side_by_side
+    from drrn_tf.protocol.matlab import im2uint8, imresize, modcrop
+    from drrn_tf.upscale.image import upscale_pixels
 
     hr = im2uint8(modcrop(read_image(photo).pixels, scale))
     if hr.ndim == 2:
@@ -69,11 +69,11 @@ def cmd_demo(args) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from drrn_tf.config import load_config
-    from drrn_tf.evaluation import evaluate
-    from drrn_tf.inference import predict_y
-    from drrn_tf.stats import model_stats
-    from drrn_tf.training import train
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.nn.stats import model_stats
+    from drrn_tf.protocol.evaluation import evaluate
+    from drrn_tf.training.config import load_config
+    from drrn_tf.training.trainer import train
 
     from .bench import measure
     from .convert import convert_tflite, representative_samples

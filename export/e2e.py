@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from drrn_tf.matlab import _YCBCR_MATRIX, _YCBCR_OFFSET, imresize
-from drrn_tf.tiling import lr_halo as tile_halo
+from drrn_tf.inference.tiling import lr_halo as tile_halo
+from drrn_tf.protocol.matlab import _YCBCR_MATRIX, _YCBCR_OFFSET, imresize
 
 __all__ = ["resize_matrix", "EndToEnd", "e2e_input_name", "tile_halo", "IO_DTYPES"]
 

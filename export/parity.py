@@ -7,9 +7,9 @@ from collections.abc import Callable
 import numpy as np
 
 from drrn_tf.constants import SCALES
-from drrn_tf.datasets import resolve_dataset
 from drrn_tf.errors import ParityError
-from drrn_tf.evaluation import evaluate
+from drrn_tf.io.datasets import resolve_dataset
+from drrn_tf.protocol.evaluation import evaluate
 
 __all__ = ["PARITY_TARGETS_DB", "parity_report", "e2e_agreement", "e2e_set_psnr"]
 
@@ -66,8 +66,8 @@ def e2e_agreement(
     by ``scale`` (MATLAB bicubic, rounded to uint8) and the top-left HxW crop of it is
     upscaled both ways; images whose LR version is smaller than HxW are skipped.
     """
-    from drrn_tf.image_io import list_images, read_image
-    from drrn_tf.matlab import imresize
+    from drrn_tf.io.images import list_images, read_image
+    from drrn_tf.protocol.matlab import imresize
 
     diffs = []
     paths = [p for name in ([data] if isinstance(data, str) else data) for p in list_images(resolve_dataset(name)[1])]
@@ -92,9 +92,9 @@ def e2e_set_psnr(upscale_rgb: Callable[[np.ndarray], np.ndarray], scale: int, da
     upscaled by ``upscale_rgb`` (LR uint8 RGB -> HR uint8 RGB, tiled); the Y channel of the result
     (MATLAB rgb2ycbcr) is scored against the HR photo's, ``scale`` pixels shaved. The same photos
     enlarged by MATLAB bicubic give the bicubic figure beside it."""
-    from drrn_tf.image_io import list_images, read_image
-    from drrn_tf.matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
-    from drrn_tf.metrics import psnr
+    from drrn_tf.io.images import list_images, read_image
+    from drrn_tf.protocol.matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
+    from drrn_tf.protocol.metrics import psnr
 
     def y(rgb: np.ndarray) -> np.ndarray:
         return shave(rgb2ycbcr(rgb)[..., 0], scale)

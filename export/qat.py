@@ -28,8 +28,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from drrn_tf._compat import litert_ops
 from drrn_tf.errors import InputError
-from drrn_tf.layers import RecursiveBlock
+from drrn_tf.nn.layers import RecursiveBlock
 
 __all__ = ["QatTwin", "RefreshRanges", "activation_ranges", "ranges_from_tflite", "cmd_qat"]
 
@@ -43,7 +44,7 @@ def _check_structure(model: keras.Model) -> list[RecursiveBlock]:
 
 
 def _forward(model: keras.Model, x, q, wq):
-    """DRRN's forward pass (the blocks' own, :meth:`drrn_tf.layers.RecursiveBlock.unit_outputs`)
+    """DRRN's forward pass (the blocks' own, :meth:`drrn_tf.nn.layers.RecursiveBlock.unit_outputs`)
     with hooks ``q(name, tensor)`` on every tensor TFLite int8 quantises and ``wq(kernel)`` on
     every convolution kernel."""
 
@@ -87,7 +88,7 @@ def ranges_from_tflite(model: keras.Model, int8_tflite: bytes) -> dict[str, tupl
     names = _hook_names(model)
     it = Interpreter(model_content=int8_tflite)
     tensors = {t["index"]: t for t in it.get_tensor_details()}
-    produced = [op["outputs"][0] for op in it._get_ops_details() if op["op_name"] != "DEQUANTIZE"]
+    produced = [op["outputs"][0] for op in litert_ops(it) if op["op_name"] != "DEQUANTIZE"]
     if len(produced) != len(names):
         raise RuntimeError(f"{model.name}: int8 graph has {len(produced)} quantised activations, the twin {len(names)}")
     ranges = {}
@@ -140,7 +141,7 @@ class RefreshRanges(keras.callbacks.Callback):
 
 
 def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
-    from drrn_tf.inference import predict_y
+    from drrn_tf.nn.predict import predict_y
 
     from .parity import parity_report
     from .runtime import LiteRTModel
@@ -150,10 +151,10 @@ def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
 
 
 def cmd_qat(args) -> int:
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.fileio import atomic_path, write_bytes_atomic, write_json_atomic
-    from drrn_tf.loading import load_keras_model
-    from drrn_tf.patches import PatchSource
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import atomic_path, write_bytes_atomic, write_json_atomic
+    from drrn_tf.nn.loading import load_keras_model
+    from drrn_tf.training.data import PatchSource
 
     from .convert import convert_tflite, representative_samples
 

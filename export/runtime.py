@@ -1,7 +1,7 @@
 """Run exported artefacts on luminance images: LiteRT (ai_edge_litert) and ONNX Runtime.
 
 A fixed-shape TFLite model is run tile by tile with the same plan as the Keras tiler
-(``drrn_tf.tiling``); an image side shorter than the model's input is padded by
+(``drrn_tf.inference.tiling``); an image side shorter than the model's input is padded by
 mirroring and the padding is cropped off again.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drrn_tf.tiling import run_tiled
+from drrn_tf.inference.tiling import run_tiled
 
 __all__ = ["LiteRTModel", "OnnxModel"]
 
@@ -54,7 +54,7 @@ class LiteRTModel:
         """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.
 
         Same plan as ``web_demo/tiling.js`` (``upscaleTiled``) and the Android demo: LR
-        windows of the model's input size from :func:`drrn_tf.tiling.axis_plan` with
+        windows of the model's input size from :func:`drrn_tf.inference.tiling.axis_plan` with
         ``halo`` LR pixels (:func:`drrn_tf_export.e2e.tile_halo`), padded symmetrically when the
         image is smaller; each window writes its own part, ``scale`` times larger.
         """

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError, MissingDependency
-from drrn_tf.presets import DEFAULT_PRESET
+from drrn_tf.nn.presets import DEFAULT_PRESET
 
 from .modes import RUN_MODES
 
@@ -151,7 +151,7 @@ def _entry(file: Path, card: dict) -> dict:
 
 def _quality_data() -> str | None:
     """Set5 for the cards' quality figure, or None (with a note) where the benchmark sets are absent."""
-    from drrn_tf.datasets import resolve_dataset
+    from drrn_tf.io.datasets import resolve_dataset
 
     try:
         return resolve_dataset("set5")[0]
@@ -161,7 +161,7 @@ def _quality_data() -> str | None:
 
 
 def _prepare_models(args, models_dir: Path) -> list[dict]:
-    from drrn_tf.fileio import write_json_atomic
+    from drrn_tf.io.files import write_json_atomic
 
     models_dir.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -178,7 +178,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
                 shutil.copyfile(card_path, models_dir / card_path.name)
             entries.append(_entry(models_dir / src.name, card))
     else:
-        from drrn_tf.loading import load_keras_model
+        from drrn_tf.nn.loading import load_keras_model
 
         from .commands import _parse_shape, export_e2e, write_artefact
 

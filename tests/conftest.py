@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drrn_tf.datasets import data_root
+from drrn_tf.io.datasets import data_root
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def tiny_drrn(units=2, filters=8, batch_norm=False, seed=0):
     """A small DRRN with non-trivial (random, non-zero bias) weights."""
     import keras
 
-    from drrn_tf.models import drrn
+    from drrn_tf.nn.models import drrn
 
     keras.utils.set_random_seed(seed)
     model = drrn(blocks=1, units=units, filters=filters, batch_norm=batch_norm, name="tiny")

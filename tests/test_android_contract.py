@@ -46,7 +46,7 @@ def _all_keys(obj) -> set[str]:
 
 
 def tile_plan_cases() -> list[dict]:
-    from drrn_tf.tiling import axis_plan
+    from drrn_tf.inference.tiling import axis_plan
 
     return [
         {"n": n, "window": w, "halo": h, "spans": [list(s) for s in axis_plan(n, w, h)]}
@@ -90,7 +90,7 @@ def test_asset_card_and_model_agree_with_the_app(entry):
     # and it upscales pixels: whole numbers in 0..255, close to a bicubic upscale of a real photo
     import skimage.data
 
-    from drrn_tf.matlab import imresize
+    from drrn_tf.protocol.matlab import imresize
 
     tile = skimage.data.astronaut()[100 : 100 + h, 150 : 150 + w].astype(np.float32)
     it.set_tensor(inp["index"], tile[None])

@@ -22,7 +22,7 @@ from conftest import identity_drrn
 from PIL import Image
 
 from drrn_tf.cli import main
-from drrn_tf.config import TrainConfig
+from drrn_tf.training.config import TrainConfig
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -298,18 +298,18 @@ def test_bad_input_command(capsys, work, argv, fragment):
 def _missing_weights_preset(monkeypatch):
     import dataclasses
 
-    import drrn_tf.presets as presets
+    import drrn_tf.nn.presets as presets
 
     monkeypatch.setitem(presets.PRESETS, "broken", dataclasses.replace(presets.PRESETS["drrn_b1u9_f32"], name="broken", weights="gone.weights.h5"))
     return presets.build_preset("broken")
 
 
 def _api_cases():
-    from drrn_tf.engine import TileEngine
-    from drrn_tf.image_io import read_image, write_image
-    from drrn_tf.inference import predict_y
-    from drrn_tf.matlab import modcrop
-    from drrn_tf.upscale import upscale_pixels
+    from drrn_tf.inference.engines import TileEngine
+    from drrn_tf.io.images import read_image, write_image
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.matlab import modcrop
+    from drrn_tf.upscale.image import upscale_pixels
 
     gray = np.zeros((8, 8), np.uint8)
     return [

@@ -12,9 +12,9 @@ from conftest import identity_drrn, tiny_drrn
 from PIL import Image
 
 from drrn_tf.cli import main
-from drrn_tf.image_io import read_image
-from drrn_tf.matlab import imresize
-from drrn_tf.upscale import upscale_pixels
+from drrn_tf.io.images import read_image
+from drrn_tf.protocol.matlab import imresize
+from drrn_tf.upscale.image import upscale_pixels
 
 
 def run(capsys, *argv):
@@ -57,7 +57,7 @@ def test_upscale_rgb_with_identity_network_equals_bicubic(capsys, tmp_path, phot
 def test_upscale_rgb_changes_only_luminance(capsys, tmp_path, photo, model_files):
     out = tmp_path / "out.png"
     assert run(capsys, "upscale", photo, "-s", 2, "-o", out, "--model", model_files / "brighter.keras")[0] == 0
-    from drrn_tf.matlab import rgb2ycbcr
+    from drrn_tf.protocol.matlab import rgb2ycbcr
 
     got = rgb2ycbcr(read_image(out).pixels.astype(np.float64) / 255)
     bic = rgb2ycbcr(upscale_pixels(None, read_image(photo).pixels, 2).astype(np.float64) / 255)
@@ -294,8 +294,8 @@ def test_upscale_defaults_run_the_shipped_int8_export_without_tensorflow(tmp_pat
     """All defaults, an empty cache: drrn upscale runs the default preset's shipped, gated int8 LiteRT
     export -- no export is made, TensorFlow is never imported, the first line says which runtime and
     why -- and its output is the Keras model's within int8 noise (luminance PSNR between the two)."""
-    from drrn_tf.evaluation import hr_luminance
-    from drrn_tf.metrics import psnr
+    from drrn_tf.protocol.evaluation import hr_luminance
+    from drrn_tf.protocol.metrics import psnr
 
     cache = tmp_path / "cache"
     env = {**os.environ, "DRRN_CACHE": str(cache)}
@@ -355,7 +355,7 @@ _PEAK = """
 import resource, sys
 import numpy as np
 from drrn_tf.cli import main
-from drrn_tf.upscale import upscale_pixels
+from drrn_tf.upscale.image import upscale_pixels
 import cv2, PIL.Image  # noqa: F401 - imported before the baseline
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 {call}
@@ -400,9 +400,9 @@ def test_library_warnings_are_not_the_commands_lines(capsys, tmp_path, monkeypat
     """A warning raised inside a command (Pillow, numpy and Keras have their own) is not printed; --debug shows it."""
     import warnings
 
-    import drrn_tf.batch
+    import drrn_tf.upscale.jobs
 
-    original = drrn_tf.batch.read_image
+    original = drrn_tf.upscale.jobs.read_image
     calls = []
 
     def noisy(*args, **kwargs):
@@ -410,7 +410,7 @@ def test_library_warnings_are_not_the_commands_lines(capsys, tmp_path, monkeypat
         warnings.warn(f"a library's own remark {len(calls)}, site-packages/lib.py:12", UserWarning, stacklevel=1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(drrn_tf.batch, "read_image", noisy)
+    monkeypatch.setattr(drrn_tf.upscale.jobs, "read_image", noisy)
     Image.new("RGB", (16, 16)).save(tmp_path / "a.png")
     argv = ["upscale", str(tmp_path / "a.png"), "-s", "2", "--model", "bicubic", "--quiet", "-o"]
     assert main([*argv, str(tmp_path / "b.png")]) == 0
@@ -465,7 +465,7 @@ def test_a_missing_export_stage_is_named_with_its_install_command(capsys, tmp_pa
         capsys.readouterr().err.strip()
         == f"drrn: error: {tmp_path / 'm.tflite'}: running exported models needs the export stage (pip install 'drrn-tf[export]')"
     )
-    from drrn_tf.inference import plugin_engine
+    from drrn_tf.nn.predict import plugin_engine
 
     with pytest.raises(MissingDependency, match=r"--runtime litert needs the export stage \(pip install 'drrn-tf\[export\]'\)"):
         plugin_engine("drrn_b1u9_f32", "litert")
@@ -483,10 +483,10 @@ def test_a_linked_output_folder_is_a_folder(tmp_path):
 
 
 def test_the_default_budget_fits_a_small_computer(monkeypatch):
-    import drrn_tf.cpu
-    from drrn_tf.engine import _default_memory_mb
+    import drrn_tf.inference.cpu
+    from drrn_tf.inference.engines import _default_memory_mb
 
-    monkeypatch.setattr(drrn_tf.cpu, "total_memory_mb", lambda: 1900.0)
+    monkeypatch.setattr(drrn_tf.inference.cpu, "total_memory_mb", lambda: 1900.0)
     assert _default_memory_mb() == 1425.0
-    monkeypatch.setattr(drrn_tf.cpu, "total_memory_mb", lambda: 24000.0)
+    monkeypatch.setattr(drrn_tf.inference.cpu, "total_memory_mb", lambda: 24000.0)
     assert _default_memory_mb() == 3072.0

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from drrn_tf.config import TrainConfig, load_config, parse_override
 from drrn_tf.errors import InputError
+from drrn_tf.training.config import TrainConfig, load_config, parse_override
 
 
 def test_defaults_are_the_paper_recipe():
@@ -73,7 +73,7 @@ def test_bad_configs_name_the_file_and_key(tmp_path, text, words):
 
 def test_shipped_recipes_state_the_gpu_runs():
     """drrn_tf/weights/drrn_b1u9.yaml and drrn_b1u25.yaml: the recipe of the shipped GPU-trained weights."""
-    from drrn_tf.presets import WEIGHTS_DIR
+    from drrn_tf.nn.presets import WEIGHTS_DIR
 
     b1u9 = load_config(WEIGHTS_DIR / "drrn_b1u9.yaml").resolved()
     b1u25 = load_config(WEIGHTS_DIR / "drrn_b1u25.yaml").resolved()
@@ -88,7 +88,7 @@ def test_shipped_recipes_state_the_gpu_runs():
 
 def test_numbers_as_people_write_them(tmp_path):
     """YAML 1.1 reads 1e-3 (no dot) as text; the config reads it as the number it is."""
-    from drrn_tf.config import load_config, parse_override
+    from drrn_tf.training.config import load_config, parse_override
 
     assert load_config(overrides=dict([parse_override("lr=1e-3")])).lr == 1e-3
     (tmp_path / "c.yaml").write_text("lr: 1e-3\nweight_decay: 5E-5\n")

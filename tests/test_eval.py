@@ -7,8 +7,8 @@ import pytest
 from conftest import identity_drrn
 
 from drrn_tf.cli import main
-from drrn_tf.datasets import resolve_dataset
 from drrn_tf.errors import InputError
+from drrn_tf.io.datasets import resolve_dataset
 
 # The paper's table, bicubic column: (PSNR, SSIM).
 PAPER_BICUBIC = {

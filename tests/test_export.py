@@ -7,8 +7,8 @@ import pytest
 from conftest import identity_drrn, tiny_drrn
 
 from drrn_tf.cli import main
-from drrn_tf.inference import predict_y
-from drrn_tf.stats import receptive_radius
+from drrn_tf.nn.predict import predict_y
+from drrn_tf.nn.stats import receptive_radius
 from drrn_tf_export.convert import convert_tflite, representative_samples
 from drrn_tf_export.runtime import LiteRTModel, OnnxModel
 
@@ -89,9 +89,9 @@ def test_failed_parity_writes_nothing_unless_forced(capsys, tmp_path, models, mo
 def test_end_to_end_model_matches_drrn_upscale_on_a_real_photo(capsys, tmp_path, models, data_dir):
     import keras
 
-    from drrn_tf.image_io import read_image
-    from drrn_tf.matlab import imresize
-    from drrn_tf.upscale import upscale_pixels
+    from drrn_tf.io.images import read_image
+    from drrn_tf.protocol.matlab import imresize
+    from drrn_tf.upscale.image import upscale_pixels
 
     out = tmp_path / "e2e.tflite"
     assert main(["export", str(models / "tiny.keras"), "--e2e-scale", "2", "--shape", "48x64", "-o", str(out)]) == 0
@@ -159,7 +159,7 @@ def test_end_to_end_tiles_are_seamless(tmp_path, models, io):
     import keras
     import skimage.data
 
-    from drrn_tf.matlab import im2uint8, imresize
+    from drrn_tf.protocol.matlab import im2uint8, imresize
     from drrn_tf_export.convert import convert_e2e
     from drrn_tf_export.e2e import tile_halo
 
@@ -185,9 +185,9 @@ def test_a_litert_teacher_distils_through_its_int8_export(tmp_path, models, data
     """teacher_runtime: litert (what the compact preset's stage 5 used): the teacher's full-int8
     export runs over the training images; for an identity network its outputs are the LR-up
     images up to int8 rounding."""
-    from drrn_tf.config import load_config
-    from drrn_tf.patches import PatchSource, load_luminance_folder
-    from drrn_tf.training import train
+    from drrn_tf.training.config import load_config
+    from drrn_tf.training.data import PatchSource, load_luminance_folder
+    from drrn_tf.training.trainer import train
 
     teacher = {"teacher": str(models / "identity.keras"), "teacher_runtime": "litert"}
     small = {"train_data": str(data_dir / "train291"), "max_images": 2, "scales": [3], "val_data": None, "tensorboard": False}

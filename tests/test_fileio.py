@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from drrn_tf.fileio import atomic_path, write_bytes_atomic
+from drrn_tf.io.files import atomic_path, write_bytes_atomic
 
 
 def test_atomic_write_replaces_only_on_success(tmp_path):
@@ -54,7 +54,7 @@ def test_stale_temporaries_of_a_dead_writer_are_removed(tmp_path):
     import sys
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
-    from drrn_tf.fileio import _HOST
+    from drrn_tf.io.files import _HOST
 
     stale = tmp_path / f".out.drrn-{_HOST}-{dead}-0123abcd.tmp.png"
     stale.write_bytes(b"half an image")
@@ -70,7 +70,7 @@ def test_stale_temporaries_of_a_dead_writer_are_removed(tmp_path):
 
 def test_check_output_refuses_what_is_not_a_new_regular_file(tmp_path):
     from drrn_tf.errors import InputError
-    from drrn_tf.fileio import check_output
+    from drrn_tf.io.files import check_output
 
     image = tmp_path / "bird.png"
     image.write_bytes(b"pixels")

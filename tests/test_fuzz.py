@@ -37,7 +37,7 @@ Groups (ids ``<group>-<seed or command>-<mutation>-<n>``; counts in this draw):
   (2**63, 10**30, 10**400, 5001 digits, 4000 hex digits), negative numbers, NaN/inf, deep nesting,
   a small YAML alias bomb, unknown keys, plus ``--set`` and ``--epochs`` variants. Every case also
   carries an invalid ``epochs`` (in the file, a ``--set`` or ``--epochs``; nothing else may set it), so
-  nothing can train -- and ``drrn_tf.training.train`` is replaced by a function that fails the case,
+  nothing can train -- and ``drrn_tf.training.trainer.train`` is replaced by a function that fails the case,
   in case the generator gets one wrong; through ``drrn train --config CFG --out RUN`` (RUN must not be
   created).
 
@@ -642,7 +642,7 @@ def make_config(r: random.Random) -> tuple[str, str, list[str]]:
 def train_config_fields() -> list[str]:
     import dataclasses
 
-    from drrn_tf.config import TrainConfig
+    from drrn_tf.training.config import TrainConfig
 
     return [f.name for f in dataclasses.fields(TrainConfig)]
 
@@ -763,9 +763,9 @@ def _no_training(*args, **kwargs):
 @pytest.mark.parametrize("group,params", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_fuzz(capsys, monkeypatch, tmp_path, seeds, group, params):
     if group == "train":  # a config the generator got wrong must not train in the fast suite
-        import drrn_tf.training
+        import drrn_tf.training.trainer
 
-        monkeypatch.setattr(drrn_tf.training, "train", _no_training)
+        monkeypatch.setattr(drrn_tf.training.trainer, "train", _no_training)
     r = random.Random(params["seed"])
     w = tmp_path / "w"
     w.mkdir()

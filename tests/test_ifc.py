@@ -1,4 +1,4 @@
-"""IFC (drrn_tf.ifc) against an independent loop-based computation and pyrtools, and `drrn eval --metrics`."""
+"""IFC (drrn_tf.protocol.ifc) against an independent loop-based computation and pyrtools, and `drrn eval --metrics`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import skimage
 
 from drrn_tf.cli import main
-from drrn_tf.ifc import IFC_MIN_SIDE, ifc, steerable_subbands
-from drrn_tf.image_io import write_image
-from drrn_tf.matlab import imresize
+from drrn_tf.io.images import write_image
+from drrn_tf.protocol.ifc import IFC_MIN_SIDE, ifc, steerable_subbands
+from drrn_tf.protocol.matlab import imresize
 
 pyrtools = pytest.importorskip("pyrtools", reason="pyrtools (the test extra) ports matlabPyrTools, the reference's pyramid")
 
@@ -144,10 +144,10 @@ def test_eval_metrics_flag(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_default_model_has_a_higher_ifc_than_bicubic_on_set5(data_dir):
-    from drrn_tf.datasets import resolve_dataset
-    from drrn_tf.evaluation import evaluate
-    from drrn_tf.inference import predict_y
-    from drrn_tf.loading import load_engine
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.nn.loading import load_engine
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.evaluation import evaluate
 
     sets = [resolve_dataset(str(data_dir / "Set5"))]
     (bicubic,) = evaluate(None, sets, [3], metrics=["ifc"])

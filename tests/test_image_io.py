@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from drrn_tf.errors import InputError
-from drrn_tf.image_io import list_images, read_image, write_image
+from drrn_tf.io.images import list_images, read_image, write_image
 
 
 def _photo(rng, h=12, w=17):
@@ -95,7 +95,7 @@ def test_float_images_keep_their_values(tmp_path):
     """A float TIFF (mode F, values in [0, 1]) and a PIL mode-F image are read as float, not as black."""
     import hostile
 
-    from drrn_tf.upscale import upscale_image
+    from drrn_tf.upscale.image import upscale_image
 
     data, expected = hostile.tiff_float()
     (tmp_path / "f.tif").write_bytes(data)

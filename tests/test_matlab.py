@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from drrn_tf.matlab import im2uint8, imresize, matlab_round, modcrop, rgb2ycbcr, shave, ycbcr2rgb
+from drrn_tf.protocol.matlab import im2uint8, imresize, matlab_round, modcrop, rgb2ycbcr, shave, ycbcr2rgb
 
 
 def test_cubic_upscale_x2_matches_hand_derived_weights():
@@ -124,7 +124,7 @@ def test_modcrop_and_shave():
 
 
 def test_im2uint8_is_matlabs_for_each_dtype():
-    from drrn_tf.matlab import im2uint8
+    from drrn_tf.protocol.matlab import im2uint8
 
     u8 = np.array([0, 7, 255], np.uint8)
     assert im2uint8(u8) is u8 or np.array_equal(im2uint8(u8), u8)

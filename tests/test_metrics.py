@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
-from drrn_tf.metrics import psnr, ssim
+from drrn_tf.protocol.metrics import psnr, ssim
 
 
 def test_psnr_known_values():

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import tiny_drrn
 
-from drrn_tf.layers import RecursiveBlock
-from drrn_tf.models import drrn, drrn_param_count, srcnn, vdsr
-from drrn_tf.presets import PRESETS, build_preset
+from drrn_tf.nn.layers import RecursiveBlock
+from drrn_tf.nn.models import drrn, drrn_param_count, srcnn, vdsr
+from drrn_tf.nn.presets import PRESETS, build_preset
 
 
 def test_paper_parameter_counts():
@@ -36,7 +36,7 @@ def test_depth_and_structure():
     model = drrn(blocks=2, units=3, filters=8)
     blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
     assert len(blocks) == 2
-    from drrn_tf.stats import model_stats
+    from drrn_tf.nn.stats import model_stats
 
     assert model_stats(model)["depth"] == (1 + 2 * 3) * 2 + 1
     # No activation after the last conv; the output is input + residual.
@@ -129,7 +129,7 @@ def test_keras_file_loads_in_a_fresh_process_after_import_drrn_tf_layers(tmp_pat
     x = np.linspace(0, 1, 81, dtype="float32").reshape(1, 9, 9, 1)
     np.save(tmp_path / "ref.npy", np.asarray(model(x)))
     code = (
-        "import numpy as np, keras, drrn_tf.layers\n"
+        "import numpy as np, keras, drrn_tf.nn.layers\n"
         f"m = keras.saving.load_model(r'{path}', safe_mode=True)\n"
         "x = np.linspace(0, 1, 81, dtype='float32').reshape(1, 9, 9, 1)\n"
         f"assert np.array_equal(np.asarray(m(x)), np.load(r'{tmp_path / 'ref.npy'}'))\n"

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drrn_tf.evaluation import hr_luminance
-from drrn_tf.image_io import read_image, write_image
-from drrn_tf.metrics import psnr
+from drrn_tf.io.images import read_image, write_image
+from drrn_tf.protocol.evaluation import hr_luminance
+from drrn_tf.protocol.metrics import psnr
 
 EXPORTS = {  # file name -> drrn export arguments
     "int8.tflite": ["--quant", "int8"],

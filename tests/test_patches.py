@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from drrn_tf.errors import InputError
-from drrn_tf.evaluation import bicubic_input
-from drrn_tf.patches import PatchSource, dihedral_offsets, load_luminance_folder
+from drrn_tf.protocol.evaluation import bicubic_input
+from drrn_tf.training.data import PatchSource, dihedral_offsets, load_luminance_folder
 
 
 @pytest.fixture(scope="module")

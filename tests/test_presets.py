@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from drrn_tf.cli import main
-from drrn_tf.evaluation import bicubic_input, hr_luminance, score
-from drrn_tf.image_io import read_image
-from drrn_tf.inference import predict_y
-from drrn_tf.presets import DEFAULT_PRESET, PRESETS, WEIGHTS_DIR, build_preset
-from drrn_tf.stats import model_stats
+from drrn_tf.io.images import read_image
+from drrn_tf.nn.predict import predict_y
+from drrn_tf.nn.presets import DEFAULT_PRESET, PRESETS, WEIGHTS_DIR, build_preset
+from drrn_tf.nn.stats import model_stats
+from drrn_tf.protocol.evaluation import bicubic_input, hr_luminance, score
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -138,8 +138,8 @@ def test_int8_export_of_the_qat_preset_meets_parity(tmp_path, capsys, data_dir):
 def test_each_trained_preset_declares_its_architecture_once_in_its_training_config():
     import yaml
 
-    from drrn_tf.presets import ARCHITECTURE_KEYS, PRESETS, WEIGHTS_DIR, build_preset
-    from drrn_tf.stats import architecture
+    from drrn_tf.nn.presets import ARCHITECTURE_KEYS, PRESETS, WEIGHTS_DIR, build_preset
+    from drrn_tf.nn.stats import architecture
 
     for p in PRESETS.values():
         if p.weights:

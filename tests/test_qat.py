@@ -71,7 +71,7 @@ def test_twin_trains_the_float_models_variables():
 
 def test_qat_rejects_non_drrn():
     from drrn_tf.errors import InputError
-    from drrn_tf.models import srcnn
+    from drrn_tf.nn.models import srcnn
     from drrn_tf_export.qat import QatTwin
 
     with pytest.raises(InputError, match="DRRN models without BatchNorm only"):

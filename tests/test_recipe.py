@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from drrn_tf.recipe import CaffeSGD, EuclideanLoss
+from drrn_tf.training.recipe import CaffeSGD, EuclideanLoss
 
 
 def _caffe_step(w, b, gw, gb, vel_w, vel_b, lr, clip_theta, l2, bias_mult, momentum):

@@ -3,10 +3,10 @@ that ship with the trained presets (each must match its preset's weights and pas
 
 import pytest
 
-from drrn_tf.cpu import parse_cpuinfo
-from drrn_tf.loading import resolve_model
-from drrn_tf.presets import PRESETS, WEIGHTS_DIR
-from drrn_tf.runtimes import choose_runtime, shipped_export_card
+from drrn_tf.inference.cpu import parse_cpuinfo
+from drrn_tf.nn.loading import resolve_model
+from drrn_tf.nn.presets import PRESETS, WEIGHTS_DIR
+from drrn_tf.nn.runtimes import choose_runtime, shipped_export_card
 
 EPYC = "processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"
 XEON = (
@@ -24,7 +24,7 @@ def test_cpu_features_are_read_from_cpuinfo():
 
 
 def test_auto_runs_a_trained_presets_shipped_int8_export(monkeypatch):
-    import drrn_tf.runtimes as rt
+    import drrn_tf.nn.runtimes as rt
 
     monkeypatch.setattr(rt, "litert_available", lambda: True)
     for name, preset in PRESETS.items():
@@ -54,7 +54,7 @@ def test_keras_files_and_explicit_runtimes(tmp_path):
 
 @pytest.mark.parametrize("name", [n for n, p in PRESETS.items() if p.trained])
 def test_every_trained_preset_ships_a_gated_int8_export_of_its_own_weights(name):
-    from drrn_tf.presets import bundled_export, preset_key
+    from drrn_tf.nn.presets import bundled_export, preset_key
     from drrn_tf_export.artefact import tflite_facts
 
     card = shipped_export_card(name)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from conftest import tiny_drrn
 
-from drrn_tf.inference import predict_y
-from drrn_tf.matlab import imresize, matlab_round, rgb2ycbcr, ycbcr2rgb
-from drrn_tf.stats import receptive_radius
-from drrn_tf.stream import upscale_stream
-from drrn_tf.upscale import upscale_pixels
+from drrn_tf.inference.stream import upscale_stream
+from drrn_tf.nn.predict import predict_y
+from drrn_tf.nn.stats import receptive_radius
+from drrn_tf.protocol.matlab import imresize, matlab_round, rgb2ycbcr, ycbcr2rgb
+from drrn_tf.upscale.image import upscale_pixels
 
 
 def whole_image_upscale(model, pixels, scale, window=None):
@@ -75,8 +75,8 @@ def test_float_images_in_unit_range(rng):
 def test_upscale_image_takes_a_path_a_pil_image_or_an_array(tmp_path):
     from PIL import Image
 
-    from drrn_tf.image_io import write_image
-    from drrn_tf.upscale import upscale_image
+    from drrn_tf.io.images import write_image
+    from drrn_tf.upscale.image import upscale_image
 
     model = tiny_drrn(units=2, filters=4)
     rgba = np.random.default_rng(3).integers(0, 256, (13, 17, 4), dtype=np.uint8)
@@ -94,7 +94,7 @@ def test_upscale_image_takes_a_path_a_pil_image_or_an_array(tmp_path):
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_row_bands_in_threads_compute_the_same_numbers(monkeypatch, workers):
-    import drrn_tf.stream as stream
+    import drrn_tf.inference.stream as stream
 
     model = tiny_drrn(units=2, filters=4)
     rgba = np.random.default_rng(7).integers(0, 65536, (70, 90, 4), dtype=np.uint16)

@@ -3,8 +3,8 @@
 import numpy as np
 import tensorflow_datasets as tfds
 
-from drrn_tf.image_io import read_image
-from drrn_tf.tfds_sets import SrImageSets
+from drrn_tf.io.images import read_image
+from drrn_tf.training.tfds import SrImageSets
 
 
 def test_builds_set14_from_manual_dir(tmp_path, data_dir):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from conftest import tiny_drrn
 
-from drrn_tf.engine import TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
-from drrn_tf.inference import model_engine, predict_y
-from drrn_tf.stats import receptive_radius
-from drrn_tf.tiling import axis_plan, balanced_window, tile_plan
+from drrn_tf.inference.engines import TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
+from drrn_tf.inference.tiling import axis_plan, balanced_window, tile_plan
+from drrn_tf.nn.predict import model_engine, predict_y
+from drrn_tf.nn.stats import receptive_radius
 
 
 @pytest.mark.parametrize("n,window,halo", [(100, 40, 10), (41, 40, 10), (40, 40, 10), (7, 40, 10), (1000, 256, 20), (333, 100, 49)])

@@ -11,11 +11,11 @@ import keras
 import numpy as np
 import pytest
 
-from drrn_tf.config import load_config
-from drrn_tf.datasets import resolve_dataset
-from drrn_tf.evaluation import evaluate
-from drrn_tf.inference import predict_y
-from drrn_tf.training import train
+from drrn_tf.io.datasets import resolve_dataset
+from drrn_tf.nn.predict import predict_y
+from drrn_tf.protocol.evaluation import evaluate
+from drrn_tf.training.config import load_config
+from drrn_tf.training.trainer import train
 
 
 def _tiny(data_dir, **overrides):
@@ -160,7 +160,7 @@ def test_warm_start_from_a_previous_run(tmp_path, data_dir):
 def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
     """The configs that state the GPU recipe train as they are (128 filters, 48x48 patches, bf16,
     warm-up, clipping, warm start from a preset), here for 3 steps of 2 patches on 3 images."""
-    from drrn_tf.presets import WEIGHTS_DIR, build_preset
+    from drrn_tf.nn.presets import WEIGHTS_DIR, build_preset
 
     small = {
         "train_data": str(data_dir / "train291"),
@@ -191,7 +191,7 @@ def test_the_compact_presets_distillation_stage_trains(tmp_path, data_dir):
     """drrn_b1u9_f32_stage5.yaml as committed (teacher drrn_b1u9, 96x96 patches, bf16), on one image for
     3 steps; from the shipped preset instead of stage 4's run, with the teacher in Keras (the litert
     teacher needs the export stage and a few minutes of calibration)."""
-    from drrn_tf.presets import WEIGHTS_DIR
+    from drrn_tf.nn.presets import WEIGHTS_DIR
 
     small = {"train_data": str(data_dir / "train291"), "max_images": 1, "batch_size": 2, "steps_per_epoch": 3, "epochs": 1}
     small |= {"val_data": None, "tensorboard": False, "init_weights": "drrn_b1u9_f32", "teacher_runtime": "keras"}
@@ -210,10 +210,10 @@ def test_distillation_learns_the_float32_teachers_outputs_and_resumes_from_them(
     import json
 
     from drrn_tf.errors import InputError
-    from drrn_tf.evaluation import bicubic_input
-    from drrn_tf.inference import predict_y
-    from drrn_tf.patches import PatchSource, load_luminance_folder
-    from drrn_tf.presets import build_preset
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.nn.presets import build_preset
+    from drrn_tf.protocol.evaluation import bicubic_input
+    from drrn_tf.training.data import PatchSource, load_luminance_folder
 
     run = tmp_path / "run"
     train(_tiny(data_dir, max_images=2, epochs=1, teacher="drrn_b1u9_f32", mixed_precision="bf16"), run, verbose=0)

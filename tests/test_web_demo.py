@@ -34,7 +34,7 @@ def _node_eval(script: str) -> str:
 
 
 def test_js_tile_plan_matches_python():
-    from drrn_tf.tiling import axis_plan
+    from drrn_tf.inference.tiling import axis_plan
 
     cases = [(n, window, halo) for n in (1, 5, 37, 96, 97, 150, 301, 1000) for window, halo in ((24, 5), (96, 9), (64, 0), (96, 47))]
     out = _node_eval(
@@ -46,7 +46,7 @@ def test_js_tile_plan_matches_python():
 
 
 def test_js_symmetric_padding_matches_numpy():
-    from drrn_tf.tiling import symmetric_index
+    from drrn_tf.inference.tiling import symmetric_index
 
     idx = list(range(-30, 60))
     out = _node_eval(f"import {{symmetricIndex}} from './tiling.js'; console.log(JSON.stringify({idx}.map(i => symmetricIndex(i, 7))));")
@@ -77,7 +77,7 @@ def e2e_model(tmp_path_factory, browser_ready):
     calib = tmp_path_factory.mktemp("calib")
     import skimage.data
 
-    from drrn_tf.image_io import write_image
+    from drrn_tf.io.images import write_image
 
     write_image(calib / "astronaut.png", skimage.data.astronaut())
     write_image(calib / "coffee.png", skimage.data.coffee())
@@ -123,8 +123,8 @@ def _drive(url: str, steps: list, tmp_path: Path) -> dict:
 
 
 def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
-    from drrn_tf.image_io import write_image
-    from drrn_tf.tiling import axis_plan
+    from drrn_tf.inference.tiling import axis_plan
+    from drrn_tf.io.images import write_image
     from drrn_tf_export.runtime import LiteRTModel
 
     tflite, card = e2e_model
@@ -166,8 +166,8 @@ def test_browser_output_equals_python_litert(e2e_model, tmp_path, data_dir):
 def _butterfly_lr(data_dir, rows: int = 86, cols: int = 71) -> np.ndarray:
     """A real photo: Set5 butterfly shrunk by 3 (MATLAB bicubic), 86x71 -- several 40x40 tiles (a
     crop of it: fewer)."""
-    from drrn_tf.image_io import read_image
-    from drrn_tf.matlab import im2uint8, imresize
+    from drrn_tf.io.images import read_image
+    from drrn_tf.protocol.matlab import im2uint8, imresize
 
     hr = read_image(data_dir / "Set5" / "butterfly.png").pixels
     return np.ascontiguousarray(im2uint8(imresize(hr[..., :3] / 255.0, 1 / 3))[:rows, :cols])
@@ -180,7 +180,7 @@ def test_both_offered_models_equal_python_litert(browser_ready, tmp_path, data_d
     model is loaded and its Set5 PSNR from the model card."""
     import argparse
 
-    from drrn_tf.image_io import write_image
+    from drrn_tf.io.images import write_image
     from drrn_tf_export.runtime import LiteRTModel
     from drrn_tf_export.serve import INT8_PRESET, QUALITY_PRESET, _prepare_models
 
@@ -266,7 +266,7 @@ def test_browser_runs_a_users_own_model(e2e_model, tmp_path, data_dir):
     ?model=URL with it: the page derives the tile overlap from the file (as Python does), upscales a
     photo exactly as Python LiteRT does, and shows the model's timing. A luminance model is refused
     with the command that makes a page model, and still timed."""
-    from drrn_tf.image_io import write_image
+    from drrn_tf.io.images import write_image
     from drrn_tf_export.artefact import open_artefact
     from drrn_tf_export.convert import convert_tflite
     from drrn_tf_export.runtime import LiteRTModel

@@ -1,0 +1,170 @@
+"""Streaming upscaling: every tile goes the whole way from input pixels to output pixels.
+
+For each output tile of the plan (:func:`drrn_tf.inference.tiling.tile_plan` over the upscaled image,
+overlapping by the network's receptive radius) the engine reads only the LR pixels that the
+bicubic kernel needs for it, converts them to YCbCr (BT.601, float, unrounded), upscales them
+with the MATLAB bicubic -- the same weights and taps as a whole-image ``imresize``, so the same
+numbers (:func:`drrn_tf.protocol.matlab.apply_taps`) -- restores Y with the network, converts back to
+RGB, rounds, and writes the tile's own part into the uint8/uint16 output buffer. An alpha
+channel is upscaled bicubically; a gray image is its own Y. Nothing image-sized is ever float:
+memory beyond the input and output pixel buffers is bounded by the tile size.
+
+The colour work before and after the network runs on bands of a tile's rows in parallel threads
+(numpy releases the GIL), while the network -- which uses every core itself -- waits; each
+output number is computed exactly as in one piece.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+
+import numpy as np
+
+from drrn_tf.errors import InputValueError
+from drrn_tf.inference.cpu import usable_cores
+from drrn_tf.inference.tiling import tile_plan
+from drrn_tf.protocol.matlab import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
+
+__all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
+
+# float64 temporaries per output pixel of a tile (YCbCr, the half-resized rows, the upscaled
+# channels, RGB, alpha): what the engine adds to the network's activations.
+ENGINE_BYTES_PER_PIXEL = 8 * 16
+
+
+class _BandPool:
+    """Daemon worker threads for the colour work. Not ``ThreadPoolExecutor``: its workers are not
+    daemons, and a Ctrl-C or SIGTERM landing while it starts one can leave that worker unregistered,
+    so that the interpreter waits for it forever at exit (seen with ``drrn upscale`` + SIGTERM)."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
+        for k in range(workers):
+            threading.Thread(target=self._serve, name=f"drrn-stream-{k}", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            future, fn, args = self.tasks.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as e:  # handed to the caller
+                    future.set_exception(e)
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        self.tasks.put((future, fn, args))
+        return future
+
+
+_POOL: _BandPool | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _forget_pool() -> None:
+    global _POOL
+    _POOL = None  # a forked child has none of the parent's threads: it makes its own pool
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def band_workers() -> int:
+    """Threads for the colour work: the cores this process may use (at most 8)."""
+    return min(usable_cores(), 8)
+
+
+def _in_bands(fn: Callable[[int, int], object], n: int) -> list:
+    """``fn(a, b)`` over bands of rows ``[0, n)``, one per worker (in this process's threads), in order."""
+    global _POOL
+    workers = band_workers()
+    bands = max(1, min(workers, n // 32))
+    if bands == 1:
+        return [fn(0, n)]
+    edges = [n * k // bands for k in range(bands + 1)]
+    with _POOL_LOCK:
+        if _POOL is None or _POOL.workers < workers:
+            _POOL = _BandPool(workers)
+        pool = _POOL
+    futures = [pool.submit(fn, a, b) for a, b in zip(edges[:-1], edges[1:])]
+    return [f.result() for f in futures]
+
+
+def upscale_stream(
+    pixels: np.ndarray,
+    scale: int,
+    restore_y: Callable[[np.ndarray], np.ndarray] | None,
+    *,
+    window: int | tuple[int, int],
+    halo: int,
+    balanced: bool = True,
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+) -> np.ndarray:
+    """Upscale pixels (gray, RGB or RGBA; uint8, uint16 or float in [0, 1]) by ``scale``, tile by tile.
+
+    ``restore_y`` maps an upscaled Y tile (float32 (h, w) in [0, 1]) to the restored one
+    (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels, or
+    (rows, columns) (each axis is split evenly, :func:`drrn_tf.inference.tiling.balanced_window`, unless
+    ``balanced=False``: tiles of exactly ``window``, for a fixed-shape model) and
+    ``halo`` the overlap each tile needs around the part it owns (the network's receptive
+    radius; 0 for bicubic). ``progress`` wraps the list of tiles (a progress bar).
+    """
+    h, w = pixels.shape[:2]
+    out_h, out_w = h * scale, w * scale
+    floating = pixels.dtype.kind == "f"
+    peak = 1.0 if floating else float(np.iinfo(pixels.dtype).max)
+    gray = pixels.ndim == 2
+    alpha = pixels.ndim == 3 and pixels.shape[2] == 4
+    out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
+
+    def lr_rows(ir, c0, c1, channels):
+        """The LR rows that row taps ``ir`` read, columns c0:c1, as float in [0, 1]; ``ir`` shifted into them."""
+        r0 = int(ir.min())
+        x = pixels[r0 : int(ir.max()) + 1, c0:c1]
+        x = (x if gray else x[..., channels]).astype(np.float64) / peak
+        return x, ir - r0
+
+    for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=balanced)):
+        # The bicubic taps of this tile (the rows of the whole image's tables: memory by the tile), and the LR columns they read.
+        wr, ir = bicubic_taps(h, out_h, scale, rows.start, rows.stop)
+        wc, ic = bicubic_taps(w, out_w, scale, cols.start, cols.stop)
+        c0, c1 = int(ic.min()), int(ic.max()) + 1
+
+        def prepare(a, b, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1):
+            # YCbCr, then rows, then columns (imresize's order for equal scales), for output rows a:b.
+            x, ir_b = lr_rows(ir[a:b], c0, c1, slice(0, 3))
+            return apply_taps(apply_taps(x if gray else rgb2ycbcr(x), 0, wr[a:b], ir_b), 1, wc, ic - c0)
+
+        up = np.concatenate(_in_bands(prepare, rows.stop - rows.start))
+        if restore_y is not None:
+            y = np.asarray(restore_y(up if gray else up[..., 0]).astype(np.float32), np.float64)
+            if not np.isfinite(y).all():  # rounded, NaN would be a black picture and a success
+                raise InputValueError("the model's output holds NaN or inf (broken weights?); nothing written")
+            if gray:
+                up = y
+            else:
+                up[..., 0] = y
+        own_r = slice(rows.own_start - rows.start, rows.own_stop - rows.start)
+        own_c = slice(cols.own_start - cols.start, cols.own_stop - cols.start)
+
+        def finish(a, b, up=up, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1, own_r=own_r, own_c=own_c, rows=rows, cols=cols):
+            # Own rows a:b (counted from own_r.start): back to RGB, alpha, rounded, into the output.
+            band = slice(own_r.start + a, own_r.start + b)
+            res = up[band, own_c] if gray else ycbcr2rgb(up[band, own_c])
+            if alpha:
+                x, ir_b = lr_rows(ir[band], c0, c1, slice(3, 4))
+                res = np.concatenate([res, apply_taps(apply_taps(x, 0, wr[band], ir_b), 1, wc[own_c], ic[own_c] - c0)], axis=2)
+            if not floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
+                res *= peak
+                res += 0.5
+                np.floor(res, out=res)
+            out[rows.own_start + a : rows.own_start + b, cols.own_start : cols.own_stop] = np.clip(res, 0, peak, out=res)
+
+        _in_bands(finish, own_r.stop - own_r.start)
+    return out

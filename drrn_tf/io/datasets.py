@@ -1,0 +1,54 @@
+"""Where the standard image sets live: ``$DRRN_DATA``, else ``../shared/data``.
+
+``resolve_dataset("set5")`` gives ``("Set5", Path(".../Set5"))``; any folder path works
+too and is named after the folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from drrn_tf.errors import InputError
+
+__all__ = ["KNOWN_SETS", "data_root", "resolve_dataset"]
+
+# Lower-case name -> folder name (as published).
+KNOWN_SETS = {
+    "set5": "Set5",
+    "set14": "Set14",
+    "bsd100": "BSD100",
+    "urban100": "Urban100",
+    "train291": "train291",
+}
+
+
+def data_root() -> Path | None:
+    """``$DRRN_DATA`` if set, else the first ``../shared/data`` found from here or the repo."""
+    env = os.environ.get("DRRN_DATA")
+    if env:
+        return Path(env)
+    repo = Path(__file__).resolve().parents[2]
+    for cand in (Path.cwd() / ".." / "shared" / "data", repo.parent / "shared" / "data"):
+        if cand.is_dir():
+            return cand.resolve()
+    return None
+
+
+def resolve_dataset(name_or_path: str) -> tuple[str, Path]:
+    """(display name, folder) for a known set name or a folder path."""
+    key = name_or_path.lower()
+    if key in KNOWN_SETS:
+        root = data_root()
+        if root is None:
+            raise InputError(f"dataset '{name_or_path}': no data folder found; set DRRN_DATA to the folder holding {KNOWN_SETS[key]}/ or pass a folder path")
+        folder = root / KNOWN_SETS[key]
+        if not folder.is_dir():
+            raise InputError(f"dataset '{name_or_path}': {folder} does not exist")
+        return KNOWN_SETS[key], folder
+    path = Path(name_or_path)
+    if path.is_dir():
+        return path.resolve().name, path
+    if path.exists():
+        raise InputError(f"{path}: not a folder (a dataset is a folder of images)")
+    raise InputError(f"{name_or_path}: no such folder and not a known dataset ({', '.join(KNOWN_SETS)})")

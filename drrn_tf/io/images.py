@@ -1,0 +1,401 @@
+"""Reading and writing user images, with clear errors for bad files.
+
+:func:`read_image` returns the pixels as stored (uint8 or uint16; gray, RGB or RGBA in
+that channel order, palettes expanded; float32 for a float TIFF) with the EXIF orientation
+applied, so a photo comes out the way a viewer shows it. The format is decided once, from
+the file's first bytes, and only that format's Pillow decoder reads it: the header it checks
+(pixel limit, memory) is the header of the pixels it decodes. 16-bit colour PNG and TIFF,
+which Pillow reduces to 8 bits, are decoded by OpenCV from the same bytes (the same format,
+chosen by the same signature), and the decoded size must equal the header's.
+:func:`write_image` encodes with OpenCV straight into the (atomic) output file.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import threading
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from drrn_tf._compat import pillow_opener
+from drrn_tf.constants import MAX_PIXELS
+from drrn_tf.errors import InputError, first_line
+from drrn_tf.io.files import atomic_path, check_writable, read_capped
+from drrn_tf.protocol.matlab import im2uint8
+
+__all__ = ["IMAGE_EXTENSIONS", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+_WRITE_16BIT = (".png", ".tif", ".tiff")
+
+
+_CV2_LOCK = threading.Lock()
+
+
+def _cv2():
+    """OpenCV, imported on first use (``drrn --help`` needs none) and without its import's one side
+    effect: opencv-python prepends its library folder to ``LD_LIBRARY_PATH`` in ``os.environ``
+    (for child processes only), which this package must not change in its host."""
+    import sys
+
+    with _CV2_LOCK:
+        if "cv2" not in sys.modules:
+            saved = os.environ.get("LD_LIBRARY_PATH")
+            import cv2  # noqa: F401
+
+            if saved is None:
+                os.environ.pop("LD_LIBRARY_PATH", None)
+            else:
+                os.environ["LD_LIBRARY_PATH"] = saved
+    return sys.modules["cv2"]
+
+
+# The formats read, told apart by their first bytes (as OpenCV and Pillow each do): the format is
+# decided once, here, and only that format's decoder sees the file.
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),
+    (b"MM\x00+", "TIFF"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format of an image file from its first bytes (PNG, JPEG, TIFF, GIF, BMP, WEBP), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for sig, fmt in _SIGNATURES if data.startswith(sig)), None)
+
+
+def _open(data: bytes, fmt: str) -> Image.Image:
+    """Pillow's decoder for ``fmt`` alone on ``data``. Not ``Image.open``: that walks every plugin
+    (one could claim bytes another decoder will read) and applies Pillow's process-wide
+    decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``, which this package leaves as the host
+    process set it): :func:`read_image` checks the header against its own ``max_pixels`` instead."""
+    factory = pillow_opener(fmt)
+    try:
+        return factory(io.BytesIO(data), None)
+    except (SyntaxError, IndexError, TypeError, KeyError, struct.error) as e:
+        raise UnidentifiedImageError(f"not a valid {fmt} file ({first_line(e)})") from e
+
+
+@dataclass
+class LoadedImage:
+    """Pixels as stored (after EXIF orientation) and where they came from."""
+
+    pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8, uint16 or float32 (a float TIFF)
+    path: Path
+    frames: int = 1  # an animated image (GIF, APNG, WebP) has more; pixels are its first frame
+
+
+def is_image_path(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_EXTENSIONS
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """Image files (by extension) directly inside ``folder``, sorted by name."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise InputError(f"{folder}: no such folder")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_path(p))
+    if not files:
+        raise InputError(f"{folder}: no images found (looked for {', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation tag (1-8) the way viewers (and Pillow's exif_transpose) do."""
+    if orientation == 2:
+        return a[:, ::-1]
+    if orientation == 3:
+        return a[::-1, ::-1]
+    if orientation == 4:
+        return a[::-1]
+    if orientation == 5:
+        return np.swapaxes(a, 0, 1)
+    if orientation == 6:
+        return np.rot90(a, k=-1)
+    if orientation == 7:
+        return np.swapaxes(a[::-1, ::-1], 0, 1)
+    if orientation == 8:
+        return np.rot90(a, k=1)
+    return a
+
+
+def pil_to_array(im: Image.Image) -> np.ndarray:
+    """A PIL image's pixels as this package holds them: gray (H, W), RGB or RGBA; uint8, uint16 for
+    16-bit gray, float32 for a float image (mode F, values in [0, 1])."""
+    if im.mode in ("I;16", "I;16B", "I;16L"):
+        return np.asarray(im, dtype=np.uint16)
+    if im.mode == "I":
+        return np.clip(np.asarray(im), 0, 65535).astype(np.uint16)
+    if im.mode == "F":
+        a = np.asarray(im, dtype=np.float32)
+        if not np.isfinite(a).all():
+            raise ValueError("float pixels contain NaN or inf")
+        if a.size and (a.min() < 0 or a.max() > 1):
+            raise ValueError(f"float pixels must be in [0, 1], got values in [{a.min():g}, {a.max():g}]")
+        return a
+    mode = _array_mode(im)
+    return np.asarray(im if im.mode == mode else im.convert(mode))  # no copy to convert to what it is
+
+
+def _array_mode(im: Image.Image) -> str:
+    """The 8-bit mode :func:`pil_to_array` gives an image in: L (gray), RGBA (any alpha) or RGB."""
+    if im.mode in ("L", "1"):
+        return "L"
+    return "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What an image file's header says, before any pixel is decoded."""
+
+    format: str
+    width: int
+    height: int
+    channels: int  # as read_image gives them: 1 (gray), 3 (RGB), 4 (RGBA)
+    itemsize: int  # bytes per channel value: 1, 2 (16-bit) or 4 (float)
+
+    @property
+    def pixel_bytes(self) -> int:
+        return self.width * self.height * self.channels * self.itemsize
+
+    @property
+    def decode_bytes(self) -> int:
+        """Memory that decoding it takes at its peak (the decoder's buffer and the array made from it;
+        measured, rounded up): 4 bytes per channel byte, 20 per pixel for WebP (decoded as RGBA twice)."""
+        return self.width * self.height * (20 if self.format == "WEBP" else 4 * self.channels * self.itemsize)
+
+
+def _header(im: Image.Image, fmt: str) -> ImageHeader:
+    mode = im.mode
+    bits = _colour_bits(im, fmt)
+    channels = 1 if mode.startswith("I") or mode == "F" else len(_array_mode(im))
+    itemsize = 4 if mode == "F" else 2 if (mode.startswith("I") or bits == 16) else 1
+    return ImageHeader(fmt, im.width, im.height, channels, itemsize)
+
+
+def _colour_bits(im: Image.Image, fmt: str) -> int:
+    """16 for a 16-bit colour PNG or TIFF (which Pillow reduces to 8 bits; OpenCV decodes those), else 8."""
+    if im.mode not in ("RGB", "RGBA"):
+        return 8
+    if fmt == "PNG":
+        return 16 if im.tile and ";16" in str(im.tile[0].args) else 8
+    if fmt == "TIFF":
+        bits = getattr(im, "tag_v2", {}).get(258, (8,))
+        return 16 if tuple(bits)[:1] == (16,) else 8
+    return 8
+
+
+def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: Callable[[Path, ImageHeader], None] | None = None) -> LoadedImage:
+    """Read an image file; raise :class:`InputError` naming the file if it cannot be used.
+
+    The format is decided once, from the file's first bytes, and that format's decoder both reads
+    the header and decodes the pixels. An image whose header claims more than ``max_pixels`` pixels
+    is refused before decoding; ``check`` (if given) sees the header first and may refuse it too
+    (``drrn upscale`` checks the memory it will need). Only regular files are read, at most as many
+    bytes as an uncompressed image of ``max_pixels`` could need.
+    """
+    path = Path(path)
+    max_pixels = _check_max_pixels(max_pixels)
+    data = read_capped(path, 64 * 2**20 + 16 * max_pixels, "image")
+    if not data:
+        raise InputError(f"{path}: empty file")
+    fmt = sniff_format(data)
+    if fmt is None:
+        raise InputError(f"{path}: not an image file (unrecognised format; reads {', '.join(READ_FORMATS)})")
+    try:
+        with warnings.catch_warnings():  # Pillow's warnings (a bomb, odd metadata) are not the user's lines
+            warnings.simplefilter("ignore")
+            with _open(data, fmt) as im:
+                if im.width * im.height > max_pixels:
+                    raise InputError(
+                        f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)"
+                    )
+                if min(im.width, im.height) < 1:
+                    raise InputError(f"{path}: the header says {im.width}x{im.height} pixels")
+                header = _header(im, fmt)
+                if check is not None:
+                    check(path, header)
+                orientation = int(im.getexif().get(0x0112, 1) or 1)
+                frames = _frames(im)
+                im.load()  # raises on truncated or corrupt data
+                pixels = None if header.itemsize == 2 and header.channels > 1 else pil_to_array(im)
+    except InputError:
+        raise
+    except UnidentifiedImageError as e:
+        raise InputError(f"{path}: not an image file ({first_line(e)})") from e
+    except Image.DecompressionBombError as e:
+        raise InputError(f"{path}: larger than Pillow's own limit in this process (PIL.Image.MAX_IMAGE_PIXELS): {first_line(e)}") from e
+    except MemoryError as e:
+        raise InputError(f"{path}: not enough memory to decode it") from e
+    except (OSError, SyntaxError, ValueError, KeyError, IndexError, TypeError, struct.error, EOFError, ZeroDivisionError, SystemError) as e:
+        if str(e).startswith("float pixels"):  # a valid float image, outside what is read (values in [0, 1])
+            raise InputError(f"{path}: {first_line(e)}; this package reads float images as values in [0, 1]") from e
+        raise InputError(f"{path}: corrupt or truncated {fmt} image ({_decoder_reason(e)})") from e
+    if fmt == "PNG":
+        _check_png_rows(path, data)
+    if pixels is None:  # 16-bit colour: OpenCV, which keeps the 16 bits, on the same bytes (PNG or TIFF)
+        pixels = _decode_16bit_colour(path, data, header)
+    del data
+    if (pixels.shape[1], pixels.shape[0]) != (header.width, header.height):
+        raise InputError(f"{path}: decoded {pixels.shape[1]}x{pixels.shape[0]} pixels, not the {header.width}x{header.height} its header claims")
+    if orientation != 1:
+        pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
+    return LoadedImage(pixels=pixels, path=path, frames=frames)
+
+
+READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
+
+
+def _check_png_rows(path: Path, data: bytes) -> None:
+    """Refuse a PNG whose image data holds fewer rows than its header claims: Pillow stops where the
+    compressed stream ends and leaves the rest black, where libpng says "not enough image data"."""
+    import zlib
+
+    width, height, depth, colour, interlace = struct.unpack(">IIBBxxB", data[16:29])
+    bits = depth * {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)] if interlace else [(0, 0, 1, 1)]
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if w > 0 and h > 0:
+            expected += h * (1 + -(-(w * bits) // 8))
+    inflate, got, pos = zlib.decompressobj(), 0, 8
+    while pos + 8 <= len(data) and got < expected:
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"IDAT":
+            chunk = data[pos + 8 : pos + 8 + length]
+            while chunk and got < expected:  # counted in slices: never the whole image in memory
+                got += len(inflate.decompress(chunk, 1 << 22))
+                chunk = inflate.unconsumed_tail
+        pos += 12 + length
+    if got < expected:
+        raise InputError(f"{path}: corrupt PNG image (its data holds {got:,} of the {expected:,} bytes its {width}x{height} header needs)")
+
+
+def _frames(im: Image.Image) -> int:
+    """Frames of an animated or multi-page image; 1 if its later frames cannot even be counted (a TIFF
+    whose second page lacks its size): only the first is read."""
+    try:
+        return int(getattr(im, "n_frames", 1) or 1)
+    except (TypeError, ValueError, OSError, KeyError, struct.error, EOFError):
+        im.seek(0)  # counting walked the pages: back to the first, the one read
+        return 1
+
+
+def _decoder_reason(e: BaseException) -> str:
+    """A decoder's complaint in a user's words."""
+    text = first_line(e)
+    if "truncated" in text.lower() or isinstance(e, EOFError) or "image file is truncated" in text:
+        return "the file ends early"
+    if "broken data stream" in text or "decoder error" in text or "-2" in text:
+        return "the data does not decode"
+    return text
+
+
+def _decode_16bit_colour(path: Path, data: bytes, header: ImageHeader) -> np.ndarray:
+    cv2 = _cv2()
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
+        raise InputError(f"{path}: corrupt or truncated {header.format} image (16-bit colour that does not decode)")
+    bgr_to_rgb_inplace(pixels)
+    return pixels
+
+
+def bgr_to_rgb_inplace(a: np.ndarray, rows: int = 256) -> np.ndarray:
+    """Swap the first and third channels of an (H, W, 3|4) array in place, a band of rows at a time
+    (no image-sized copy); the same call swaps back."""
+    for r in range(0, a.shape[0], rows):
+        band = a[r : r + rows]
+        first = band[..., 0].copy()
+        band[..., 0] = band[..., 2]
+        band[..., 2] = first
+    return a
+
+
+def _check_max_pixels(max_pixels) -> int:
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 1:
+        raise ValueError(f"max_pixels must be a whole number >= 1, got {max_pixels!r}")
+    return int(max_pixels)
+
+
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Validate an output image path before any work is done."""
+    path = Path(path)
+    if path.suffix.lower() not in IMAGE_EXTENSIONS:
+        raise InputError(f"{path}: unsupported output format '{path.suffix}' (use one of {', '.join(IMAGE_EXTENSIONS)})")
+    return check_writable(path)
+
+
+def check_pixels(pixels) -> np.ndarray:
+    """``pixels`` as an (H, W) or (H, W, 3|4) array of uint8, uint16 or float32/64 in [0, 1];
+    ``TypeError``/``ValueError`` naming what is wrong otherwise."""
+    if not isinstance(pixels, np.ndarray):
+        raise TypeError(f"pixels must be a numpy array, got {type(pixels).__name__}")
+    if pixels.dtype not in (np.uint8, np.uint16, np.float32, np.float64):
+        raise TypeError(f"pixels must be uint8, uint16 or float in [0, 1], got {pixels.dtype}")
+    if pixels.ndim == 3 and pixels.shape[2] == 1:
+        pixels = pixels[..., 0]
+    if not (pixels.ndim == 2 or (pixels.ndim == 3 and pixels.shape[2] in (3, 4))) or min(pixels.shape[:2]) < 1:
+        raise ValueError(f"pixels must be (H, W) gray or (H, W, 3|4) RGB(A), got shape {pixels.shape}")
+    if pixels.dtype.kind == "f":
+        if not np.isfinite(pixels).all():
+            raise ValueError("pixels contain NaN or inf")
+        if pixels.min() < 0 or pixels.max() > 1:
+            raise ValueError(f"float pixels must be in [0, 1], got values in [{pixels.min():g}, {pixels.max():g}]")
+    return pixels
+
+
+# The largest side each output format can hold (PNG: libpng's limit, as OpenCV writes it).
+_MAX_SIDE = {".jpg": 65_500, ".jpeg": 65_500, ".webp": 16_383, ".png": 1_000_000}  # libjpeg's JPEG_MAX_DIMENSION
+
+
+def check_output_size(path: str | os.PathLike, width: int, height: int) -> None:
+    """Refuse, in one line, an output image larger than its format can hold."""
+    path = Path(path)
+    side = _MAX_SIDE.get(path.suffix.lower())
+    if side is not None and max(width, height) > side:
+        raise InputError(f"{path}: {width}x{height} is larger than {path.suffix} can hold ({side:,} pixels a side); write .tif")
+
+
+def write_image(path: str | os.PathLike, pixels: np.ndarray, *, overwrite: bool = True, consume: bool = False) -> Path:
+    """Write gray/RGB/RGBA pixels atomically: uint8, uint16 (16-bit only where the format has it),
+    or float in [0, 1] (written as 8-bit). ``overwrite=False``: fail, in one line, if ``path`` exists
+    by the time the file is complete (another run wrote it). ``consume=True``: the caller gives the
+    array up, and it is reordered in place for the encoder instead of copied (no second image-sized
+    buffer)."""
+    path = check_output_path(path)
+    a = check_pixels(np.asarray(pixels))
+    check_output_size(path, a.shape[1], a.shape[0])
+    if a.dtype.kind == "f" or (a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT):
+        a = im2uint8(a)  # float, or 16-bit for a format without 16 bits: a new, smaller array
+        consume = True
+    if a.ndim == 3 and a.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
+        raise InputError(f"{path}: JPEG cannot store transparency; write .png instead")
+    if a.ndim == 3:  # OpenCV encodes BGR(A)
+        a = bgr_to_rgb_inplace(a) if consume and a.flags.writeable and a.flags.c_contiguous else np.ascontiguousarray(a[..., [2, 1, 0, 3][: a.shape[2]]])
+    cv2 = _cv2()
+    with atomic_path(path, replace=overwrite) as tmp:  # encoded straight into the file: no image-sized byte buffer
+        try:
+            ok = cv2.imwrite(str(tmp), np.ascontiguousarray(a))
+        except cv2.error as e:
+            raise InputError(f"{path}: could not encode image as {path.suffix} ({first_line(e)})") from e
+        if not ok:
+            raise InputError(f"{path}: could not encode image as {path.suffix}")
+    return path

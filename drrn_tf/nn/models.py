@@ -1,0 +1,86 @@
+"""Network builders: DRRN (Tai et al. 2017) and the baselines it is compared with.
+
+All models map a bicubic-upscaled luminance image ``(N, H, W, 1)`` in [0, 1] to the
+restored image of the same size; they are fully convolutional (any H, W).
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import keras
+from keras import layers
+
+from drrn_tf.nn.layers import PreActivation, RecursiveBlock, conv3x3
+
+__all__ = ["drrn", "vdsr", "srcnn", "drrn_param_count", "float32_policy"]
+
+
+@contextlib.contextmanager
+def float32_policy():
+    """Build (or load) networks in float32 inside this block, whatever the global dtype policy is
+    (a mixed-precision training run sets it); the policy is restored after."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def drrn(
+    blocks: int = 1,
+    units: int = 9,
+    filters: int = 128,
+    batch_norm: bool = False,
+    name: str | None = None,
+    out_init: str = "he_normal",
+) -> keras.Model:
+    """DRRN with ``blocks`` recursive blocks of ``units`` residual units each.
+
+    Depth is (1 + 2U)B + 1. Every block owns its own shared conv pair; blocks do not
+    share with each other. The last step is act -> conv(filters -> 1) -> + input
+    (global residual learning); there is no activation after the last conv.
+    ``out_init="zeros"`` starts the last conv at zero, so an untrained network
+    outputs its input (bicubic); the paper uses He-normal everywhere (the default).
+    """
+    if blocks < 1:
+        raise ValueError(f"blocks must be >= 1, got {blocks}")
+    inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
+    x = inp
+    for b in range(blocks):
+        x = RecursiveBlock(units=units, filters=filters, batch_norm=batch_norm, name=f"block_{b + 1}")(x)
+    x = PreActivation(batch_norm, name="act_out")(x)
+    return keras.Model(inp, _global_residual(inp, x, out_init), name=name or f"drrn_b{blocks}u{units}")
+
+
+def _global_residual(inp, features, out_init: str = "he_normal"):
+    """conv(features -> 1) + input, in float32 even under a mixed-precision policy:
+    bfloat16 would quantise the input image to ~2^-9 (half a grey level)."""
+    residual = conv3x3(1, "conv_out", dtype="float32", kernel_initializer=out_init)(features)
+    return layers.Add(name="global_residual", dtype="float32")([inp, residual])
+
+
+def drrn_param_count(blocks: int, units: int, filters: int = 128) -> int:
+    """The paper's parameter formula (no BatchNorm): independent of ``units``."""
+    full = 9 * filters * filters + filters
+    return (3 * blocks - 1) * full + (9 * filters + filters) + (9 * filters + 1)
+
+
+def vdsr(depth: int = 20, filters: int = 64, name: str = "vdsr") -> keras.Model:
+    """VDSR (Kim et al. 2016): ``depth`` 3x3 convs, ReLU after all but the last, global residual."""
+    inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
+    x = inp
+    for i in range(depth - 1):
+        x = conv3x3(filters, f"conv_{i + 1}")(x)
+        x = layers.ReLU(name=f"relu_{i + 1}")(x)
+    return keras.Model(inp, _global_residual(inp, x), name=name)
+
+
+def srcnn(name: str = "srcnn") -> keras.Model:
+    """SRCNN 9-5-5 (Dong et al. 2016) with 64/32 filters, 'same' padding, no residual."""
+    inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
+    x = layers.Conv2D(64, 9, padding="same", activation="relu", kernel_initializer="he_normal", name="conv_1")(inp)
+    x = layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer="he_normal", name="conv_2")(x)
+    out = layers.Conv2D(1, 5, padding="same", kernel_initializer="he_normal", name="conv_3", dtype="float32")(x)
+    return keras.Model(inp, out, name=name)

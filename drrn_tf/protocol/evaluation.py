@@ -1,0 +1,134 @@
+"""PSNR/SSIM evaluation exactly as the paper's MATLAB protocol (see docs in paper.md).
+
+For each HR image and scale s: Y channel (MATLAB ``rgb2ycbcr`` on uint8, rounded;
+single-channel images used as they are) -> [0, 1] -> modcrop(s) -> bicubic
+``imresize(imresize(Y, 1/s), s)`` -> network (or nothing, for the bicubic row) ->
+uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM (and, on request, IFC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from drrn_tf.constants import DEFAULT_METRICS, METRICS
+from drrn_tf.errors import InputError
+from drrn_tf.io.images import list_images, read_image
+from drrn_tf.protocol.ifc import IFC_MIN_SIDE, ifc
+from drrn_tf.protocol.matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
+from drrn_tf.protocol.metrics import SSIM_WINDOW, psnr, ssim
+
+__all__ = ["hr_luminance", "bicubic_input", "score", "measure", "evaluate", "EvalResult", "METRICS", "DEFAULT_METRICS"]
+
+
+def hr_luminance(pixels: np.ndarray) -> np.ndarray:
+    """The protocol's ground-truth Y (uint8) of an HR image as read from disk."""
+    a = im2uint8(pixels)
+    if a.ndim == 3:
+        return rgb2ycbcr(a[..., :3])[..., 0]
+    return a
+
+
+def bicubic_input(y_hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """(modcropped HR in [0,1], bicubic LR-up in [0,1]) for a uint8 Y image."""
+    hr = modcrop(y_hr.astype(np.float64) / 255.0, scale)
+    return hr, imresize(imresize(hr, 1.0 / scale), scale)
+
+
+def score(output: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
+    """(PSNR, SSIM) of a [0,1] output against [0,1] HR, quantised and shaved."""
+    values = measure(output, hr, scale)
+    return values["psnr"], values["ssim"]
+
+
+def measure(output: np.ndarray, hr: np.ndarray, scale: int, metrics: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
+    """``{metric: value}`` of a [0,1] output against [0,1] HR, quantised and shaved (METRICS names them)."""
+    a = shave(im2uint8(output), scale)
+    b = shave(im2uint8(hr), scale)
+    functions = {"psnr": psnr, "ssim": ssim, "ifc": lambda out, truth: ifc(truth, out)}  # IFC: the truth is the reference
+    return {metric: functions[metric](a, b) for metric in metrics}
+
+
+@dataclass
+class EvalResult:
+    dataset: str
+    scale: int
+    scores: dict[str, float]  # metric -> mean over the images
+    images: int
+    per_image: list[dict] = field(default_factory=list)
+
+    @property
+    def psnr(self) -> float:
+        return self.scores["psnr"]
+
+    @property
+    def ssim(self) -> float:
+        return self.scores["ssim"]
+
+    def as_dict(self, per_image: bool = False) -> dict:
+        d = {"dataset": self.dataset, "scale": self.scale, **self.scores, "images": self.images}
+        if per_image:
+            d["per_image"] = self.per_image
+        return d
+
+
+def evaluate(
+    predict: Callable[[np.ndarray], np.ndarray] | None,
+    datasets: Iterable[tuple[str, Path]],
+    scales: Iterable[int],
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+    metrics: Iterable[str] = DEFAULT_METRICS,
+    rgb_upscale: Callable[[np.ndarray, int], np.ndarray] | None = None,
+) -> list[EvalResult]:
+    """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
+
+    ``predict=None`` scores bicubic interpolation itself. ``metrics``: names from METRICS.
+    Every image is read (and so validated) before any is scored.
+
+    ``rgb_upscale(lr, s)`` instead (an end-to-end model, which takes pixels, not Y): each HR image,
+    cropped to a multiple of ``s``, is shrunk by MATLAB bicubic to uint8 (RGB, or gray) as a user's
+    photo would be, upscaled by it, and the Y of the result (as the ground truth's) is scored.
+    """
+    scales = list(scales)
+    metrics = list(dict.fromkeys(metrics))
+    unknown = [m for m in metrics if m not in METRICS]
+    if unknown or not metrics:
+        raise ValueError(f"metrics must be among {', '.join(METRICS)}, got {metrics!r}")
+    sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
+    jobs = [(name, s, p, y) for name, images in sets for s in scales for p, y in images]
+    need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
+    for _, s, path, y in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, modcropped image
+        side = min(n - n % s for n in y.shape[:2]) - 2 * s
+        if side < need:
+            raise InputError(
+                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s} (each side needs {need + 2 * s} pixels after cropping to a multiple of {s})"
+            )
+    scores: dict[tuple[str, int], list[dict]] = {}
+    for name, s, path, y in progress(jobs):
+        if rgb_upscale is not None:
+            pixels = modcrop(im2uint8(read_image(path).pixels), s)
+            lr = imresize(pixels[..., :3] if pixels.ndim == 3 else pixels, 1.0 / s)  # uint8 in, uint8 out (rounded), as MATLAB
+            hr, out = modcrop(y, s) / 255.0, hr_luminance(rgb_upscale(lr, s)) / 255.0
+        else:
+            hr, up = bicubic_input(y, s)
+            out = up if predict is None else predict(up)
+        try:
+            values = measure(out, hr, s, metrics)
+        except ValueError as e:  # IFC of an image with a flat subband
+            raise InputError(f"{path}: {e}") from None
+        scores.setdefault((name, s), []).append({"image": path.name, **values})
+    results = []
+    for (name, s), rows in scores.items():
+        results.append(
+            EvalResult(
+                dataset=name,
+                scale=s,
+                scores={m: float(np.mean([r[m] for r in rows])) for m in metrics},
+                images=len(rows),
+                per_image=rows,
+            )
+        )
+    return results

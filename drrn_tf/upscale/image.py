@@ -1,0 +1,169 @@
+"""Upscale a user's picture: Y through the network, colour and alpha by bicubic.
+
+Gray images go through the network directly; RGB is converted to YCbCr (BT.601,
+float, unrounded), all three channels are bicubic-upscaled with the MATLAB-exact
+kernel, Y is restored by the network, and the result goes back to RGB. An alpha
+channel is upscaled bicubically. 8-bit in gives 8-bit out, 16-bit in gives 16-bit out.
+The work streams tile by tile from input to output pixels (:mod:`drrn_tf.inference.stream`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from drrn_tf.constants import SCALES
+from drrn_tf.inference.engines import DEFAULT_MEMORY_MB, OVERHEAD_BYTES_PER_PIXEL, RgbEngine, TileEngine, tile_memory_mb, upscale_pixel_bytes
+from drrn_tf.inference.stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
+from drrn_tf.io.images import check_pixels
+from drrn_tf.nn.presets import DEFAULT_PRESET
+
+if TYPE_CHECKING:
+    import keras
+
+__all__ = ["upscale_image", "upscale_pixels", "check_scale"]
+
+
+def upscale_pixels(
+    model: keras.Model | TileEngine | RgbEngine | str | None,
+    pixels: np.ndarray,
+    scale: int,
+    *,
+    window: int | None = None,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    runtime: str = "auto",
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
+) -> np.ndarray:
+    """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
+    by ``scale`` (2, 3 or 4); the result has the input's dtype (float: float32, not rounded).
+
+    ``model``: a Keras model, an engine (:func:`drrn_tf.load_engine`), a model spec as
+    :func:`drrn_tf.load_engine` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
+    or ``None`` for plain bicubic interpolation. ``memory_mb``: the memory of the whole upscale in MiB:
+    input and output pixels, 64 MiB of slack, and tiles with what is left (at most 1024); pixels that
+    leave less than 32 MiB for tiles raise :class:`~drrn_tf.inference.engines.MemoryBudgetError` (a
+    ``ValueError``). ``window`` is the tile side in output pixels (default: the largest whose working
+    memory fits; a fixed-shape model's own size); ``runtime``, for a Keras model or a spec: as
+    :func:`drrn_tf.load_engine` takes it (a Keras model runs in Keras unless told otherwise);
+    ``progress`` wraps the list of tiles.
+    """
+    pixels = check_pixels(pixels)
+    check_scale(scale)
+    if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
+        raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
+    if isinstance(model, (str, os.PathLike)):
+        from drrn_tf.nn.loading import load_engine
+
+        model = load_engine(model, runtime, require_trained=True)
+    h, w = pixels.shape[:2]
+    need = upscale_pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, scale)
+    if isinstance(model, RgbEngine):  # its 8-bit RGB copies of the input and the output too
+        need += upscale_pixel_bytes(h, w, 3, 1, scale)
+    tile_mb = tile_memory_mb(memory_mb, need, "the image")
+    if model is None:
+        side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
+        return upscale_stream(pixels, scale, None, window=_thin(pixels, scale, side, window, ENGINE_BYTES_PER_PIXEL), halo=0, progress=progress)
+    if isinstance(model, RgbEngine):
+        return _upscale_rgb(model, pixels, scale, memory_mb, progress)
+    if not isinstance(model, TileEngine):
+        import keras
+
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"model must be a Keras model, an engine, a model spec (str) or None, got {type(model).__name__}")
+        from drrn_tf.nn.predict import model_engine
+
+        model = model_engine(model, runtime)
+    if model.fixed is not None:
+        return upscale_stream(pixels, scale, model.run, window=model.fixed, halo=model.halo, balanced=False, progress=progress)
+    side = window or model.window(tile_mb)
+    bpp = model.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL
+    return upscale_stream(pixels, scale, model.run, window=_thin(pixels, scale, side, window, bpp), halo=model.halo, progress=progress)
+
+
+def check_scale(scale) -> int:
+    """``scale`` if it is one of :data:`~drrn_tf.constants.SCALES` (an int: 2.0 is not a scale), else ``ValueError``."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))} (an int), got {scale!r}")
+    return int(scale)
+
+
+# Bytes per row or column of a tile for its bicubic tables (weights, indices and their temporaries):
+# nothing for a square tile, most of the memory of a strip a few pixels high.
+TAP_BYTES_PER_LINE = 512
+
+
+def _thin(pixels: np.ndarray, scale: int, side: int, asked: int | None, bytes_per_pixel: int) -> int | tuple[int, int]:
+    """A square window of ``side``, or for an image thinner than that a strip of the same memory (a
+    1-pixel-high panorama is cut into a few long tiles, not millions of short ones); ``asked``
+    (the caller's ``window``) is kept as given."""
+    if asked is not None:
+        return side
+    out_h, out_w = pixels.shape[0] * scale, pixels.shape[1] * scale
+    thin = min(out_h, out_w)
+    if thin >= side:
+        return side
+    length = max(side, side * side * bytes_per_pixel // (thin * bytes_per_pixel + TAP_BYTES_PER_LINE))
+    return (out_h, length) if out_h == thin else (length, out_w)
+
+
+def _upscale_rgb(engine: RgbEngine, pixels: np.ndarray, scale: int, memory_mb: float, progress) -> np.ndarray:
+    """An end-to-end model on the picture's RGB (gray given as three equal channels), in tiles of its
+    own input size; alpha by bicubic as always. Its pixels are 8-bit: 16-bit and float inputs are
+    rounded to 8 bits for it, and the result is given back in the input's dtype."""
+    from drrn_tf.inference.tiling import run_tiled
+    from drrn_tf.protocol.matlab import im2uint8
+
+    if scale != engine.scale:
+        raise ValueError(f"{engine.name} is an end-to-end x{engine.scale} model; it cannot upscale x{scale}")
+    gray = pixels.ndim == 2
+    rgb = np.repeat(pixels[..., None], 3, axis=2) if gray else pixels[..., :3]
+    if rgb.dtype == np.uint16:
+        rgb8 = ((rgb.astype(np.uint32) + 128) // 257).astype(np.uint8)  # nearest 8-bit value
+    else:
+        rgb8 = im2uint8(rgb)
+    out = run_tiled(rgb8, engine.run, engine.lr_shape, engine.halo_lr, scale=scale, fixed=True, dtype=np.uint8)
+    out = out[..., 0] if gray else out
+    if pixels.dtype == np.uint16:
+        out = out.astype(np.uint16) * 257
+    elif pixels.dtype.kind == "f":
+        out = out.astype(np.float32) / 255
+    if pixels.ndim == 3 and pixels.shape[2] == 4:
+        alpha = upscale_pixels(None, pixels[..., 3], scale, memory_mb=memory_mb, progress=progress)
+        out = np.concatenate([out, alpha[..., None]], axis=2)
+    return out
+
+
+def upscale_image(
+    image,
+    scale: int,
+    model: keras.Model | TileEngine | RgbEngine | str | os.PathLike | None = DEFAULT_PRESET,
+    *,
+    memory_mb: float = DEFAULT_MEMORY_MB,
+    runtime: str = "auto",
+):
+    """Upscale a picture by ``scale`` (2, 3 or 4): ``image`` is a file path, a PIL image or an array
+    (as :func:`upscale_pixels` takes). A PIL image gives a PIL image back; a path or an array gives
+    the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
+
+    ``model``: a loaded model or engine (pass one when upscaling many pictures), a model spec as
+    :func:`drrn_tf.load_engine` takes (default: the default preset; a ``.tflite`` or ``.onnx`` file
+    too), or ``None`` for bicubic. ``runtime``: as :func:`drrn_tf.load_engine` takes it (default
+    ``auto``: the fastest runtime whose quality passes the parity gate, for a spec).
+    """
+    from drrn_tf.io.images import pil_to_array, read_image
+    from drrn_tf.nn.loading import load_engine
+
+    if isinstance(model, (str, os.PathLike)):
+        model = load_engine(model, runtime, require_trained=True)
+    if isinstance(image, (str, os.PathLike)):
+        return upscale_pixels(model, read_image(image).pixels, scale, memory_mb=memory_mb, runtime=runtime)
+    if isinstance(image, np.ndarray):
+        return upscale_pixels(model, image, scale, memory_mb=memory_mb, runtime=runtime)
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        return Image.fromarray(upscale_pixels(model, pil_to_array(image), scale, memory_mb=memory_mb, runtime=runtime))
+    raise TypeError(f"image must be a path, a PIL image or a numpy array, got {type(image).__name__}")

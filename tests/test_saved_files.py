@@ -1,0 +1,33 @@
+"""Files saved by an earlier release keep loading and give the same output: the ``.keras`` files in
+``tests/fixtures`` were written by drrn-tf 0.1.0 (``tests/fixtures/make_legacy.py``), with the output
+each gave on ``legacy-input.npy``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.mark.parametrize("tag", ["plain", "bn"])
+def test_a_keras_file_of_the_previous_release_loads_and_gives_identical_output(tag):
+    import drrn_tf
+
+    model = drrn_tf.load_model(str(FIXTURES / f"legacy-0.1.0-{tag}.keras"))
+    x = np.load(FIXTURES / "legacy-input.npy")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), np.load(FIXTURES / f"legacy-0.1.0-{tag}.out.npy"))
+    assert drrn_tf.model_stats(model)["architecture"] == {"blocks": 2, "units": 2, "filters": 8, "batch_norm": tag == "bn"}
+
+
+def test_plain_keras_loads_it_in_safe_mode_once_the_layers_are_registered():
+    import keras
+
+    import drrn_tf
+
+    drrn_tf.register_keras_objects()
+    model = keras.saving.load_model(FIXTURES / "legacy-0.1.0-plain.keras", safe_mode=True)
+    out = model.predict(np.load(FIXTURES / "legacy-input.npy"), verbose=0)
+    np.testing.assert_array_equal(out, np.load(FIXTURES / "legacy-0.1.0-plain.out.npy"))
