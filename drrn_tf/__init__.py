@@ -36,6 +36,7 @@ _EXPORTS = {
     "MissingPackageData": "errors",
     "RecursiveBlock": "nn.layers",
     "PreActivation": "nn.layers",
+    "DRRN": "nn.models",
     "drrn": "nn.models",
     "vdsr": "nn.models",
     "srcnn": "nn.models",
@@ -65,7 +66,7 @@ def register_keras_objects() -> None:
     """Register the package's Keras serializables (its layers, the DRRN model class, the paper's loss
     and optimiser), so that plain ``keras.saving.load_model`` reads drrn-tf files in safe mode.
     Anything that builds or loads a model through this package does it already."""
-    for module in ("nn.layers", "nn.models", "training.recipe"):
+    for module in ("nn.models", "training.recipe"):
         importlib.import_module(f".{module}", __name__)
 
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import tiny_drrn
 
 from drrn_tf.nn.layers import RecursiveBlock
-from drrn_tf.nn.models import drrn, drrn_param_count, srcnn, vdsr
+from drrn_tf.nn.models import DRRN, drrn, drrn_param_count, srcnn, vdsr
 from drrn_tf.nn.presets import PRESETS, build_preset
 
 
@@ -122,14 +122,15 @@ def test_keras_round_trip_is_bit_identical(tmp_path, rng, batch_norm):
 
 
 @pytest.mark.slow
-def test_keras_file_loads_in_a_fresh_process_after_import_drrn_tf_layers(tmp_path):
+def test_keras_file_loads_in_a_fresh_process_after_register_keras_objects(tmp_path):
     model = tiny_drrn(units=2, filters=4)
     path = tmp_path / "m.keras"
     model.save(path)
     x = np.linspace(0, 1, 81, dtype="float32").reshape(1, 9, 9, 1)
     np.save(tmp_path / "ref.npy", np.asarray(model(x)))
     code = (
-        "import numpy as np, keras, drrn_tf.nn.layers\n"
+        "import numpy as np, keras, drrn_tf\n"
+        "drrn_tf.register_keras_objects()\n"
         f"m = keras.saving.load_model(r'{path}', safe_mode=True)\n"
         "x = np.linspace(0, 1, 81, dtype='float32').reshape(1, 9, 9, 1)\n"
         f"assert np.array_equal(np.asarray(m(x)), np.load(r'{tmp_path / 'ref.npy'}'))\n"
@@ -138,6 +139,37 @@ def test_keras_file_loads_in_a_fresh_process_after_import_drrn_tf_layers(tmp_pat
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "ok" in out.stdout
+
+
+def test_drrn_is_a_model_class_whose_config_is_its_hyperparameters(tmp_path, rng):
+    model = DRRN(blocks=2, units=3, filters=8, batch_norm=True, name="mine")
+    assert model.get_config() == {"name": "mine", "trainable": True, "blocks": 2, "units": 3, "filters": 8, "batch_norm": True, "out_init": "he_normal"}
+    twin = DRRN.from_config(model.get_config())
+    assert [w.shape for w in twin.weights] == [w.shape for w in model.weights] and twin.name == "mine"
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    x = rng.random((1, 11, 9, 1)).astype("float32")
+    assert isinstance(loaded, DRRN) and loaded.architecture == model.architecture
+    np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+
+
+def test_from_preset_builds_the_trained_preset():
+    model = DRRN.from_preset("drrn_b1u9_f32")
+    assert model.architecture == {"blocks": 1, "units": 9, "filters": 32, "batch_norm": False}
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), build_preset("drrn_b1u9_f32").get_weights()))
+    with pytest.raises(ValueError, match="not a DRRN"):
+        DRRN.from_preset("vdsr")
+
+
+def test_a_functional_drrn_becomes_the_class_with_its_weights_and_nothing_else_does(rng):
+    old = DRRN(1, 2, 8)
+    functional = keras.Model(old.inputs, old.outputs, name="old")  # what a file saved before the class holds
+    x = rng.random((1, 9, 9, 1)).astype("float32")
+    converted = DRRN.from_functional(functional)
+    assert isinstance(converted, DRRN) and converted.name == "old"
+    np.testing.assert_array_equal(np.asarray(converted(x)), np.asarray(functional(x)))
+    assert DRRN.from_functional(vdsr(depth=3, filters=4)) is None
+    assert DRRN.from_functional(old) is None  # already the class
 
 
 def test_presets_are_registered():

@@ -19,6 +19,7 @@ def test_a_keras_file_of_the_previous_release_loads_and_gives_identical_output(t
     model = drrn_tf.load_model(str(FIXTURES / f"legacy-0.1.0-{tag}.keras"))
     x = np.load(FIXTURES / "legacy-input.npy")
     np.testing.assert_array_equal(model.predict(x, verbose=0), np.load(FIXTURES / f"legacy-0.1.0-{tag}.out.npy"))
+    assert isinstance(model, drrn_tf.DRRN)  # the functional graph of then, as the class of now
     assert drrn_tf.model_stats(model)["architecture"] == {"blocks": 2, "units": 2, "filters": 8, "batch_norm": tag == "bn"}
 
 

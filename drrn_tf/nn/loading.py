@@ -172,7 +172,9 @@ def _load_keras(ref: ModelRef) -> keras.Model:
     shape = tuple(model.inputs[0].shape)
     if len(shape) != 4 or shape[-1] != 1:
         raise InputError(f"{ref.spec}: expected input shape (None, H, W, 1), the luminance of the LR-up image; the model has {shape}")
-    return model
+    from drrn_tf.nn.models import DRRN
+
+    return DRRN.from_functional(model) or model
 
 
 def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: bool = False) -> keras.Model | TileEngine | RgbEngine | None:

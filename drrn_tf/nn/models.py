@@ -13,7 +13,7 @@ from keras import layers
 
 from drrn_tf.nn.layers import PreActivation, RecursiveBlock, conv3x3
 
-__all__ = ["drrn", "vdsr", "srcnn", "drrn_param_count", "float32_policy"]
+__all__ = ["DRRN", "drrn", "vdsr", "srcnn", "drrn_param_count", "float32_policy"]
 
 
 @contextlib.contextmanager
@@ -28,30 +28,87 @@ def float32_policy():
         keras.config.set_dtype_policy(previous)
 
 
-def drrn(
-    blocks: int = 1,
-    units: int = 9,
-    filters: int = 128,
-    batch_norm: bool = False,
-    name: str | None = None,
-    out_init: str = "he_normal",
-) -> keras.Model:
-    """DRRN with ``blocks`` recursive blocks of ``units`` residual units each.
+@keras.saving.register_keras_serializable(package="drrn_tf")
+class DRRN(keras.Model):
+    """DRRN with ``blocks`` recursive blocks of ``units`` residual units each: a functional Keras model
+    whose ``get_config()`` is its hyperparameters (``blocks``, ``units``, ``filters``, ``batch_norm``,
+    ``out_init``), so that ``DRRN.from_config(model.get_config())`` rebuilds the same network.
 
     Depth is (1 + 2U)B + 1. Every block owns its own shared conv pair; blocks do not
     share with each other. The last step is act -> conv(filters -> 1) -> + input
     (global residual learning); there is no activation after the last conv.
     ``out_init="zeros"`` starts the last conv at zero, so an untrained network
     outputs its input (bicubic); the paper uses He-normal everywhere (the default).
+    :meth:`from_preset` builds a named preset.
     """
-    if blocks < 1:
-        raise ValueError(f"blocks must be >= 1, got {blocks}")
-    inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
-    x = inp
-    for b in range(blocks):
-        x = RecursiveBlock(units=units, filters=filters, batch_norm=batch_norm, name=f"block_{b + 1}")(x)
-    x = PreActivation(batch_norm, name="act_out")(x)
-    return keras.Model(inp, _global_residual(inp, x, out_init), name=name or f"drrn_b{blocks}u{units}")
+
+    def __init__(
+        self,
+        blocks: int = 1,
+        units: int = 9,
+        filters: int = 128,
+        batch_norm: bool = False,
+        out_init: str = "he_normal",
+        name: str | None = None,
+        **kwargs,
+    ):
+        if blocks < 1:
+            raise ValueError(f"blocks must be >= 1, got {blocks}")
+        inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
+        x = inp
+        for b in range(blocks):
+            x = RecursiveBlock(units=units, filters=filters, batch_norm=batch_norm, name=f"block_{b + 1}")(x)
+        x = PreActivation(batch_norm, name="act_out")(x)
+        super().__init__(inp, _global_residual(inp, x, out_init), name=name or f"drrn_b{blocks}u{units}", **kwargs)
+        self.blocks, self.units, self.filters = int(blocks), int(units), int(filters)
+        self.batch_norm, self.out_init = bool(batch_norm), str(out_init)
+
+    @property
+    def architecture(self) -> dict:
+        """``{"blocks", "units", "filters", "batch_norm"}``: what network this is."""
+        return {"blocks": self.blocks, "units": self.units, "filters": self.filters, "batch_norm": self.batch_norm}
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "trainable": self.trainable, **self.architecture, "out_init": self.out_init}
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> DRRN:
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, name: str, load_weights: bool = True) -> DRRN:
+        """A DRRN preset by name (``drrn_b1u9``, ...), with its shipped weights unless ``load_weights=False``."""
+        from drrn_tf.nn.presets import build_preset
+
+        model = build_preset(name, load_weights=load_weights)
+        if not isinstance(model, cls):
+            raise ValueError(f"preset '{name}' is not a DRRN")
+        return model
+
+    @classmethod
+    def from_functional(cls, model: keras.Model) -> DRRN | None:
+        """A plain functional model with exactly a DRRN's graph (a ``.keras`` file saved before DRRN was a
+        class) as a :class:`DRRN` with its weights, so its output is the same; ``None`` for any other model."""
+        if type(model).__name__ != "Functional":  # what keras.Model(inputs, outputs) is; not a subclass
+            return None
+        blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
+        if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
+            return None
+        first = blocks[0]
+        with float32_policy():
+            twin = cls(len(blocks), first.units, first.filters, first.batch_norm, name=model.name)
+
+        def signature(m):
+            return [(type(layer).__name__, layer.name, layer.dtype_policy.name) for layer in m.layers], [w.shape for w in m.weights]
+
+        if signature(twin) != signature(model):
+            return None
+        twin.set_weights(model.get_weights())
+        return twin
+
+
+# The builder's name from before the class: ``drrn(blocks, units, filters, ...)`` is ``DRRN(...)``.
+drrn = DRRN
 
 
 def _global_residual(inp, features, out_init: str = "he_normal"):

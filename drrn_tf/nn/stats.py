@@ -78,12 +78,12 @@ def _shared_params(model: keras.Model) -> tuple[int, int]:
 
 
 def architecture(model: keras.Model) -> dict | None:
-    """A DRRN's hyperparameters, read back from its layers (so from any saved ``.keras`` file):
-    ``{"blocks", "units", "filters", "batch_norm"}``; ``None`` for a model that is not a DRRN."""
-    blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
-    if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
-        return None
-    return {"blocks": len(blocks), "units": blocks[0].units, "filters": blocks[0].filters, "batch_norm": bool(blocks[0].batch_norm)}
+    """A DRRN's hyperparameters, from its config: ``{"blocks", "units", "filters", "batch_norm"}``;
+    ``None`` for a model that is not a :class:`~drrn_tf.nn.models.DRRN` (``drrn_tf.load_model`` makes
+    one of a ``.keras`` file saved before DRRN was a class)."""
+    from drrn_tf.nn.models import DRRN
+
+    return model.architecture if isinstance(model, DRRN) else None
 
 
 def describe_architecture(arch: dict | None) -> str:

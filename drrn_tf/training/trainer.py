@@ -30,7 +30,7 @@ import tensorflow as tf
 from drrn_tf.errors import InputError, TrainingDiverged, first_line
 from drrn_tf.io.datasets import data_root, resolve_dataset
 from drrn_tf.io.files import atomic_path, os_error, write_bytes_atomic
-from drrn_tf.nn.models import drrn, float32_policy
+from drrn_tf.nn.models import DRRN, float32_policy
 from drrn_tf.nn.presets import PRESETS
 from drrn_tf.training.callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation, read_state
 from drrn_tf.training.config import TrainConfig, config_from_dict
@@ -58,7 +58,7 @@ def make_strategy(kind: str) -> tf.distribute.Strategy:
 
 
 def build_model(cfg: TrainConfig) -> keras.Model:
-    return drrn(cfg.blocks, cfg.units, cfg.filters, cfg.batch_norm, name=cfg.name, out_init=cfg.out_init)
+    return DRRN(cfg.blocks, cfg.units, cfg.filters, cfg.batch_norm, name=cfg.name, out_init=cfg.out_init)
 
 
 def _compile(model: keras.Model, cfg: TrainConfig) -> None:
