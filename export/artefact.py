@@ -24,6 +24,8 @@ from drrn_tf.errors import InputError, first_line
 from drrn_tf.inference.engines import RgbEngine, TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
 from drrn_tf.inference.tiling import lr_halo
 
+from .extra import LITERT, require
+
 __all__ = ["ExportedModel", "GraphFacts", "tflite_facts", "onnx_facts", "open_artefact", "MAX_FIXED_PIXELS"]
 
 # Largest exported file read (drrn's largest is a few MB; a 2 GiB flatbuffer is the format's own limit).
@@ -306,6 +308,7 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
 
     path = Path(path)
     fmt = path.suffix.lower()[1:]
+    require(f"{path}: running a .{fmt} model", LITERT if fmt == "tflite" else ("onnx", "onnxruntime"))
     from drrn_tf.io.files import read_capped
 
     content = read_capped(path, MAX_FILE_BYTES, "model")

@@ -314,6 +314,12 @@ def format_table(doc: dict) -> str:
 
 
 def cmd_bench(args) -> int:
+    from .extra import LITERT, require
+
+    if any(r.startswith("litert") for r in args.runtimes):
+        require("drrn bench --runtimes litert-*", LITERT)
+    if "onnx" in args.runtimes:
+        require("drrn bench --runtimes onnx", ("onnx", "onnxruntime"))
     from drrn_tf.io.files import check_output, write_json_atomic
 
     sizes = [_parse_size(s) for s in args.sizes]

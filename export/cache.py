@@ -30,6 +30,7 @@ from drrn_tf.inference.engines import TileEngine, xnnpack_bytes_per_pixel
 from drrn_tf.io.files import temp_dir
 from drrn_tf.nn.presets import bundled_export, preset_key
 
+from .extra import LITERT, require
 from .modes import RUN_MODES
 
 if TYPE_CHECKING:
@@ -190,6 +191,7 @@ def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int | 
     on first use). Its halo is the receptive field
     its card records; its memory per pixel follows XNNPACK's indirection buffers
     (:func:`drrn_tf.inference.engines.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
+    require("--runtime litert", LITERT)
     from drrn_tf.inference.cpu import usable_cores
 
     from .runtime import LiteRTModel

@@ -10,6 +10,7 @@ from pathlib import Path
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError, ParityError
 
+from .extra import LITERT, ONNX, require
 from .modes import CALIBRATED_MODES, QUANT_MODES
 
 __all__ = ["register", "register_qat", "export_e2e", "write_artefact"]
@@ -31,6 +32,7 @@ def _parse_shape(text: str) -> tuple[int, int] | None:
 
 
 def cmd_export(args) -> int:
+    require("drrn export", ONNX if args.format == "onnx" else LITERT)
     from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf.io.files import check_output
     from drrn_tf.nn.loading import load_keras_model

@@ -17,6 +17,8 @@ from pathlib import Path
 from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError, MissingPackageData
 
+from .extra import LITERT, require
+
 __all__ = ["register", "TRAIN_PHOTOS", "HELD_OUT_PHOTOS"]
 
 TRAIN_PHOTOS = [
@@ -66,6 +68,7 @@ def _before_after(model, photo: Path, out: Path, scale: int = 3) -> Path:
 
 
 def cmd_demo(args) -> int:
+    require("drrn demo", LITERT)
     import numpy as np
     import tensorflow as tf
 

@@ -32,6 +32,8 @@ from drrn_tf._compat import litert_ops
 from drrn_tf.errors import InputError
 from drrn_tf.nn.layers import RecursiveBlock
 
+from .extra import LITERT, require
+
 __all__ = ["QatTwin", "RefreshRanges", "activation_ranges", "ranges_from_tflite", "cmd_qat"]
 
 
@@ -151,6 +153,7 @@ def _int8_parity(model, int8_tflite: bytes, data: str) -> dict:
 
 
 def cmd_qat(args) -> int:
+    require("drrn qat", LITERT)
     from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf.io.files import atomic_path, write_bytes_atomic, write_json_atomic
     from drrn_tf.nn.loading import load_keras_model
