@@ -1,4 +1,4 @@
-"""Make the gated LiteRT exports that ship inside the package, beside the presets' weights.
+"""Make the gated LiteRT exports that ship inside the package, in the presets' folders.
 
     python -m drrn_tf_export.bundle                 # every trained preset, int8
     python -m drrn_tf_export.bundle drrn_b1u9_f32   # one
@@ -6,7 +6,7 @@
 Each export is what ``--runtime litert`` would otherwise make on a user's first run
 (:func:`drrn_tf_export.cache.gated_export`: full int8, dynamic H and W, made from the preset's
 int8-tuned twin where it has one, parity-gated against the preset's Keras model on Set5), written to
-``drrn_tf/weights/NAME.int8.tflite`` with its model card ``NAME.int8.json``. The card records the
+``drrn_tf/presets/NAME/NAME.int8.tflite`` with its model card ``NAME.int8.json``. The card records the
 preset's key (:func:`drrn_tf.nn.presets.preset_key`): if the preset's weights change, the shipped
 export no longer matches and is not used (``tests/test_runtimes.py`` fails until it is remade).
 """
@@ -22,13 +22,13 @@ __all__ = ["bundle", "main"]
 
 def bundle(name: str, quant: str = "int8", threads: int = 2):
     """Make, gate and write preset ``name``'s shipped export; return its path."""
-    from drrn_tf.nn.presets import WEIGHTS_DIR, build_preset
+    from drrn_tf.nn.presets import build_preset, export_path
 
     from .cache import gated_export
-    from .commands import write_artefact
+    from .card import write_artefact
 
     artefact, card = gated_export(build_preset(name), quant, threads)
-    path = WEIGHTS_DIR / f"{name}.{quant}.tflite"
+    path = export_path(name, quant)
     card["file"] = path.name
     card["made_by"] = f"python -m drrn_tf_export.bundle {name}"
     write_artefact(path, artefact, path.with_suffix(".json"), card)

@@ -3,7 +3,7 @@ made once per model and quantisation, parity-gated when it is made, and cached.
 
 Registered as the ``litert`` entry of the ``drrn_tf.runtimes`` entry-point group, so ``drrn_tf``
 never imports this package. The trained presets ship their gated int8 exports inside the package
-(``drrn_tf/weights/NAME.int8.tflite`` and card, made by ``python -m drrn_tf_export.bundle``), so
+(``drrn_tf/presets/NAME/NAME.int8.tflite`` and card, made by ``python -m drrn_tf_export.bundle``), so
 nothing is made for them. Other exports are cached under a key that hashes what the export is made
 from and how: for an unchanged preset, its name, architecture and shipped weight files (its own and
 its int8 twin's) and the quantisation; for any other model, its Keras config and weights, the
@@ -91,9 +91,9 @@ def _data_folder(name: str, tmp: Path) -> Path:
     try:
         return resolve_dataset(name)[1]
     except InputError:
-        from .demo import _skimage_photos
+        from drrn_tf.io.datasets import skimage_photos
 
-        return _skimage_photos(FALLBACK_PHOTOS, tmp / "photos")
+        return skimage_photos(FALLBACK_PHOTOS, tmp / "photos")
 
 
 def _export_source(model: keras.Model, quant: str, shipped: bool) -> keras.Model:
@@ -155,7 +155,7 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
 def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> Path:
     """The path of the LiteRT export of ``model`` (dynamic H and W): the one the package ships for an
     unchanged preset, else the cached one, made first (:func:`gated_export`) if needed."""
-    from .commands import write_artefact
+    from .card import write_artefact
 
     shipped = _is_shipped_preset(model)
     if shipped and (bundled := bundled_export(model.name, quant)) is not None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 from drrn_tf._compat import litert_ops
@@ -119,3 +122,13 @@ def model_card(artefact: bytes, fmt: str, quant: str, keras_model, file_name: st
         ]
     card["parity"] = parity
     return card
+
+
+def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool = True) -> None:
+    """Artefact and card, both written to temporary files first and moved into place only when both
+    are complete (``overwrite=False``: neither replaces a file that exists by then)."""
+    from drrn_tf.io.files import atomic_path
+
+    with atomic_path(out, replace=overwrite) as tmp_out, atomic_path(card_path, replace=overwrite) as tmp_card:
+        tmp_out.write_bytes(artefact)
+        tmp_card.write_bytes((json.dumps(card, indent=2) + "\n").encode())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from drrn_tf.errors import InputError, ParityError
 from .extra import LITERT, ONNX, require
 from .modes import CALIBRATED_MODES, QUANT_MODES
 
-__all__ = ["register", "register_qat", "export_e2e", "write_artefact"]
+__all__ = ["register", "register_qat", "export_e2e"]
 
 
 # Largest fixed input (pixels) an export may take: a 4096x4096 tile.
@@ -189,18 +188,10 @@ def export_e2e(
     return artefact, card
 
 
-def write_artefact(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool = True) -> None:
-    """Artefact and card, both written to temporary files first and moved into place only when both
-    are complete (``overwrite=False``: neither replaces a file that exists by then)."""
-    from drrn_tf.io.files import atomic_path
-
-    with atomic_path(out, replace=overwrite) as tmp_out, atomic_path(card_path, replace=overwrite) as tmp_card:
-        tmp_out.write_bytes(artefact)
-        tmp_card.write_bytes((json.dumps(card, indent=2) + "\n").encode())
-
-
 def _write(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool) -> int:
-    """:func:`write_artefact`, and say so."""
+    """:func:`~drrn_tf_export.card.write_artefact`, and say so."""
+    from .card import write_artefact
+
     write_artefact(out, artefact, card_path, card, overwrite)
     print(f"wrote {out} ({len(artefact):,} bytes) and {card_path}")
     return 0

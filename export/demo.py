@@ -9,13 +9,13 @@ and latency per format. Everything lands in a run folder named at the end.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
 
 from drrn_tf.constants import SCALES
-from drrn_tf.errors import InputError, MissingPackageData
+from drrn_tf.errors import InputError
+from drrn_tf.io.datasets import skimage_photos
 
 from .extra import LITERT, require
 
@@ -34,18 +34,6 @@ TRAIN_PHOTOS = [
     "page.png",
 ]
 HELD_OUT_PHOTOS = ["chelsea.png", "moon.png", "text.png"]
-
-
-def _skimage_photos(names: list[str], dest: Path) -> Path:
-    import skimage
-
-    src = Path(skimage.__file__).parent / "data"
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        if not (src / name).is_file():
-            raise MissingPackageData(f"{src / name}: scikit-image sample photo missing (reinstall scikit-image)")
-        shutil.copyfile(src / name, dest / name)
-    return dest
 
 
 def _before_after(model, photo: Path, out: Path, scale: int = 3) -> Path:
@@ -86,8 +74,8 @@ def cmd_demo(args) -> int:
     if run.exists() and any(run.iterdir()):
         raise InputError(f"{run}: already exists and is not empty; pick another -o/--output")
     started = time.time()
-    train_dir = _skimage_photos(TRAIN_PHOTOS, run / "data" / "train")
-    val_dir = _skimage_photos(HELD_OUT_PHOTOS, run / "data" / "held_out")
+    train_dir = skimage_photos(TRAIN_PHOTOS, run / "data" / "train")
+    val_dir = skimage_photos(HELD_OUT_PHOTOS, run / "data" / "held_out")
     cfg = load_config(
         None,
         {

@@ -180,7 +180,8 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
     else:
         from drrn_tf.nn.loading import load_keras_model
 
-        from .commands import _parse_shape, export_e2e, write_artefact
+        from .card import write_artefact
+        from .commands import _parse_shape, export_e2e
 
         shape = _parse_shape(args.tile)
         if shape is None:

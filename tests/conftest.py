@@ -9,6 +9,9 @@ import pytest
 
 from drrn_tf.io.datasets import data_root
 
+# The training configs and logs of the shipped presets (in the repository, not the package).
+RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:

@@ -300,7 +300,9 @@ def _missing_weights_preset(monkeypatch):
 
     import drrn_tf.nn.presets as presets
 
-    monkeypatch.setitem(presets.PRESETS, "broken", dataclasses.replace(presets.PRESETS["drrn_b1u9_f32"], name="broken", weights="gone.weights.h5"))
+    real = presets.PRESETS["drrn_b1u9_f32"]
+    meta = {**real.metadata, "weights": {"file": "gone.weights.h5", "sha256": "0" * 64}}
+    monkeypatch.setitem(presets.PRESETS, "broken", dataclasses.replace(real, name="broken", metadata=meta))
     return presets.build_preset("broken")
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from conftest import RECIPES
 
 from drrn_tf.errors import InputError
 from drrn_tf.training.config import TrainConfig, load_config, parse_override
@@ -72,11 +73,9 @@ def test_bad_configs_name_the_file_and_key(tmp_path, text, words):
 
 
 def test_shipped_recipes_state_the_gpu_runs():
-    """drrn_tf/weights/drrn_b1u9.yaml and drrn_b1u25.yaml: the recipe of the shipped GPU-trained weights."""
-    from drrn_tf.nn.presets import WEIGHTS_DIR
-
-    b1u9 = load_config(WEIGHTS_DIR / "drrn_b1u9.yaml").resolved()
-    b1u25 = load_config(WEIGHTS_DIR / "drrn_b1u25.yaml").resolved()
+    """recipes/drrn_b1u9.yaml and drrn_b1u25.yaml: the recipe of the shipped GPU-trained weights."""
+    b1u9 = load_config(RECIPES / "drrn_b1u9.yaml").resolved()
+    b1u25 = load_config(RECIPES / "drrn_b1u25.yaml").resolved()
     for cfg, lr, steps in ((b1u9, 3e-4, 72_414), (b1u25, 1e-4, 13_835)):
         assert (cfg.blocks, cfg.filters, cfg.optimizer, cfg.loss, cfg.schedule) == (1, 128, "adam", "l1", "cosine")
         assert (cfg.batch_size, cfg.patch, cfg.sampling, cfg.mixed_precision) == (64, 48, "random", "bf16")

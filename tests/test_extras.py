@@ -161,9 +161,9 @@ def photo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def shipped_tflite() -> Path:
-    files = sorted((REPO / "drrn_tf" / "weights").glob("*.tflite"), key=lambda p: (p.stat().st_size, p.name))
+    files = sorted((REPO / "drrn_tf" / "presets").glob("*/*.tflite"), key=lambda p: (p.stat().st_size, p.name))
     if not files:
-        pytest.skip("no .tflite ships in drrn_tf/weights")
+        pytest.skip("no .tflite ships in drrn_tf/presets")
     return files[0]
 
 

@@ -130,7 +130,7 @@ def test_without_hard_links_a_failed_move_leaves_the_name_free(tmp_path, monkeyp
 
 
 def test_an_export_and_its_card_are_written_both_or_neither(tmp_path):
-    from drrn_tf_export.commands import write_artefact
+    from drrn_tf_export.card import write_artefact
 
     (tmp_path / "m.json").mkdir()  # the card cannot be moved into place
     with pytest.raises(Exception, match="m.json"):

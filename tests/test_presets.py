@@ -7,12 +7,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import RECIPES
 from PIL import Image
 
 from drrn_tf.cli import main
 from drrn_tf.io.images import read_image
 from drrn_tf.nn.predict import predict_y
-from drrn_tf.nn.presets import DEFAULT_PRESET, PRESETS, WEIGHTS_DIR, build_preset
+from drrn_tf.nn.presets import DEFAULT_PRESET, PRESETS, PRESETS_DIR, build_preset
 from drrn_tf.nn.stats import model_stats
 from drrn_tf.protocol.evaluation import bicubic_input, hr_luminance, score
 
@@ -41,21 +42,28 @@ def test_the_paper_model_is_the_default():
         assert (a == b).all()
 
 
-def test_shipped_weights_match_their_checksums_and_provenance():
-    sums = dict(reversed(line.split()) for line in (WEIGHTS_DIR / "SHA256SUMS").read_text().splitlines())
-    assert sorted(sums) == sorted(PRESETS[n].weights for n in TRAINED)
-    headings = " ".join(line for line in (WEIGHTS_DIR / "PROVENANCE.md").read_text().splitlines() if line.startswith("## "))
+def test_presets_are_data_folders_whose_weights_match_their_checksums_and_provenance():
+    assert sorted(p.name for p in PRESETS_DIR.iterdir() if p.is_dir()) == sorted(PRESETS)
+    headings = " ".join(line for line in (RECIPES / "README.md").read_text().splitlines() if line.startswith("## "))
     documented = set(re.findall(r"drrn_\w+", headings))
     for name in TRAINED:
+        meta = json.loads((PRESETS_DIR / name / "metadata.json").read_text())
         path = PRESETS[name].weights_path
-        assert path.stat().st_size < 5 * 2**20, name
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == sums[path.name], name
-        assert name in documented, name
+        assert path == PRESETS_DIR / name / "model.weights.h5" and path.stat().st_size < 5 * 2**20, name
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == meta["weights"]["sha256"], name
+        assert name in documented and "recipes/README.md" in meta["provenance"], name
     for name in ("drrn_b1u9", "drrn_b1u25"):  # the GPU runs' own logs and reports, and the recipe for drrn train
         for suffix in (".train.log", ".report.json", ".yaml"):
-            assert (WEIGHTS_DIR / f"{name}{suffix}").is_file(), name + suffix
-    for suffix in (".yaml", "_stage2.yaml", ".log.csv", "_stage2.log.csv"):
-        assert (WEIGHTS_DIR / f"drrn_b1u9_f32{suffix}").is_file(), suffix
+            assert (RECIPES / f"{name}{suffix}").is_file(), name + suffix
+    for suffix in (".yaml", "_stage2.yaml", ".log.csv", "_stage2.log.csv", "_qat.log.csv", "_qat.report.json"):
+        assert (RECIPES / f"drrn_b1u9_f32{suffix}").is_file(), suffix
+
+
+def test_no_figure_of_a_preset_is_written_in_the_librarys_code():
+    """Quality and latency figures live in the presets' metadata only (and benchmarks/results/)."""
+    figures = {f"{p.set5_x4_psnr:.2f}" for p in PRESETS.values() if p.use} | {f"{p.ms_288:.1f}" for p in PRESETS.values() if p.use}
+    hits = [f"{path.relative_to(ROOT)}: {f}" for path in sorted((ROOT / "drrn_tf").rglob("*.py")) for f in figures if f in path.read_text()]
+    assert not hits, hits
 
 
 def test_compact_preset_is_compact():
@@ -125,8 +133,7 @@ def test_compact_table_is_reproduced(capsys, data_dir):
 def test_int8_export_of_the_qat_preset_meets_parity(tmp_path, capsys, data_dir):
     """Full-int8 export of the compact preset keeps Set5 PSNR within 0.3 dB of Keras (the
     quantisation-aware fine-tuned drrn_b1u9_f32_qat), and the model card shows it."""
-    for name in ("drrn_b1u9_f32_qat.weights.h5", "drrn_b1u9_f32_qat.log.csv", "drrn_b1u9_f32_qat.report.json"):
-        assert (WEIGHTS_DIR / name).is_file(), name
+    assert PRESETS["drrn_b1u9_f32_qat"].trained
     out = tmp_path / "qat_int8.tflite"
     assert main(["export", "drrn_b1u9_f32_qat", "--quant", "int8", "-o", str(out)]) == 0
     card = json.loads(out.with_suffix(".json").read_text())
@@ -135,20 +142,19 @@ def test_int8_export_of_the_qat_preset_meets_parity(tmp_path, capsys, data_dir):
     assert card["inputs"][0]["internal"]["dtype"] == "int8"  # really integer inside
 
 
-def test_each_trained_preset_declares_its_architecture_once_in_its_training_config():
+def test_each_preset_declares_its_network_once_and_its_training_configs_train_that_network():
     import yaml
 
-    from drrn_tf.nn.presets import ARCHITECTURE_KEYS, PRESETS, WEIGHTS_DIR, build_preset
+    from drrn_tf.nn.models import BUILDERS
     from drrn_tf.nn.stats import architecture
 
     for p in PRESETS.values():
-        if p.weights:
-            assert p.config, f"{p.name}: a trained preset names the training config that declares its architecture"
-            assert {"blocks", "units", "filters"} <= set(p.architecture), p.name
+        assert p.builder in BUILDERS, p.name
+        if p.builder == "drrn":
             built = architecture(build_preset(p.name, load_weights=False))
-            assert {k: built[k] for k in p.architecture} == p.architecture, p.name
-    # every later stage of a preset's training trains the same network
-    for path in sorted(WEIGHTS_DIR.glob("*.yaml")):
+            assert {k: built[k] for k in p.architecture} == p.architecture and {"blocks", "units", "filters"} <= set(p.architecture), p.name
+    # every stage of a preset's training trains the network its config.json declares
+    for path in sorted(RECIPES.glob("*.yaml")):
         cfg = yaml.safe_load(path.read_text())
         preset = PRESETS[cfg["name"]]
-        assert {k: cfg[k] for k in ARCHITECTURE_KEYS if k in cfg} == preset.architecture, path.name
+        assert {k: cfg[k] for k in ("blocks", "units", "filters", "batch_norm") if k in cfg} == preset.architecture, path.name

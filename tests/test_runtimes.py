@@ -5,7 +5,7 @@ import pytest
 
 from drrn_tf.inference.cpu import parse_cpuinfo
 from drrn_tf.nn.loading import resolve_model
-from drrn_tf.nn.presets import PRESETS, WEIGHTS_DIR
+from drrn_tf.nn.presets import PRESETS, export_path
 from drrn_tf.nn.runtimes import choose_runtime, shipped_export_card
 
 EPYC = "processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t\t: fpu avx2 avx512f avx512_vnni avx512_bf16\n"
@@ -58,15 +58,15 @@ def test_every_trained_preset_ships_a_gated_int8_export_of_its_own_weights(name)
     from drrn_tf_export.artefact import tflite_facts
 
     card = shipped_export_card(name)
-    assert card is not None, f"{name}: no weights/{name}.int8.tflite + card (python -m drrn_tf_export.bundle {name})"
+    assert card is not None, f"{name}: no presets/{name}/{name}.int8.tflite + card (python -m drrn_tf_export.bundle {name})"
     assert card["preset_key"] == preset_key(name, "int8"), f"{name}: its shipped export is stale (python -m drrn_tf_export.bundle {name})"
-    assert bundled_export(name) == WEIGHTS_DIR / f"{name}.int8.tflite"
+    assert bundled_export(name) == export_path(name) == PRESETS[name].folder / f"{name}.int8.tflite"
     parity = card["parity"]
     assert parity["passed"] and parity["worst_drop_db"] <= parity["target_db"] == 0.3 and parity["dataset"] == "Set5"
     assert card["parity_reference"] == name and card["made_by"] == f"python -m drrn_tf_export.bundle {name}"
     import hashlib
 
-    assert hashlib.sha256((WEIGHTS_DIR / card["file"]).read_bytes()).hexdigest() == card["made_with"]["sha256"]
-    facts = tflite_facts((WEIGHTS_DIR / card["file"]).read_bytes())  # what the file itself is
+    assert hashlib.sha256((PRESETS[name].folder / card["file"]).read_bytes()).hexdigest() == card["made_with"]["sha256"]
+    facts = tflite_facts((PRESETS[name].folder / card["file"]).read_bytes())  # what the file itself is
     assert card["file"] == f"{name}.int8.tflite" and facts.quantization == "int8" and facts.input_shape == [1, -1, -1, 1]
     assert facts.input_dtype == facts.output_dtype == "float32" and 2 * facts.radius + 1 == card["receptive_field"]

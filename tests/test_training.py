@@ -10,6 +10,7 @@ import time
 import keras
 import numpy as np
 import pytest
+from conftest import RECIPES
 
 from drrn_tf.io.datasets import resolve_dataset
 from drrn_tf.nn.predict import predict_y
@@ -160,7 +161,7 @@ def test_warm_start_from_a_previous_run(tmp_path, data_dir):
 def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
     """The configs that state the GPU recipe train as they are (128 filters, 48x48 patches, bf16,
     warm-up, clipping, warm start from a preset), here for 3 steps of 2 patches on 3 images."""
-    from drrn_tf.nn.presets import WEIGHTS_DIR, build_preset
+    from drrn_tf.nn.presets import build_preset
 
     small = {
         "train_data": str(data_dir / "train291"),
@@ -171,7 +172,7 @@ def test_shipped_recipe_configs_train(name, tmp_path, data_dir):
         "val_data": None,
         "tensorboard": False,
     }
-    cfg = load_config(WEIGHTS_DIR / f"{name}.yaml", small)
+    cfg = load_config(RECIPES / f"{name}.yaml", small)
     result = train(cfg, tmp_path / "run", verbose=0)
     (row,) = _log(tmp_path / "run")
     assert np.isfinite(float(row["loss"]))
@@ -191,11 +192,9 @@ def test_the_compact_presets_distillation_stage_trains(tmp_path, data_dir):
     """drrn_b1u9_f32_stage5.yaml as committed (teacher drrn_b1u9, 96x96 patches, bf16), on one image for
     3 steps; from the shipped preset instead of stage 4's run, with the teacher in Keras (the litert
     teacher needs the export stage and a few minutes of calibration)."""
-    from drrn_tf.nn.presets import WEIGHTS_DIR
-
     small = {"train_data": str(data_dir / "train291"), "max_images": 1, "batch_size": 2, "steps_per_epoch": 3, "epochs": 1}
     small |= {"val_data": None, "tensorboard": False, "init_weights": "drrn_b1u9_f32", "teacher_runtime": "keras"}
-    cfg = load_config(WEIGHTS_DIR / "drrn_b1u9_f32_stage5.yaml", small)
+    cfg = load_config(RECIPES / "drrn_b1u9_f32_stage5.yaml", small)
     assert (cfg.teacher, cfg.patch, cfg.mixed_precision) == ("drrn_b1u9", 96, "bf16")
     train(cfg, tmp_path / "run", verbose=0)
     (row,) = _log(tmp_path / "run")

@@ -53,8 +53,10 @@ def test_wheel_has_no_top_level_export_package(installed):
     assert "export" not in tops and {"drrn_tf", "drrn_tf_export"} <= tops
     assert not (target / "export").exists()
     names = zipfile.ZipFile(wheel).namelist()
-    assert "drrn_tf/weights/drrn_b1u9.weights.h5" in names and "drrn_tf/weights/SHA256SUMS" in names
-    assert {"drrn_tf/weights/drrn_b1u9.int8.tflite", "drrn_tf/weights/drrn_b1u9.int8.json"} <= set(names)  # the default runtime ships
+    preset = "drrn_tf/presets/drrn_b1u9/"
+    assert {preset + f for f in ("config.json", "metadata.json", "model.weights.h5")} <= set(names)
+    assert {preset + "drrn_b1u9.int8.tflite", preset + "drrn_b1u9.int8.json"} <= set(names)  # the default runtime ships
+    assert not [n for n in names if n.endswith((".yaml", ".log", ".csv"))]  # training records stay in the repository
 
 
 def test_installed_package_is_the_wheel_and_its_commands_run(installed):

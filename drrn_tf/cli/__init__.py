@@ -456,7 +456,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="train DRRN with model.fit",
         description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/config.py for every key.",
         **epilog(
-            "drrn train --config drrn_tf/weights/drrn_b1u9_f32.yaml -o runs/f32",
+            "drrn train --config recipes/drrn_b1u9_f32.yaml -o runs/f32",
             "drrn train --recipe modern --set filters=32 --epochs 5 -o runs/try",
             "drrn train -o runs/f32 --resume",
         ),

@@ -23,6 +23,24 @@ KNOWN_SETS = {
 }
 
 
+def skimage_photos(names: list[str], dest: Path) -> Path:
+    """Copy scikit-image's sample photos ``names`` (shipped inside its wheel) into the folder ``dest``:
+    the embedded default data of a machine that has no image set."""
+    import shutil
+
+    import skimage
+
+    from drrn_tf.errors import MissingPackageData
+
+    src = Path(skimage.__file__).parent / "data"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        if not (src / name).is_file():
+            raise MissingPackageData(f"{src / name}: scikit-image sample photo missing (reinstall scikit-image)")
+        shutil.copyfile(src / name, dest / name)
+    return dest
+
+
 def data_root() -> Path | None:
     """``$DRRN_DATA`` if set, else the first ``../shared/data`` found from here or the repo."""
     env = os.environ.get("DRRN_DATA")

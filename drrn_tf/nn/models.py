@@ -13,7 +13,7 @@ from keras import layers
 
 from drrn_tf.nn.layers import PreActivation, RecursiveBlock, conv3x3
 
-__all__ = ["DRRN", "drrn", "vdsr", "srcnn", "drrn_param_count", "float32_policy"]
+__all__ = ["BUILDERS", "DRRN", "drrn", "vdsr", "srcnn", "drrn_param_count", "float32_policy"]
 
 
 @contextlib.contextmanager
@@ -141,3 +141,7 @@ def srcnn(name: str = "srcnn") -> keras.Model:
     x = layers.Conv2D(32, 5, padding="same", activation="relu", kernel_initializer="he_normal", name="conv_2")(x)
     out = layers.Conv2D(1, 5, padding="same", kernel_initializer="he_normal", name="conv_3", dtype="float32")(x)
     return keras.Model(inp, out, name=name)
+
+
+# The networks a preset's ``config.json`` may name (``"builder"``), with the keyword arguments it gives.
+BUILDERS = {"drrn": DRRN, "vdsr": vdsr, "srcnn": srcnn}

@@ -1,15 +1,24 @@
 """Named model presets, usable as ``drrn_tf.build_preset("drrn_b1u9")`` or ``--model drrn_b1u9``.
 
-A preset is an architecture plus, where this project has trained one, a weights file
-shipped inside the package (``drrn_tf/weights/``, beside the config and log of the run
-that produced it). Presets without shipped weights build a freshly initialised
-network: fine for ``drrn info``, training and export benchmarks, but not for
-upscaling pictures (the CLI refuses that). ``build_preset(name, load_weights=False)``
-builds any preset freshly initialised (for timing the untrained graph).
+A preset is a folder of data inside the package, ``drrn_tf/presets/NAME/`` (as KerasHub's are):
+
+* ``config.json`` -- ``{"builder": ..., "config": {...}}``: which network (a key of
+  :data:`drrn_tf.nn.models.BUILDERS`) with which hyperparameters;
+* ``metadata.json`` -- what it is and what to pick it for (``description``, ``use``), the
+  ``figures`` ``drrn upscale --help`` shows (Set5 x4 PSNR, ms per 288x288 output; measured by the
+  benchmarks ``figures_measured_by`` names), its weights file and their sha256, ``int8_twin``
+  (the preset fine-tuned for full int8 that stands in for it where an int8 export is made for it),
+  the gated LiteRT ``exports`` that ship with it, and where its training is recorded (``provenance``);
+* ``model.weights.h5`` -- where this project has trained it; the gated exports and their cards.
+
+Presets without weights build a freshly initialised network: fine for ``drrn info``, training and
+export benchmarks, but not for upscaling pictures (the CLI refuses that).
+``build_preset(name, load_weights=False)`` builds any preset freshly initialised.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,96 +26,69 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "build_preset", "choice_guide", "preset_key", "bundled_export"]
+__all__ = ["Preset", "PRESETS", "DEFAULT_PRESET", "PRESETS_DIR", "build_preset", "choice_guide", "preset_key", "bundled_export"]
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+PRESETS_DIR = Path(__file__).resolve().parents[1] / "presets"
 
-# The keys of a DRRN training config that say what network it trains.
-ARCHITECTURE_KEYS = ("blocks", "units", "filters", "batch_norm")
+# What a command uses when --model is left out.
+DEFAULT_PRESET = "drrn_b1u9"
 
 
 @dataclass(frozen=True)
 class Preset:
     name: str
-    description: str
-    builder: str  # a model function of drrn_tf.nn.models (imported on build: this module needs no TensorFlow)
-    kwargs: dict = field(default_factory=dict)  # the architecture of a preset that has no training config
-    # The training config (drrn_tf/weights/) that made a trained preset: its architecture is declared
-    # there, once, and read from it (``architecture``).
-    config: str | None = None
-    weights: str | None = None  # file name inside drrn_tf/weights/
-    # What to pick it for, with two figures measured here (tests/test_presets.py checks them against
-    # benchmarks/results/): Set5 x4 PSNR in the paper's protocol, and ms per 288x288 output on 2 CPU
-    # threads (Keras fp32; for the phone preset: its full-int8 export in LiteRT).
-    use: str | None = None
-    set5_x4_psnr: float | None = None
-    ms_288: float | None = None
-    # A preset fine-tuned for full int8 (drrn qat) that stands in for this one where an int8 export
-    # is made for it (``--runtime litert``): its int8 loses less than the preset's own post-training
-    # int8 (Set5 x4: 30.39 against 30.16 dB).
-    int8_twin: str | None = None
+    folder: Path
+    builder: str
+    architecture: dict  # the builder's keyword arguments
+    metadata: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, folder: Path) -> Preset:
+        config = json.loads((folder / "config.json").read_text())
+        metadata = json.loads((folder / "metadata.json").read_text())
+        return cls(folder.name, folder, config["builder"], dict(config["config"]), metadata)
 
     @property
-    def architecture(self) -> dict:
-        """The builder's keyword arguments: the ``config``'s architecture keys, else ``kwargs``."""
-        if self.config is None:
-            return dict(self.kwargs)
-        import yaml
+    def description(self) -> str:
+        return self.metadata["description"]
 
-        cfg = yaml.safe_load((WEIGHTS_DIR / self.config).read_text())
-        return {k: cfg[k] for k in ARCHITECTURE_KEYS if k in cfg}
+    @property
+    def use(self) -> str | None:
+        return self.metadata.get("use")
+
+    @property
+    def set5_x4_psnr(self) -> float | None:
+        return self.metadata.get("figures", {}).get("set5_x4_psnr")
+
+    @property
+    def ms_288(self) -> float | None:
+        return self.metadata.get("figures", {}).get("ms_288")
+
+    @property
+    def int8_twin(self) -> str | None:
+        return self.metadata.get("int8_twin")
+
+    @property
+    def weights(self) -> str | None:
+        """The weights file's name inside the folder, for a preset that ships weights."""
+        return self.metadata.get("weights", {}).get("file")
 
     @property
     def weights_path(self) -> Path | None:
-        return WEIGHTS_DIR / self.weights if self.weights else None
+        return self.folder / self.weights if self.weights else None
 
     @property
     def trained(self) -> bool:
         return self.weights_path is not None and self.weights_path.is_file()
 
 
-def _trained_drrn(name: str, description: str, use: str, set5_x4_psnr: float, ms_288: float, config: str | None = None, **more) -> Preset:
-    """A DRRN preset with shipped weights: ``NAME.weights.h5``, its architecture in ``NAME.yaml``
-    (the training config that made it) unless ``config`` names another."""
-    return Preset(
-        name, description, "drrn", config=config or f"{name}.yaml", weights=f"{name}.weights.h5", use=use, set5_x4_psnr=set5_x4_psnr, ms_288=ms_288, **more
-    )
+def _read_presets() -> dict[str, Preset]:
+    """Every folder of ``drrn_tf/presets``: the default first, then by name."""
+    folders = sorted((p for p in PRESETS_DIR.iterdir() if (p / "config.json").is_file()), key=lambda p: (p.name != DEFAULT_PRESET, p.name))
+    return {p.name: Preset.read(p) for p in folders}
 
 
-PRESETS: dict[str, Preset] = {
-    p.name: p
-    for p in [
-        _trained_drrn("drrn_b1u9", "DRRN B1U9, d=20, 128 filters (paper), GPU-trained on train291 (x2/x3/x4); the default model", "quality", 31.38, 2248.9),
-        _trained_drrn(
-            "drrn_b1u25",
-            "DRRN B1U25, d=52, 128 filters (paper), warm-started from drrn_b1u9: best quality, 2.8x its compute",
-            "best quality",
-            31.54,
-            5945.2,
-        ),
-        Preset("vdsr", "VDSR baseline: 20 convs, 64 filters, global residual", "vdsr"),
-        Preset("srcnn", "SRCNN baseline: 9-5-5, 64/32 filters", "srcnn"),
-        _trained_drrn(
-            "drrn_b1u9_f32",
-            "DRRN B1U9 with 32 filters, trained by this project on train291 (x2/x3/x4): the fast preset",
-            "speed",
-            30.50,
-            157.3,
-            int8_twin="drrn_b1u9_f32_qat",
-        ),
-        _trained_drrn(
-            "drrn_b1u9_f32_qat",
-            "drrn_b1u9_f32 fine-tuned through int8 fake quantisation (drrn qat): the one to export as full int8",
-            "phones, exported as full int8 (drrn export drrn_b1u9_f32_qat --quant int8)",
-            30.39,
-            60.1,
-            config="drrn_b1u9_f32.yaml",  # drrn qat keeps the architecture of the preset it tunes
-        ),
-    ]
-}
-
-# What a command uses when --model is left out.
-DEFAULT_PRESET = "drrn_b1u9"
+PRESETS: dict[str, Preset] = _read_presets()
 
 
 def choice_guide() -> str:
@@ -125,9 +107,9 @@ def build_preset(name: str, load_weights: bool = True) -> keras.Model:
         preset = PRESETS[name]
     except KeyError:
         raise KeyError(f"unknown preset '{name}' (known: {', '.join(PRESETS)})") from None
-    from drrn_tf.nn import models
+    from drrn_tf.nn.models import BUILDERS
 
-    model = getattr(models, preset.builder)(name=preset.name, **preset.architecture)
+    model = BUILDERS[preset.builder](name=preset.name, **preset.architecture)
     if load_weights and preset.weights:
         if not preset.trained:  # never fall back to a random network for a preset that ships weights
             from drrn_tf.errors import MissingPackageData
@@ -142,7 +124,6 @@ def preset_key(name: str, quant: str) -> str:
     twin's, which int8 is made from) and the quantisation -- not the TensorFlow version, so that a
     shipped export stays valid across it."""
     import hashlib
-    import json
 
     h = hashlib.sha256()
     for p in [PRESETS[name]] + ([PRESETS[PRESETS[name].int8_twin]] if quant == "int8" and PRESETS[name].int8_twin else []):
@@ -152,15 +133,18 @@ def preset_key(name: str, quant: str) -> str:
     return h.hexdigest()[:20]
 
 
-def bundled_export(name: str, quant: str = "int8") -> Path | None:
-    """The LiteRT export of preset ``name`` that ships in the package (``weights/NAME.QUANT.tflite`` and
-    its card, made by ``python -m drrn_tf_export.bundle``), if there is one and its card's
-    ``preset_key`` matches the preset's weights now."""
-    import json
+def export_path(name: str, quant: str = "int8") -> Path:
+    """Where preset ``name``'s shipped LiteRT export lives (``presets/NAME/NAME.QUANT.tflite``, card beside it)."""
+    return PRESETS[name].folder / f"{name}.{quant}.tflite"
 
+
+def bundled_export(name: str, quant: str = "int8") -> Path | None:
+    """The LiteRT export of preset ``name`` that ships in the package (made by
+    ``python -m drrn_tf_export.bundle``), if there is one and its card's ``preset_key`` matches the
+    preset's weights now."""
     if name not in PRESETS or not PRESETS[name].trained:
         return None
-    path = WEIGHTS_DIR / f"{name}.{quant}.tflite"
+    path = export_path(name, quant)
     card = path.with_suffix(".json")
     if not (path.is_file() and card.is_file()):
         return None
