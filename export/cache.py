@@ -10,7 +10,7 @@ its int8 twin's) and the quantisation; for any other model, its Keras config and
 quantisation and the TensorFlow version. Retraining makes a new export. A preset whose export is
 shipped or cached runs without TensorFlow being imported at all (no Keras model is built just to
 find the file). Calibration uses
-train291 when the benchmark data is found (``$DRRN_DATA`` or ``../shared/data``), else the photos
+train291 when the benchmark data is found (``$DRRN_DATA``), else the photos
 scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`) likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
 """
 

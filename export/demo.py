@@ -145,7 +145,7 @@ def cmd_demo(args) -> int:
         lines += [
             "",
             f"LiteRT int8 is not faster than Keras fp32 in this run: a {args.filters}-filter network does little arithmetic per layer, so fixed",
-            "per-layer costs weigh more and the winner depends on the CPU. Wider networks gain more (README: which runtime runs, and why).",
+            "per-layer costs weigh more and the winner depends on the CPU. Wider networks gain more (the docs: which runtime runs, and why).",
         ]
     report = "\n".join(lines)
     figure = _before_after(model, val_dir / HELD_OUT_PHOTOS[0], run / "before_after.png")

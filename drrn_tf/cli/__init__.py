@@ -434,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})",
     )
     ev.add_argument(
-        "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (under $DRRN_DATA or ../shared/data) or folders"
+        "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (the folders of that name under $DRRN_DATA) or folders"
     )
     ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, metavar="S", help="scales among 2 3 4 (default: all; an end-to-end model's own)")
     ev.add_argument(

@@ -68,7 +68,7 @@ def parse_cpuinfo(text: str, cores: int = 1) -> CpuInfo:
 
 @functools.cache
 def cpu_info() -> CpuInfo:
-    """This machine's CPU (read once per process)."""
+    """The CPU this process runs on (read once per process)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             text = f.read()

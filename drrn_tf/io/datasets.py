@@ -1,4 +1,4 @@
-"""Where the standard image sets live: ``$DRRN_DATA``, else ``../shared/data``.
+"""Where the standard image sets live: the folder ``$DRRN_DATA`` names (else a ``shared/data`` folder beside the working directory or the source tree).
 
 ``resolve_dataset("set5")`` gives ``("Set5", Path(".../Set5"))``; any folder path works
 too and is named after the folder.
@@ -42,7 +42,7 @@ def skimage_photos(names: list[str], dest: Path) -> Path:
 
 
 def data_root() -> Path | None:
-    """``$DRRN_DATA`` if set, else the first ``../shared/data`` found from here or the repo."""
+    """``$DRRN_DATA`` if set, else the first ``../shared/data`` found from the working directory or the source tree."""
     env = os.environ.get("DRRN_DATA")
     if env:
         return Path(env)

@@ -96,8 +96,8 @@ def choice_guide() -> str:
     lines = []
     for p in PRESETS.values():
         if p.use:
-            default = ", the default" if p.name == DEFAULT_PRESET else ""
-            lines.append(f"  {p.name:<18} {p.use}{default}: Set5 x4 {p.set5_x4_psnr:.2f} dB, {p.ms_288 / 1000:.2f} s per 288x288 output")
+            default = " (the default)" if p.name == DEFAULT_PRESET else ""
+            lines.append(f"  {p.name:<18} {p.use}{default}; Set5 x4 {p.set5_x4_psnr:.2f} dB, {p.ms_288 / 1000:.2f} s per 288x288 output")
     return "which model (2 CPU threads):\n" + "\n".join(lines)
 
 

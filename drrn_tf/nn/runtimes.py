@@ -1,6 +1,6 @@
 """Which runtime runs a model when the user does not say (``--runtime auto``), and why.
 
-The rule, from ``drrn bench`` on the CPU kinds measured (the README's "Which runtime runs" table):
+The rule, from ``drrn bench`` on the CPU kinds measured (the docs' "Which runtime runs" table):
 
 * A trained preset whose gated full-int8 LiteRT export ships in the package runs in LiteRT
   (XNNPACK), when the export stage is installed: on every CPU measured it was the fastest runtime

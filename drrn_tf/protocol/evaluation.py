@@ -1,4 +1,4 @@
-"""PSNR/SSIM evaluation exactly as the paper's MATLAB protocol (see docs in paper.md).
+"""PSNR/SSIM evaluation exactly as the paper's MATLAB protocol.
 
 For each HR image and scale s: Y channel (MATLAB ``rgb2ycbcr`` on uint8, rounded;
 single-channel images used as they are) -> [0, 1] -> modcrop(s) -> bicubic

@@ -37,7 +37,7 @@ Place the image sets in the manual folder, one sub-folder per set:
   train291/  -- the 291 training images (Yang et al.'s 91 + 200 BSD300 train images).
       Public copies: jiny2001/dcscn-super-resolution (data/yang91/, data/bsd200/) or the
       authors' tyshiwo/DRRN_CVPR17 (data/Train_291/, pre-augmented).
-The folder ../shared/data of this project's checkout already has this layout.
+A folder that ``drrn eval --data`` reads (``$DRRN_DATA``) already has this layout.
 """
 
 
