@@ -1,0 +1,119 @@
+"""``drrn eval``: the paper's PSNR/SSIM (and IFC) table."""
+
+from __future__ import annotations
+
+import os
+
+from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, progress, say_runtime
+from drrn_tf.constants import DEFAULT_METRICS, METRICS, SCALES
+
+# metric: (table header, table cell, per-image line)
+_COLUMNS = {"psnr": ("PSNR (dB)", "{:.2f}", "{:.2f} dB"), "ssim": ("SSIM", "{:.4f}", "SSIM {:.4f}"), "ifc": ("IFC", "{:.3f}", "IFC {:.3f}")}
+
+
+def _scores(row: dict, metrics: list[str], line: bool = False) -> str:
+    return (", " if line else " | ").join(_COLUMNS[m][2 if line else 1].format(row[m]) for m in metrics)
+
+
+def _format_table(results: list[dict], model_name: str, metrics: list[str]) -> str:
+    lines = [
+        f"model: {model_name}",
+        "| dataset | scale | " + " | ".join(_COLUMNS[m][0] for m in metrics) + " | images |",
+        "|---|---|" + "---|" * len(metrics) + "---|",
+    ]
+    for r in results:
+        lines.append(f"| {r['dataset']} | x{r['scale']} | {_scores(r, metrics)} | {r['images']} |")
+    return "\n".join(lines)
+
+
+def cmd_eval(args) -> int:
+    from drrn_tf.inference.engines import RgbEngine
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import check_output, write_json_atomic
+    from drrn_tf.io.images import list_images
+    from drrn_tf.nn.loading import BICUBIC, load_engine, resolve_model
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.evaluation import evaluate
+    from drrn_tf.upscale.image import upscale_pixels
+
+    datasets = [resolve_dataset(d) for d in args.data]
+    if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
+        inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
+        check_output(args.json, inputs=inputs, overwrite=args.overwrite)
+    # The paper-exact reference unless told otherwise; an exported file runs in its own runtime.
+    runtime = args.runtime or ("auto" if resolve_model(args.model).exported else "keras")
+    engine = load_engine(args.model, runtime, require_trained=True)
+    check_tile(engine, args.tile)
+    rgb_upscale = predict = None
+    if isinstance(engine, RgbEngine):
+        check_scale(engine, args.scales or [engine.scale], "--scales")
+        args.scales = [engine.scale]
+        rgb_upscale = lambda lr, s: upscale_pixels(engine, lr, s)  # noqa: E731
+        name = f"{engine.name}, end to end (HR photo shrunk by MATLAB bicubic to uint8 RGB -> the model -> Y)"
+    elif engine is not None:
+        predict = lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb)  # noqa: E731
+        name = engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})"
+    else:
+        name = BICUBIC
+    say_runtime(engine)
+    results = evaluate(
+        predict,
+        datasets,
+        args.scales or SCALES,
+        progress=lambda jobs: progress(jobs, desc="evaluating", unit="img"),
+        metrics=args.metrics,
+        rgb_upscale=rgb_upscale,
+    )
+    metrics = list(results[0].scores)  # args.metrics without repeats
+    rows = [r.as_dict(per_image=args.per_image) for r in results]
+    print(_format_table(rows, name, metrics))
+    if args.per_image:
+        for r in results:
+            for row in r.per_image:
+                print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
+    if args.json:
+        doc = {"model": name, "model_spec": str(args.model), "results": rows}
+        write_json_atomic(args.json, doc, replace=args.overwrite)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def register(sub) -> None:
+    """Add ``drrn eval`` to the sub-command parsers ``sub``."""
+    from drrn_tf.nn.loading import describe_model_spec
+    from drrn_tf.nn.presets import DEFAULT_PRESET
+
+    ev = sub.add_parser(
+        "eval",
+        help="PSNR/SSIM (and IFC) table in the paper's protocol",
+        description="Evaluate on HR image sets exactly as the paper's MATLAB protocol (Y channel, MATLAB bicubic, shave s).",
+        **epilog(
+            "drrn eval --data set5 set14",
+            "drrn eval --model drrn_b1u25 --data set5 --scales 4 --metrics psnr ssim ifc -o b1u25.json",
+            "drrn eval --model drrn_b1u9_int8.tflite --data set5 set14 --per-image",
+            guide=True,
+        ),
+    )
+    ev.add_argument(
+        "--model",
+        default=DEFAULT_PRESET,
+        metavar="MODEL",
+        help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})",
+    )
+    ev.add_argument(
+        "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (the folders of that name under $DRRN_DATA) or folders"
+    )
+    ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, metavar="S", help="scales among 2 3 4 (default: all; an end-to-end model's own)")
+    ev.add_argument(
+        "--metrics",
+        nargs="+",
+        choices=METRICS,
+        default=list(DEFAULT_METRICS),
+        metavar="M",
+        help="scores among psnr ssim ifc (default: psnr ssim); ifc is the paper's information fidelity criterion (ifcvec.m)",
+    )
+    ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
+    ev.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (never an image or model of the run)")
+    ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
+    add_tiling(ev, "keras")
+    ev.set_defaults(func=cmd_eval)

@@ -1,0 +1,105 @@
+"""What the ``drrn`` command does to its own process while a command runs: SIGTERM as an interrupt,
+native libraries' stderr quietened, the packages' log lines printed, a test hook for logical CPUs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every temporary file is removed on the way out."""
+
+
+def on_sigterm(signum, frame):
+    raise Terminated()
+
+
+class NativeStderrSilenced:
+    """While a command runs, native libraries' writes to file descriptor 2 go to /dev/null and Python's
+    ``sys.stderr`` (errors, warnings, progress bars) to the real stderr, through a duplicate of it.
+
+    TensorFlow prints oneDNN/CUDA notices at import and at the first op, before its logging is set up
+    (so ``TF_CPP_MIN_LOG_LEVEL`` cannot silence them); the TFLite converter prints its settings
+    (``fully_quantize: 0, ...``) and LiteRT announces its XNNPACK delegate -- all from C++, straight to
+    fd 2. Only the ``drrn`` command does this (it owns its process), only when ``sys.stderr`` is the
+    process's own, and not with ``DRRN_VERBOSE_TF=1`` or ``--debug``."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr is sys.__stderr__ and sys.__stderr__ is not None
+
+    def __enter__(self):
+        if self.enabled:
+            import faulthandler
+
+            sys.stderr.flush()
+            self.saved = os.dup(2)
+            ours = os.fdopen(os.dup(self.saved), "w", buffering=1, encoding=sys.__stderr__.encoding, errors="backslashreplace")
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 2)
+            finally:
+                os.close(devnull)
+            sys.stderr = ours
+            self.faulthandler = not faulthandler.is_enabled()
+            if self.faulthandler:
+                faulthandler.enable(file=ours)  # a native crash still shows Python's traceback
+        return self
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            import faulthandler
+
+            # The duplicate stays open (closed when collected): a progress bar being torn down
+            # after the command may still hold it and write to it.
+            sys.stderr.flush()
+            os.dup2(self.saved, 2)
+            os.close(self.saved)
+            sys.stderr = sys.__stderr__
+            if self.faulthandler:
+                faulthandler.disable()
+        return False
+
+
+class Say(logging.Handler):
+    """The library's log records (``drrn_tf``, ``drrn_tf_export``) as plain lines on the current ``sys.stderr``."""
+
+    def emit(self, record):
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+class LibraryLogToStderr:
+    """While a command runs, the packages' INFO messages (an export being made, a run resuming) are
+    printed as lines; a library user's own logging configuration is left alone otherwise."""
+
+    NAMES = ("drrn_tf", "drrn_tf_export")
+
+    def __enter__(self):
+        self.handler = Say()
+        self.saved = []
+        for name in self.NAMES:
+            log = logging.getLogger(name)
+            self.saved.append((log, log.level, log.propagate))
+            log.addHandler(self.handler)
+            log.setLevel(logging.INFO)
+            log.propagate = False
+        return self
+
+    def __exit__(self, *exc):
+        for log, level, propagate in self.saved:
+            log.removeHandler(self.handler)
+            log.setLevel(level)
+            log.propagate = propagate
+        return False
+
+
+def split_cpu_for_tests() -> None:
+    """``DRRN_CPU_DEVICES=N`` (a test hook of ``drrn train``) splits the CPU into N logical devices before
+    TensorFlow's runtime starts, so that ``tf.distribute.MirroredStrategy`` can be exercised without GPUs."""
+    n = int(os.environ.get("DRRN_CPU_DEVICES", "0") or 0)
+    if n > 1:
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * n)
