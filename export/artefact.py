@@ -301,14 +301,8 @@ def _kind(facts: GraphFacts, path: Path) -> tuple[str, int | None]:
     raise InputError(f"{path}: takes {i[-1]} channel(s) and gives {o[-1]}; expected a luminance model (1 -> 1) or an end-to-end RGB upscaler (3 -> 3)")
 
 
-def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
-    """Open an exported ``.tflite`` or ``.onnx`` model for ``drrn upscale``, ``eval``, ``info`` and ``bench``:
-    every check first, then the runtime. Registered as a ``drrn_tf.exported`` entry point."""
-    from .runtime import LiteRTModel, OnnxModel
-
-    path = Path(path)
-    fmt = path.suffix.lower()[1:]
-    require(f"{path}: running a .{fmt} model", LITERT if fmt == "tflite" else ("onnx", "onnxruntime"))
+def _load(path: Path, fmt: str) -> tuple[bytes, GraphFacts]:
+    """The file's bytes and its :class:`GraphFacts`, or one line saying why it cannot be read as a ``fmt`` model."""
     from drrn_tf.io.files import read_capped
 
     content = read_capped(path, MAX_FILE_BYTES, "model")
@@ -318,43 +312,50 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
         raise InputError(f"{path}: {e}") from None
     except Exception as e:
         raise InputError(f"{path}: not a loadable {fmt} model ({first_line(e)})") from e
-    card_path = path.with_suffix(".json")
-    card = _read_card(path, content)
-    kind, scale = _kind(facts, path)
+    return content, facts
+
+
+def _fixed_input(facts: GraphFacts, card: dict | None, path: Path) -> tuple[int, int] | None:
+    """The fixed input (h, w), None when open; checked against drrn's largest export and the card's input shape."""
     fixed = None if min(facts.input_shape[1:3]) < 1 else tuple(facts.input_shape[1:3])
     if fixed and fixed[0] * fixed[1] > MAX_FIXED_PIXELS:
         raise InputError(f"{path}: fixed input {fixed[0]}x{fixed[1]} is larger than any export drrn makes (at most 4096x4096 pixels)")
     said = ((card or {}).get("inputs") or [{}])[0].get("shape") if isinstance((card or {}).get("inputs"), list) else None
     if said is not None and said != facts.input_shape:
-        raise InputError(f"{card_path}: the card says input {said}, {path.name} has {facts.input_shape}; remake or remove the card")
+        raise InputError(f"{path.with_suffix('.json')}: the card says input {said}, {path.name} has {facts.input_shape}; remake or remove the card")
+    return fixed
+
+
+def _receptive_field(facts: GraphFacts, kind: str, card: dict | None, path: Path) -> tuple[int, str]:
+    """The receptive field and where it comes from ("model card" or "graph"), or one line saying why it is not known."""
+    card_path = path.with_suffix(".json")
     rf = _card_int(card or {}, "receptive_field", card_path, 1, 4097)
     if rf is not None:
         if facts.radius is not None and rf < 2 * facts.radius + 1:
             raise InputError(f"{card_path}: the card says receptive field {rf}, but {path.name}'s convolutions reach {2 * facts.radius + 1}; remake the card")
-        source = "model card"
-    elif facts.radius is not None and (facts.unknown_op is None or kind == "end-to-end"):
-        rf, source = 2 * facts.radius + 1, "graph"
-    else:
-        raise InputError(
-            f"{path}: no model card ({card_path.name}) and a {facts.unknown_op} op whose spatial reach cannot be derived; "
-            "put the card drrn export wrote beside it"
-        )
+        return rf, "model card"
+    if facts.radius is not None and (facts.unknown_op is None or kind == "end-to-end"):
+        return 2 * facts.radius + 1, "graph"
+    raise InputError(
+        f"{path}: no model card ({card_path.name}) and a {facts.unknown_op} op whose spatial reach cannot be derived; put the card drrn export wrote beside it"
+    )
+
+
+def _halo_lr(path: Path, fmt: str, kind: str, fixed: tuple[int, int] | None, rf: int, scale: int | None, card: dict | None) -> int | None:
+    """An end-to-end model's tile overlap in LR pixels (the card's, else derived; None for a luminance model), once its input shape is found runnable."""
     radius = (rf - 1) // 2
-    quant = (card or {}).get("quantization") or facts.quantization
-    label = "fp32" if quant == "none" else quant
-    name = f"{path.name} ({card['source_model']}, {label})" if (card or {}).get("source_model") else f"{path.name} ({label})"
-    halo_lr = None
     if kind == "end-to-end":
         if fmt != "tflite":
             raise InputError(f"{path}: end-to-end models run as .tflite (drrn export --e2e-scale writes one)")
         e2e = (card or {}).get("end_to_end") or {}
-        halo_lr = _card_int(e2e, "tile_halo_lr", card_path, 0, 4096)
+        halo_lr = _card_int(e2e, "tile_halo_lr", path.with_suffix(".json"), 0, 4096)
         halo_lr = lr_halo(radius, scale) if halo_lr is None else halo_lr
         if min(fixed) <= 2 * halo_lr:
             raise InputError(
                 f"{path}: fixed input {fixed[0]}x{fixed[1]} LR pixels is too small for tiles that overlap by {halo_lr} on each side; export a larger --shape"
             )
-    elif fixed is not None and min(fixed) <= 2 * radius:
+        return halo_lr
+    if fixed is not None and min(fixed) <= 2 * radius:
         raise InputError(
             f"{path}: fixed input {fixed[0]}x{fixed[1]} is too small for its receptive field ({rf}x{rf}): each side must exceed {2 * radius} pixels; "
             "export a larger --shape"
@@ -363,6 +364,27 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
         raise InputError(
             f"{path}: an ONNX model of a fixed input shape {fixed[0]}x{fixed[1]}; drrn runs ONNX with open height and width (drrn export --format onnx)"
         )
+    return None
+
+
+def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
+    """Open an exported ``.tflite`` or ``.onnx`` model for ``drrn upscale``, ``eval``, ``info`` and ``bench``:
+    every check first, then the runtime. Registered as a ``drrn_tf.exported`` entry point."""
+    from .runtime import LiteRTModel, OnnxModel
+
+    path = Path(path)
+    fmt = path.suffix.lower()[1:]
+    require(f"{path}: running a .{fmt} model", LITERT if fmt == "tflite" else ("onnx", "onnxruntime"))
+    content, facts = _load(path, fmt)
+    card = _read_card(path, content)
+    kind, scale = _kind(facts, path)
+    fixed = _fixed_input(facts, card, path)
+    rf, source = _receptive_field(facts, kind, card, path)
+    radius = (rf - 1) // 2
+    halo_lr = _halo_lr(path, fmt, kind, fixed, rf, scale, card)
+    quant = (card or {}).get("quantization") or facts.quantization
+    label = "fp32" if quant == "none" else quant
+    name = f"{path.name} ({card['source_model']}, {label})" if (card or {}).get("source_model") else f"{path.name} ({label})"
     try:
         runner = LiteRTModel(content, threads=threads, halo=radius) if fmt == "tflite" else OnnxModel(content, threads=threads)
     except Exception as e:

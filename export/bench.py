@@ -228,6 +228,45 @@ def _inputs(target: Target, sizes: list[tuple[int, int]]) -> list[tuple[int, int
     return [(h // target.scale, w // target.scale, target.channels_in) for h, w in sizes]
 
 
+def _plan(target: Target, n: int, inputs: list[tuple[int, int, int]], memory_mb: float, say) -> tuple[list, list[dict], list[dict]]:
+    """One target at ``n`` threads: the inputs to time with their rows, and the rows of sizes skipped for memory (each said)."""
+    todo, base, skipped = [], [], []
+    for h, w, c in inputs:
+        out_h, out_w = h * target.scale, w * target.scale
+        need_mb = target.bytes_per_pixel * out_h * out_w / 2**20
+        row = {
+            "model": target.model,
+            "params": target.params,
+            "macs_per_pixel": target.macs_per_pixel,
+            "runtime": target.runtime,
+            "quant": target.quant,
+            "threads": n,
+            "size": f"{out_h}x{out_w}",
+            "file_bytes": target.file_bytes,
+            "parity_worst_drop_db": target.parity_drop_db,
+        }
+        if need_mb > memory_mb:
+            skipped.append({**row, "note": f"skipped: needs about {need_mb:,.0f} MiB (> --memory-mb {memory_mb:,.0f})"})
+            say(f"  {target.model} {target.runtime} {target.quant} {n}t {row['size']}: {skipped[-1]['note']}")
+            continue
+        todo.append((h, w, c))
+        base.append(row)
+    return todo, base, skipped
+
+
+def _timed(target: Target, base: list[dict], result: list[dict], say) -> list[dict]:
+    """The rows of a cell that ran: its timings, microseconds per output pixel and GOP/s (each said)."""
+    rows = []
+    for row, timing in zip(base, result):
+        pixels = np.prod([int(v) for v in row["size"].split("x")])
+        row.update({k: round(v, 3) if isinstance(v, float) else v for k, v in timing.items()})
+        row["us_per_pixel"] = round(timing["median_ms"] * 1000 / pixels, 4)
+        row["gops"] = round(2 * target.macs_per_pixel * pixels / (timing["median_ms"] / 1000) / 1e9, 2)
+        rows.append(row)
+        say(f"  {row['size']}: median {row['median_ms']:.1f} ms ({row['runs']} runs)")
+    return rows
+
+
 def bench(
     models: list[str],
     runtimes=DEFAULT_RUNTIMES,
@@ -252,27 +291,8 @@ def bench(
     for target in targets:
         inputs = _inputs(target, sizes)
         for n in threads:
-            todo, base = [], []
-            for h, w, c in inputs:
-                out_h, out_w = h * target.scale, w * target.scale
-                need_mb = target.bytes_per_pixel * out_h * out_w / 2**20
-                row = {
-                    "model": target.model,
-                    "params": target.params,
-                    "macs_per_pixel": target.macs_per_pixel,
-                    "runtime": target.runtime,
-                    "quant": target.quant,
-                    "threads": n,
-                    "size": f"{out_h}x{out_w}",
-                    "file_bytes": target.file_bytes,
-                    "parity_worst_drop_db": target.parity_drop_db,
-                }
-                if need_mb > memory_mb:
-                    rows.append({**row, "note": f"skipped: needs about {need_mb:,.0f} MiB (> --memory-mb {memory_mb:,.0f})"})
-                    say(f"  {target.model} {target.runtime} {target.quant} {n}t {row['size']}: {rows[-1]['note']}")
-                    continue
-                todo.append((h, w, c))
-                base.append(row)
+            todo, base, skipped = _plan(target, n, inputs, memory_mb, say)
+            rows.extend(skipped)
             if target.job.get("refused"):
                 rows.extend({**r, "note": f"not timed: {target.job['refused']}"} for r in base)
                 break
@@ -285,13 +305,7 @@ def bench(
                 rows.extend({**r, "note": f"failed: {result}"} for r in base)
                 say(f"  failed: {result}")
                 continue
-            for row, timing in zip(base, result):
-                pixels = np.prod([int(v) for v in row["size"].split("x")])
-                row.update({k: round(v, 3) if isinstance(v, float) else v for k, v in timing.items()})
-                row["us_per_pixel"] = round(timing["median_ms"] * 1000 / pixels, 4)
-                row["gops"] = round(2 * target.macs_per_pixel * pixels / (timing["median_ms"] / 1000) / 1e9, 2)
-                rows.append(row)
-                say(f"  {row['size']}: median {row['median_ms']:.1f} ms ({row['runs']} runs)")
+            rows.extend(_timed(target, base, result, say))
     return {"cpu": cpu.as_dict(), "min_time_s": min_time, "rows": rows}
 
 

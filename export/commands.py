@@ -140,25 +140,49 @@ def export_e2e(
     ``drrn upscale`` on the sets ``agreement_data`` and the model's own Y PSNR on ``quality_data``
     (:func:`~drrn_tf_export.parity.e2e_set_psnr`), each unless None); int8 calibrates on LR RGB
     crops from ``representative`` (a folder; default train291)."""
-    from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf.nn.stats import receptive_radius
-    from drrn_tf.upscale.image import upscale_pixels
 
     from .card import model_card
-    from .convert import convert_e2e, representative_samples
+    from .convert import convert_e2e
     from .e2e import tile_halo
-    from .parity import e2e_agreement, e2e_set_psnr
     from .runtime import LiteRTModel
 
     if quant == "int16x8":
         raise InputError("the end-to-end model supports --quant none, fp16, dynamic or int8")
-    samples = None
-    if quant == "int8":
-        folder = Path(representative) if representative else resolve_dataset("train291")[1]
-        samples = representative_samples(folder, n=calibration_samples, size=shape, scales=(scale,), rgb=True)
+    samples = _e2e_calibration(representative, calibration_samples, shape, scale) if quant == "int8" else None
     artefact = convert_e2e(model, shape[0], shape[1], scale, quant, samples, io=io)
     runner = LiteRTModel(artefact, threads=threads)
     halo = tile_halo(receptive_radius(model), scale)
+    agreement, quality = _e2e_checks(model, runner, shape, scale, halo, agreement_data, quality_data)
+    card = model_card(artefact, "tflite", quant, model, file_name, None)
+    card["end_to_end"] = {
+        "scale": scale,
+        "lr_shape": list(shape),
+        "io_dtype": io,
+        "tile_halo_lr": halo,
+        "agreement_with_drrn_upscale": agreement,
+        "quality": quality,
+    }
+    card["preprocessing"] = _e2e_preprocessing(shape, scale, io)
+    return artefact, card
+
+
+def _e2e_calibration(representative, calibration_samples: int, shape: tuple[int, int], scale: int) -> list:
+    """LR RGB crops of ``shape`` from ``representative`` (a folder; default train291) to calibrate the int8 end-to-end model."""
+    from drrn_tf.io.datasets import resolve_dataset
+
+    from .convert import representative_samples
+
+    folder = Path(representative) if representative else resolve_dataset("train291")[1]
+    return representative_samples(folder, n=calibration_samples, size=shape, scales=(scale,), rgb=True)
+
+
+def _e2e_checks(model, runner, shape: tuple[int, int], scale: int, halo: int, agreement_data, quality_data: str | None) -> tuple[dict | None, dict | None]:
+    """The end-to-end model's agreement with ``drrn upscale`` on ``agreement_data`` and its Y PSNR on ``quality_data``, each None when skipped."""
+    from drrn_tf.upscale.image import upscale_pixels
+
+    from .parity import e2e_agreement, e2e_set_psnr
+
     agreement = quality = None
     if quality_data:
         quality = e2e_set_psnr(lambda lr: runner.upscale_e2e(lr, scale, halo), scale, quality_data)
@@ -171,21 +195,16 @@ def export_e2e(
             scale,
             data=agreement_data,
         )
-    card = model_card(artefact, "tflite", quant, model, file_name, None)
-    card["end_to_end"] = {
-        "scale": scale,
-        "lr_shape": list(shape),
-        "io_dtype": io,
-        "tile_halo_lr": halo,
-        "agreement_with_drrn_upscale": agreement,
-        "quality": quality,
-    }
-    card["preprocessing"] = (
+    return agreement, quality
+
+
+def _e2e_preprocessing(shape: tuple[int, int], scale: int, io: str) -> str:
+    """The card's ``preprocessing`` note of the end-to-end model: what goes in and out, and how larger photos are tiled."""
+    return (
         f"Input: the LR RGB image, {io} pixel values 0..255, fixed size {shape[0]}x{shape[1]}; output: the RGB image "
         f"{scale}x larger, {io} 0..255. Larger photos: tiles of the input size overlapping by tile_halo_lr "
         "LR pixels (drrn_tf.inference.tiling.axis_plan), padded symmetrically when the photo is smaller. Nothing else to do outside the model."
     )
-    return artefact, card
 
 
 def _write(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool) -> int:

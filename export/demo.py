@@ -55,27 +55,19 @@ def _before_after(model, photo: Path, out: Path, scale: int = 3) -> Path:
     return out
 
 
-def cmd_demo(args) -> int:
-    require("drrn demo", LITERT)
-    import numpy as np
-    import tensorflow as tf
+def _new_run_folder(output: str | None) -> Path:
+    """The run folder: ``output``, or ``runs/demo-<time>``; refused when it already holds anything."""
+    run = Path(output) if output else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
+    if run.exists() and any(run.iterdir()):
+        raise InputError(f"{run}: already exists and is not empty; pick another -o/--output")
+    return run
 
-    from drrn_tf.nn.predict import predict_y
-    from drrn_tf.nn.stats import model_stats
-    from drrn_tf.protocol.evaluation import evaluate
+
+def _train_demo(args, train_dir: Path, val_dir: Path, run: Path):
+    """Train the demo DRRN with ``model.fit`` into ``run/train``: the trainer's result and the model it saved."""
     from drrn_tf.training.config import load_config
     from drrn_tf.training.trainer import train
 
-    from .bench import measure
-    from .convert import convert_tflite, representative_samples
-    from .runtime import LiteRTModel
-
-    run = Path(args.output) if args.output else Path("runs") / time.strftime("demo-%Y%m%d-%H%M%S")
-    if run.exists() and any(run.iterdir()):
-        raise InputError(f"{run}: already exists and is not empty; pick another -o/--output")
-    started = time.time()
-    train_dir = skimage_photos(TRAIN_PHOTOS, run / "data" / "train")
-    val_dir = skimage_photos(HELD_OUT_PHOTOS, run / "data" / "held_out")
     cfg = load_config(
         None,
         {
@@ -98,7 +90,12 @@ def cmd_demo(args) -> int:
     result = train(cfg, run / "train", verbose=1 if sys.stderr.isatty() else 2)
     import keras
 
-    model = keras.saving.load_model(result["model"])
+    return result, keras.saving.load_model(result["model"])
+
+
+def _export_demo(model, train_dir: Path, run: Path) -> tuple[bytes, bytes]:
+    """Write the fp32 and the full-int8 TFLite model (calibrated on the training photos) into ``run``; their bytes."""
+    from .convert import convert_tflite, representative_samples
 
     print("[2/3] exporting full-int8 TFLite (calibrated on the training photos)", file=sys.stderr)
     calib = representative_samples(train_dir, n=100, size=(96, 96))
@@ -106,7 +103,20 @@ def cmd_demo(args) -> int:
     int8 = convert_tflite(model, "int8", representative=calib)
     (run / "drrn_demo_fp32.tflite").write_bytes(fp32)
     (run / "drrn_demo_int8.tflite").write_bytes(int8)
-    stats = model_stats(model)
+    return fp32, int8
+
+
+def _measure_demo(model, val_dir: Path, fp32: bytes, int8: bytes) -> tuple[dict, dict]:
+    """PSNR per method on the held-out photos (x2, x3, x4) and latency in ms per format on a 288x288 input."""
+    import numpy as np
+    import tensorflow as tf
+
+    from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.evaluation import evaluate
+
+    from .bench import measure
+    from .runtime import LiteRTModel
+
     rt_int8 = LiteRTModel(int8, threads=2)
     rt_fp32 = LiteRTModel(fp32, threads=2)
 
@@ -125,6 +135,11 @@ def cmd_demo(args) -> int:
         "LiteRT fp32": measure(lambda: rt_fp32.predict_y(x), 0, 1, 5, 5)[0],
         "LiteRT int8": measure(lambda: rt_int8.predict_y(x), 0, 1, 5, 5)[0],
     }
+    return rows, latency
+
+
+def _report(args, stats: dict, rows: dict, latency: dict, keras_file: Path, fp32: bytes, int8: bytes) -> str:
+    """The Markdown report: the network, PSNR per method, and file size and latency per format."""
     lines = [
         f"DRRN demo: B1U{args.units}, {args.filters} filters, {stats['params']:,} parameters, {stats['macs_per_pixel']:,} MACs/pixel",
         f"held-out photos: {', '.join(HELD_OUT_PHOTOS)} (PSNR dB on Y, paper protocol)",
@@ -137,7 +152,7 @@ def cmd_demo(args) -> int:
         "",
         "| format | file size | latency 288x288 (median of 5, 2 threads) |",
         "|---|---|---|",
-        f"| Keras fp32 | {Path(result['model']).stat().st_size:,} B (.keras) | {latency['Keras fp32']:.1f} ms |",
+        f"| Keras fp32 | {keras_file.stat().st_size:,} B (.keras) | {latency['Keras fp32']:.1f} ms |",
         f"| LiteRT fp32 | {len(fp32):,} B | {latency['LiteRT fp32']:.1f} ms |",
         f"| LiteRT int8 | {len(int8):,} B | {latency['LiteRT int8']:.1f} ms |",
     ]
@@ -147,7 +162,22 @@ def cmd_demo(args) -> int:
             f"LiteRT int8 is not faster than Keras fp32 in this run: a {args.filters}-filter network does little arithmetic per layer, so fixed",
             "per-layer costs weigh more and the winner depends on the CPU. Wider networks gain more (the docs: which runtime runs, and why).",
         ]
-    report = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def cmd_demo(args) -> int:
+    require("drrn demo", LITERT)
+    from drrn_tf.nn.stats import model_stats
+
+    run = _new_run_folder(args.output)
+    started = time.time()
+    train_dir = skimage_photos(TRAIN_PHOTOS, run / "data" / "train")
+    val_dir = skimage_photos(HELD_OUT_PHOTOS, run / "data" / "held_out")
+    result, model = _train_demo(args, train_dir, val_dir, run)
+    fp32, int8 = _export_demo(model, train_dir, run)
+    stats = model_stats(model)
+    rows, latency = _measure_demo(model, val_dir, fp32, int8)
+    report = _report(args, stats, rows, latency, Path(result["model"]), fp32, int8)
     figure = _before_after(model, val_dir / HELD_OUT_PHOTOS[0], run / "before_after.png")
     (run / "report.md").write_text(report + "\n")
     (run / "report.json").write_text(
