@@ -16,17 +16,19 @@ output number is computed exactly as in one piece.
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 import numpy as np
 
 from drrn_tf.errors import InputValueError
 from drrn_tf.inference.cpu import usable_cores
-from drrn_tf.inference.tiling import tile_plan
+from drrn_tf.inference.tiling import Span, tile_plan
 from drrn_tf.protocol.matlab import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
 
 __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
@@ -117,54 +119,99 @@ def upscale_stream(
     """
     h, w = pixels.shape[:2]
     out_h, out_w = h * scale, w * scale
+    image = _image(pixels, scale)
+    for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=balanced)):
+        tile = _tile(image, scale, rows, cols)
+        up = np.concatenate(_in_bands(tile.prepare, rows.stop - rows.start))
+        if restore_y is not None:
+            up = _restored(up, restore_y, image.gray)
+        _in_bands(functools.partial(tile.finish, up), rows.own_stop - rows.own_start)
+    return image.out
+
+
+@dataclass(frozen=True)
+class _Image:
+    """The input pixels, the output buffer, and what the colour work needs to know of them."""
+
+    pixels: np.ndarray
+    out: np.ndarray
+    floating: bool
+    peak: float  # the stored value of 1.0: 1 for float pixels, else the dtype's largest
+    gray: bool
+    alpha: bool
+
+
+def _image(pixels: np.ndarray, scale: int) -> _Image:
+    """``pixels`` with an empty output buffer ``scale`` times their size (float32 for float pixels)."""
+    h, w = pixels.shape[:2]
     floating = pixels.dtype.kind == "f"
     peak = 1.0 if floating else float(np.iinfo(pixels.dtype).max)
-    gray = pixels.ndim == 2
-    alpha = pixels.ndim == 3 and pixels.shape[2] == 4
-    out = np.empty((out_h, out_w) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
+    out = np.empty((h * scale, w * scale) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
+    return _Image(pixels, out, floating, peak, pixels.ndim == 2, pixels.ndim == 3 and pixels.shape[2] == 4)
 
-    def lr_rows(ir, c0, c1, channels):
+
+@dataclass(frozen=True)
+class _Tile:
+    """One output tile: its bicubic taps (the rows of the whole image's tables: memory by the tile),
+    the LR columns ``c0:c1`` they read, and the part of the tile it owns (``own_r``, ``own_c``)."""
+
+    image: _Image
+    rows: Span
+    cols: Span
+    wr: np.ndarray
+    ir: np.ndarray
+    wc: np.ndarray
+    ic: np.ndarray
+    c0: int
+    c1: int
+    own_r: slice
+    own_c: slice
+
+    def lr_rows(self, ir: np.ndarray, channels: slice) -> tuple[np.ndarray, np.ndarray]:
         """The LR rows that row taps ``ir`` read, columns c0:c1, as float in [0, 1]; ``ir`` shifted into them."""
+        image = self.image
         r0 = int(ir.min())
-        x = pixels[r0 : int(ir.max()) + 1, c0:c1]
-        x = (x if gray else x[..., channels]).astype(np.float64) / peak
+        x = image.pixels[r0 : int(ir.max()) + 1, self.c0 : self.c1]
+        x = (x if image.gray else x[..., channels]).astype(np.float64) / image.peak
         return x, ir - r0
 
-    for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=balanced)):
-        # The bicubic taps of this tile (the rows of the whole image's tables: memory by the tile), and the LR columns they read.
-        wr, ir = bicubic_taps(h, out_h, scale, rows.start, rows.stop)
-        wc, ic = bicubic_taps(w, out_w, scale, cols.start, cols.stop)
-        c0, c1 = int(ic.min()), int(ic.max()) + 1
+    def prepare(self, a: int, b: int) -> np.ndarray:
+        """YCbCr, then rows, then columns (imresize's order for equal scales), for output rows a:b."""
+        x, ir_b = self.lr_rows(self.ir[a:b], slice(0, 3))
+        return apply_taps(apply_taps(x if self.image.gray else rgb2ycbcr(x), 0, self.wr[a:b], ir_b), 1, self.wc, self.ic - self.c0)
 
-        def prepare(a, b, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1):
-            # YCbCr, then rows, then columns (imresize's order for equal scales), for output rows a:b.
-            x, ir_b = lr_rows(ir[a:b], c0, c1, slice(0, 3))
-            return apply_taps(apply_taps(x if gray else rgb2ycbcr(x), 0, wr[a:b], ir_b), 1, wc, ic - c0)
+    def finish(self, up: np.ndarray, a: int, b: int) -> None:
+        """Own rows a:b (counted from own_r.start) of ``up``: back to RGB, alpha, rounded, into the output."""
+        image, own_c = self.image, self.own_c
+        band = slice(self.own_r.start + a, self.own_r.start + b)
+        res = up[band, own_c] if image.gray else ycbcr2rgb(up[band, own_c])
+        if image.alpha:
+            x, ir_b = self.lr_rows(self.ir[band], slice(3, 4))
+            res = np.concatenate([res, apply_taps(apply_taps(x, 0, self.wr[band], ir_b), 1, self.wc[own_c], self.ic[own_c] - self.c0)], axis=2)
+        if not image.floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
+            res *= image.peak
+            res += 0.5
+            np.floor(res, out=res)
+        rows, cols = self.rows, self.cols
+        image.out[rows.own_start + a : rows.own_start + b, cols.own_start : cols.own_stop] = np.clip(res, 0, image.peak, out=res)
 
-        up = np.concatenate(_in_bands(prepare, rows.stop - rows.start))
-        if restore_y is not None:
-            y = np.asarray(restore_y(up if gray else up[..., 0]).astype(np.float32), np.float64)
-            if not np.isfinite(y).all():  # rounded, NaN would be a black picture and a success
-                raise InputValueError("the model's output holds NaN or inf (broken weights?); nothing written")
-            if gray:
-                up = y
-            else:
-                up[..., 0] = y
-        own_r = slice(rows.own_start - rows.start, rows.own_stop - rows.start)
-        own_c = slice(cols.own_start - cols.start, cols.own_stop - cols.start)
 
-        def finish(a, b, up=up, wr=wr, ir=ir, wc=wc, ic=ic, c0=c0, c1=c1, own_r=own_r, own_c=own_c, rows=rows, cols=cols):
-            # Own rows a:b (counted from own_r.start): back to RGB, alpha, rounded, into the output.
-            band = slice(own_r.start + a, own_r.start + b)
-            res = up[band, own_c] if gray else ycbcr2rgb(up[band, own_c])
-            if alpha:
-                x, ir_b = lr_rows(ir[band], c0, c1, slice(3, 4))
-                res = np.concatenate([res, apply_taps(apply_taps(x, 0, wr[band], ir_b), 1, wc[own_c], ic[own_c] - c0)], axis=2)
-            if not floating:  # matlab_round(res * peak), in place; the clip below makes floor(x + 0.5) the same
-                res *= peak
-                res += 0.5
-                np.floor(res, out=res)
-            out[rows.own_start + a : rows.own_start + b, cols.own_start : cols.own_stop] = np.clip(res, 0, peak, out=res)
+def _tile(image: _Image, scale: int, rows: Span, cols: Span) -> _Tile:
+    """The output tile ``rows`` x ``cols``, its taps computed."""
+    h, w = image.pixels.shape[:2]
+    wr, ir = bicubic_taps(h, h * scale, scale, rows.start, rows.stop)
+    wc, ic = bicubic_taps(w, w * scale, scale, cols.start, cols.stop)
+    own_r = slice(rows.own_start - rows.start, rows.own_stop - rows.start)
+    own_c = slice(cols.own_start - cols.start, cols.own_stop - cols.start)
+    return _Tile(image, rows, cols, wr, ir, wc, ic, int(ic.min()), int(ic.max()) + 1, own_r, own_c)
 
-        _in_bands(finish, own_r.stop - own_r.start)
-    return out
+
+def _restored(up: np.ndarray, restore_y: Callable[[np.ndarray], np.ndarray], gray: bool) -> np.ndarray:
+    """``up`` with its Y restored by ``restore_y``; an output holding NaN or inf is refused."""
+    y = np.asarray(restore_y(up if gray else up[..., 0]).astype(np.float32), np.float64)
+    if not np.isfinite(y).all():  # rounded, NaN would be a black picture and a success
+        raise InputValueError("the model's output holds NaN or inf (broken weights?); nothing written")
+    if gray:
+        return y
+    up[..., 0] = y
+    return up

@@ -7,12 +7,12 @@ the file's first bytes, and only that format's Pillow decoder reads it: the head
 (pixel limit, memory) is the header of the pixels it decodes. 16-bit colour PNG and TIFF,
 which Pillow reduces to 8 bits, are decoded by OpenCV from the same bytes (the same format,
 chosen by the same signature), and the decoded size must equal the header's.
-:func:`write_image` encodes with OpenCV straight into the (atomic) output file.
+:func:`write_image` encodes with OpenCV straight into the (atomic) output file. The formats
+themselves (signatures, Pillow decoders, headers) are :mod:`drrn_tf.io.formats`.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import struct
 import threading
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from drrn_tf._compat import pillow_opener
 from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError, first_line
 from drrn_tf.io.files import atomic_path, check_writable, read_capped
+from drrn_tf.io.formats import READ_FORMATS, ImageHeader, array_mode, check_png_rows, image_header, open_format, sniff_format
 from drrn_tf.protocol.matlab import im2uint8
 
 __all__ = ["IMAGE_EXTENSIONS", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
@@ -55,40 +55,6 @@ def _cv2():
             else:
                 os.environ["LD_LIBRARY_PATH"] = saved
     return sys.modules["cv2"]
-
-
-# The formats read, told apart by their first bytes (as OpenCV and Pillow each do): the format is
-# decided once, here, and only that format's decoder sees the file.
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"II+\x00", "TIFF"),
-    (b"MM\x00+", "TIFF"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"BM", "BMP"),
-)
-
-
-def sniff_format(data: bytes) -> str | None:
-    """The format of an image file from its first bytes (PNG, JPEG, TIFF, GIF, BMP, WEBP), or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    return next((fmt for sig, fmt in _SIGNATURES if data.startswith(sig)), None)
-
-
-def _open(data: bytes, fmt: str) -> Image.Image:
-    """Pillow's decoder for ``fmt`` alone on ``data``. Not ``Image.open``: that walks every plugin
-    (one could claim bytes another decoder will read) and applies Pillow's process-wide
-    decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``, which this package leaves as the host
-    process set it): :func:`read_image` checks the header against its own ``max_pixels`` instead."""
-    factory = pillow_opener(fmt)
-    try:
-        return factory(io.BytesIO(data), None)
-    except (SyntaxError, IndexError, TypeError, KeyError, struct.error) as e:
-        raise UnidentifiedImageError(f"not a valid {fmt} file ({first_line(e)})") from e
 
 
 @dataclass
@@ -150,56 +116,8 @@ def pil_to_array(im: Image.Image) -> np.ndarray:
         if a.size and (a.min() < 0 or a.max() > 1):
             raise ValueError(f"float pixels must be in [0, 1], got values in [{a.min():g}, {a.max():g}]")
         return a
-    mode = _array_mode(im)
+    mode = array_mode(im)
     return np.asarray(im if im.mode == mode else im.convert(mode))  # no copy to convert to what it is
-
-
-def _array_mode(im: Image.Image) -> str:
-    """The 8-bit mode :func:`pil_to_array` gives an image in: L (gray), RGBA (any alpha) or RGB."""
-    if im.mode in ("L", "1"):
-        return "L"
-    return "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"
-
-
-@dataclass(frozen=True)
-class ImageHeader:
-    """What an image file's header says, before any pixel is decoded."""
-
-    format: str
-    width: int
-    height: int
-    channels: int  # as read_image gives them: 1 (gray), 3 (RGB), 4 (RGBA)
-    itemsize: int  # bytes per channel value: 1, 2 (16-bit) or 4 (float)
-
-    @property
-    def pixel_bytes(self) -> int:
-        return self.width * self.height * self.channels * self.itemsize
-
-    @property
-    def decode_bytes(self) -> int:
-        """Memory that decoding it takes at its peak (the decoder's buffer and the array made from it;
-        measured, rounded up): 4 bytes per channel byte, 20 per pixel for WebP (decoded as RGBA twice)."""
-        return self.width * self.height * (20 if self.format == "WEBP" else 4 * self.channels * self.itemsize)
-
-
-def _header(im: Image.Image, fmt: str) -> ImageHeader:
-    mode = im.mode
-    bits = _colour_bits(im, fmt)
-    channels = 1 if mode.startswith("I") or mode == "F" else len(_array_mode(im))
-    itemsize = 4 if mode == "F" else 2 if (mode.startswith("I") or bits == 16) else 1
-    return ImageHeader(fmt, im.width, im.height, channels, itemsize)
-
-
-def _colour_bits(im: Image.Image, fmt: str) -> int:
-    """16 for a 16-bit colour PNG or TIFF (which Pillow reduces to 8 bits; OpenCV decodes those), else 8."""
-    if im.mode not in ("RGB", "RGBA"):
-        return 8
-    if fmt == "PNG":
-        return 16 if im.tile and ";16" in str(im.tile[0].args) else 8
-    if fmt == "TIFF":
-        bits = getattr(im, "tag_v2", {}).get(258, (8,))
-        return 16 if tuple(bits)[:1] == (16,) else 8
-    return 8
 
 
 def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: Callable[[Path, ImageHeader], None] | None = None) -> LoadedImage:
@@ -222,14 +140,14 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
     try:
         with warnings.catch_warnings():  # Pillow's warnings (a bomb, odd metadata) are not the user's lines
             warnings.simplefilter("ignore")
-            with _open(data, fmt) as im:
+            with open_format(data, fmt) as im:
                 if im.width * im.height > max_pixels:
                     raise InputError(
                         f"{path}: {im.width}x{im.height} is {im.width * im.height:,} pixels, more than the limit of {max_pixels:,} (raise it with --max-pixels)"
                     )
                 if min(im.width, im.height) < 1:
                     raise InputError(f"{path}: the header says {im.width}x{im.height} pixels")
-                header = _header(im, fmt)
+                header = image_header(im, fmt)
                 if check is not None:
                     check(path, header)
                 orientation = int(im.getexif().get(0x0112, 1) or 1)
@@ -249,7 +167,7 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
             raise InputError(f"{path}: {first_line(e)}; this package reads float images as values in [0, 1]") from e
         raise InputError(f"{path}: corrupt or truncated {fmt} image ({_decoder_reason(e)})") from e
     if fmt == "PNG":
-        _check_png_rows(path, data)
+        check_png_rows(path, data)
     if pixels is None:  # 16-bit colour: OpenCV, which keeps the 16 bits, on the same bytes (PNG or TIFF)
         pixels = _decode_16bit_colour(path, data, header)
     del data
@@ -258,35 +176,6 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
     if orientation != 1:
         pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
     return LoadedImage(pixels=pixels, path=path, frames=frames)
-
-
-READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
-
-
-def _check_png_rows(path: Path, data: bytes) -> None:
-    """Refuse a PNG whose image data holds fewer rows than its header claims: Pillow stops where the
-    compressed stream ends and leaves the rest black, where libpng says "not enough image data"."""
-    import zlib
-
-    width, height, depth, colour, interlace = struct.unpack(">IIBBxxB", data[16:29])
-    bits = depth * {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
-    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)] if interlace else [(0, 0, 1, 1)]
-    expected = 0
-    for x0, y0, dx, dy in passes:
-        w, h = -(-(width - x0) // dx), -(-(height - y0) // dy)
-        if w > 0 and h > 0:
-            expected += h * (1 + -(-(w * bits) // 8))
-    inflate, got, pos = zlib.decompressobj(), 0, 8
-    while pos + 8 <= len(data) and got < expected:
-        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
-        if kind == b"IDAT":
-            chunk = data[pos + 8 : pos + 8 + length]
-            while chunk and got < expected:  # counted in slices: never the whole image in memory
-                got += len(inflate.decompress(chunk, 1 << 22))
-                chunk = inflate.unconsumed_tail
-        pos += 12 + length
-    if got < expected:
-        raise InputError(f"{path}: corrupt PNG image (its data holds {got:,} of the {expected:,} bytes its {width}x{height} header needs)")
 
 
 def _frames(im: Image.Image) -> int:

@@ -216,12 +216,25 @@ class PatchSource:
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        off_np, h_np, w_np = self._meta()
-        off, heights, widths = (tf.constant(a) for a in (off_np, h_np, w_np))
+        gather = self._batch_gather()
+        if mode == "random":
+            ds = self._random_batches(gather, batch_size, seed, start_step)
+        elif mode == "grid":
+            ds = self._grid_batches(gather, batch_size, seed, stride, start_step)
+        else:
+            raise ValueError(f"mode must be 'grid' or 'random', got {mode!r}")
+        options = tf.data.Options()
+        options.deterministic = True
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+    def _batch_gather(self) -> Callable:
+        """``gather(entry, y, x, variant)``: the (lr_up, target) patches at those (B,) positions, each (B, P, P, 1)."""
+        off_np, _, w_np = self._meta()
+        off, widths = tf.constant(off_np), tf.constant(w_np)
         dy_np, dx_np = dihedral_offsets(self.patch)
         dy, dx = tf.constant(dy_np), tf.constant(dx_np)
         target_flat, lr_flat = tf.constant(self.target), tf.constant(self.lr)
-        p = self.patch
 
         def gather(entry, y, x, variant):
             base = tf.gather(off, entry)[:, None, None]
@@ -231,46 +244,48 @@ class PatchSource:
             idx = base + rows * w + cols
             return tf.gather(lr_flat, idx)[..., None], tf.gather(target_flat, idx)[..., None]
 
-        if mode == "random":
-            valid = (h_np - p + 1) * (w_np - p + 1)
-            logits = tf.constant(np.log(valid.astype(np.float64))[None, :], tf.float64)
+        return gather
 
-            def sample(step):
-                s = tf.stack([tf.constant(seed, tf.int64), step])
-                entry = tf.random.stateless_categorical(logits, batch_size, seed=s, dtype=tf.int64)[0]
-                u = tf.random.stateless_uniform([2, batch_size], seed=s + [0, 1 << 40], dtype=tf.float64)
-                ny = tf.cast(tf.gather(heights, entry) - p + 1, tf.float64)
-                nx = tf.cast(tf.gather(widths, entry) - p + 1, tf.float64)
-                y = tf.cast(tf.floor(u[0] * ny), tf.int64)
-                x = tf.cast(tf.floor(u[1] * nx), tf.int64)
-                variant = tf.random.stateless_uniform([batch_size], seed=s + [0, 2 << 40], maxval=8, dtype=tf.int64)
-                return gather(entry, y, x, variant)
+    def _random_batches(self, gather: Callable, batch_size: int, seed: int, start_step: int) -> tf.data.Dataset:
+        """Batches of patches uniform over every valid position and variant, from batch ``start_step`` on."""
+        _, h_np, w_np = self._meta()
+        heights, widths = tf.constant(h_np), tf.constant(w_np)
+        p = self.patch
+        valid = (h_np - p + 1) * (w_np - p + 1)
+        logits = tf.constant(np.log(valid.astype(np.float64))[None, :], tf.float64)
 
-            ds = tf.data.Dataset.counter(start=start_step).map(sample, num_parallel_calls=tf.data.AUTOTUNE)
-        elif mode == "grid":
-            grid = tf.constant(self.grid(stride))
-            n = 8 * int(grid.shape[0])
-            first = start_step * batch_size
-            start_pass, skip = divmod(first, n)
+        def sample(step):
+            s = tf.stack([tf.constant(seed, tf.int64), step])
+            entry = tf.random.stateless_categorical(logits, batch_size, seed=s, dtype=tf.int64)[0]
+            u = tf.random.stateless_uniform([2, batch_size], seed=s + [0, 1 << 40], dtype=tf.float64)
+            ny = tf.cast(tf.gather(heights, entry) - p + 1, tf.float64)
+            nx = tf.cast(tf.gather(widths, entry) - p + 1, tf.float64)
+            y = tf.cast(tf.floor(u[0] * ny), tf.int64)
+            x = tf.cast(tf.floor(u[1] * nx), tf.int64)
+            variant = tf.random.stateless_uniform([batch_size], seed=s + [0, 2 << 40], maxval=8, dtype=tf.int64)
+            return gather(entry, y, x, variant)
 
-            def one_pass(k):
-                order = tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([tf.constant(seed, tf.int64), k])))
-                return tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64))
+        return tf.data.Dataset.counter(start=start_step).map(sample, num_parallel_calls=tf.data.AUTOTUNE)
 
-            def decode(ids):
-                rows = tf.gather(grid, ids // 8)
-                return gather(rows[:, 0], rows[:, 1], rows[:, 2], ids % 8)
+    def _grid_batches(self, gather: Callable, batch_size: int, seed: int, stride: int, start_step: int) -> tf.data.Dataset:
+        """Batches of the grid's patches times the 8 variants, reshuffled every pass, from batch ``start_step`` on."""
+        grid = tf.constant(self.grid(stride))
+        n = 8 * int(grid.shape[0])
+        first = start_step * batch_size
+        start_pass, skip = divmod(first, n)
 
-            ds = (
-                tf.data.Dataset.counter(start=start_pass)
-                .flat_map(one_pass)
-                .skip(skip)
-                .batch(batch_size, drop_remainder=True)
-                .map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-            )
-        else:
-            raise ValueError(f"mode must be 'grid' or 'random', got {mode!r}")
-        options = tf.data.Options()
-        options.deterministic = True
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+        def one_pass(k):
+            order = tf.argsort(tf.random.stateless_uniform([n], seed=tf.stack([tf.constant(seed, tf.int64), k])))
+            return tf.data.Dataset.from_tensor_slices(tf.cast(order, tf.int64))
+
+        def decode(ids):
+            rows = tf.gather(grid, ids // 8)
+            return gather(rows[:, 0], rows[:, 1], rows[:, 2], ids % 8)
+
+        return (
+            tf.data.Dataset.counter(start=start_pass)
+            .flat_map(one_pass)
+            .skip(skip)
+            .batch(batch_size, drop_remainder=True)
+            .map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+        )

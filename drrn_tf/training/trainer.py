@@ -168,49 +168,14 @@ def _holds_run(run_dir: Path) -> bool:
 
 
 def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> dict:
-    if resume:
-        if not (run_dir / "config.json").is_file():
-            raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")
-        saved_path = run_dir / "config.json"
-        try:
-            values = json.loads(saved_path.read_text())
-        except (UnicodeDecodeError, ValueError) as e:
-            raise InputError(f"{saved_path}: unreadable ({first_line(e)})") from e
-        if not isinstance(values, dict):
-            raise InputError(f"{saved_path}: expected a mapping of keys to values")
-        saved = config_from_dict(values, str(saved_path))
-        if cfg.epochs and cfg.epochs != saved.epochs and saved.schedule == "cosine":
-            raise InputError(f"{run_dir}: a cosine schedule is fixed by its epochs ({saved.epochs}); it cannot be extended on resume")
-        cfg = TrainConfig(**{**saved.__dict__, "epochs": cfg.epochs or saved.epochs})
-    else:
-        if _holds_run(run_dir):
-            raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
-    cfg = cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
+    cfg = _run_config(cfg, run_dir, resume)
     state = read_state(run_dir) if resume and (run_dir / "state.json").exists() else None  # checked before any work
-    for key in ("train_data", "val_data") if cfg.data_source == "folder" else ("val_data",):
-        name = getattr(cfg, key)
-        if name and os.path.realpath(resolve_dataset(name)[1]) == os.path.realpath(run_dir):
-            raise InputError(f"{run_dir}: is the run's {key} folder; the run needs a folder of its own (another --out)")
-    if cfg.teacher is not None:
-        teacher_files(cfg.teacher, cfg.teacher_runtime)  # a teacher that cannot be one is refused first
-
-    keras.utils.set_random_seed(cfg.seed)
-    if cfg.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    keras.config.set_dtype_policy("mixed_bfloat16" if cfg.mixed_precision == "bf16" else "float32")
+    _check_run_inputs(cfg, run_dir)
+    _set_process_state(cfg)
 
     strategy = make_strategy(cfg.strategy)
     with strategy.scope():
-        last = run_dir / "checkpoints" / "last.keras"
-        if resume and (last.exists() or (run_dir / "state.json").exists()):
-            model = _load_checkpoint(last)
-        else:  # a new run, or one stopped before its first checkpoint: step 0 of its saved config
-            if resume:
-                _LOG.info(f"{run_dir}: no checkpoint yet (stopped during the first epoch): starting it again from step 0")
-            model = build_model(cfg)
-            if cfg.init_weights:
-                _warm_start(model, cfg.init_weights)
-            _compile(model, cfg)
+        model = _run_model(cfg, run_dir, resume)
     source = _load_training_images(cfg, progress)
     val_images = []
     if cfg.val_data:
@@ -219,10 +184,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     # A teacher whose file does not load is refused here, still before anything is written.
     targets = teacher_targets(source, cfg.teacher, cfg.teacher_runtime, run_dir, progress) if cfg.teacher is not None else None
     if not resume:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if (run_dir / "config.json").exists():
-            _LOG.info(f"{run_dir}: replacing a run that stopped before its first checkpoint")
-        write_bytes_atomic(run_dir / "config.json", cfg.to_json().encode())
+        _write_config(cfg, run_dir)
     if targets is not None:
         targets.save(run_dir)
         source.distil(targets.outputs, cfg.teacher_weight)
@@ -237,6 +199,87 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     )
 
     dataset = source.dataset(cfg.batch_size, seed=cfg.seed, mode=cfg.sampling, stride=cfg.stride, start_step=start_step)
+    model.fit(
+        dataset,
+        epochs=cfg.epochs,
+        steps_per_epoch=cfg.steps_per_epoch,
+        initial_epoch=initial_epoch,
+        callbacks=_callbacks(cfg, run_dir, state, val_images),
+        shuffle=False,  # the dataset is shuffled (and resumable) by construction
+        verbose=verbose,
+    )
+    return _finish(model, cfg, run_dir)
+
+
+def _run_config(cfg: TrainConfig, run_dir: Path, resume: bool) -> TrainConfig:
+    """The run's checked configuration: ``cfg``, or on resume the saved one with ``cfg``'s epochs."""
+    if resume:
+        cfg = _resumed_config(cfg, run_dir)
+    elif _holds_run(run_dir):
+        raise InputError(f"{run_dir}: already holds a run; use --resume or another --out")
+    return cfg.resolved().check(str(run_dir / "config.json") if resume else "config")
+
+
+def _resumed_config(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
+    """The configuration saved in ``run_dir``, its epochs extended to ``cfg.epochs`` where given."""
+    if not (run_dir / "config.json").is_file():
+        raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")
+    saved_path = run_dir / "config.json"
+    try:
+        values = json.loads(saved_path.read_text())
+    except (UnicodeDecodeError, ValueError) as e:
+        raise InputError(f"{saved_path}: unreadable ({first_line(e)})") from e
+    if not isinstance(values, dict):
+        raise InputError(f"{saved_path}: expected a mapping of keys to values")
+    saved = config_from_dict(values, str(saved_path))
+    if cfg.epochs and cfg.epochs != saved.epochs and saved.schedule == "cosine":
+        raise InputError(f"{run_dir}: a cosine schedule is fixed by its epochs ({saved.epochs}); it cannot be extended on resume")
+    return TrainConfig(**{**saved.__dict__, "epochs": cfg.epochs or saved.epochs})
+
+
+def _check_run_inputs(cfg: TrainConfig, run_dir: Path) -> None:
+    """Refuse, before any work, data folders that are the run folder and a teacher that cannot be one."""
+    for key in ("train_data", "val_data") if cfg.data_source == "folder" else ("val_data",):
+        name = getattr(cfg, key)
+        if name and os.path.realpath(resolve_dataset(name)[1]) == os.path.realpath(run_dir):
+            raise InputError(f"{run_dir}: is the run's {key} folder; the run needs a folder of its own (another --out)")
+    if cfg.teacher is not None:
+        teacher_files(cfg.teacher, cfg.teacher_runtime)  # a teacher that cannot be one is refused first
+
+
+def _set_process_state(cfg: TrainConfig) -> None:
+    """Seed the random generators, and set op determinism and the dtype policy the run asks for."""
+    keras.utils.set_random_seed(cfg.seed)
+    if cfg.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    keras.config.set_dtype_policy("mixed_bfloat16" if cfg.mixed_precision == "bf16" else "float32")
+
+
+def _run_model(cfg: TrainConfig, run_dir: Path, resume: bool) -> keras.Model:
+    """The compiled model to train: the last checkpoint on resume, else a new (or warm-started) one."""
+    last = run_dir / "checkpoints" / "last.keras"
+    if resume and (last.exists() or (run_dir / "state.json").exists()):
+        return _load_checkpoint(last)
+    # a new run, or one stopped before its first checkpoint: step 0 of its saved config
+    if resume:
+        _LOG.info(f"{run_dir}: no checkpoint yet (stopped during the first epoch): starting it again from step 0")
+    model = build_model(cfg)
+    if cfg.init_weights:
+        _warm_start(model, cfg.init_weights)
+    _compile(model, cfg)
+    return model
+
+
+def _write_config(cfg: TrainConfig, run_dir: Path) -> None:
+    """Create the run folder and write its config.json (replacing that of a run stopped before its first checkpoint)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if (run_dir / "config.json").exists():
+        _LOG.info(f"{run_dir}: replacing a run that stopped before its first checkpoint")
+    write_bytes_atomic(run_dir / "config.json", cfg.to_json().encode())
+
+
+def _callbacks(cfg: TrainConfig, run_dir: Path, state: dict | None, val_images: list) -> list[keras.callbacks.Callback]:
+    """Validation, checkpoints, the CSV log, the NaN guard and, if asked, TensorBoard, in that order."""
     callbacks = [
         PaperValidation(val_images, cfg.val_scales, cfg.val_every, run_dir / "tensorboard" / "images" if cfg.tensorboard else None),
         AtomicCheckpoints(run_dir, state),
@@ -246,15 +289,11 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     ]
     if cfg.tensorboard:
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "tensorboard"), write_graph=False, update_freq="epoch"))
-    model.fit(
-        dataset,
-        epochs=cfg.epochs,
-        steps_per_epoch=cfg.steps_per_epoch,
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        shuffle=False,  # the dataset is shuffled (and resumable) by construction
-        verbose=verbose,
-    )
+    return callbacks
+
+
+def _finish(model: keras.Model, cfg: TrainConfig, run_dir: Path) -> dict:
+    """Refuse a run that stopped early; save the float32 inference model; the final state plus paths."""
     final = read_state(run_dir) if (run_dir / "state.json").is_file() else {}
     if final.get("epoch", 0) < cfg.epochs:
         raise TrainingDiverged(f"training stopped early at epoch {final.get('epoch', 0)}: the loss became NaN or inf")

@@ -17,7 +17,8 @@ from pathlib import Path
 from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError
 from drrn_tf.io.files import check_output, file_ids, os_error
-from drrn_tf.io.images import IMAGE_EXTENSIONS, ImageHeader, LoadedImage, check_output_path, check_output_size, is_image_path, read_image, write_image
+from drrn_tf.io.formats import ImageHeader
+from drrn_tf.io.images import IMAGE_EXTENSIONS, LoadedImage, check_output_path, check_output_size, is_image_path, read_image, write_image
 
 __all__ = ["UpscaleJob", "expand_inputs", "plan_upscale", "run_upscale"]
 
