@@ -9,7 +9,7 @@ import pytest
 from conftest import tiny_drrn
 
 from drrn_tf.nn.layers import RecursiveBlock
-from drrn_tf.nn.models import DRRN, drrn, drrn_param_count, srcnn, vdsr
+from drrn_tf.nn.models import DRRN, drrn, drrn_param_count, dtype_policy, srcnn, vdsr
 from drrn_tf.nn.presets import PRESETS, build_preset
 
 
@@ -143,7 +143,16 @@ def test_keras_file_loads_in_a_fresh_process_after_register_keras_objects(tmp_pa
 
 def test_drrn_is_a_model_class_whose_config_is_its_hyperparameters(tmp_path, rng):
     model = DRRN(blocks=2, units=3, filters=8, batch_norm=True, name="mine")
-    assert model.get_config() == {"name": "mine", "trainable": True, "blocks": 2, "units": 3, "filters": 8, "batch_norm": True, "out_init": "he_normal"}
+    assert model.get_config() == {
+        "name": "mine",
+        "trainable": True,
+        "blocks": 2,
+        "units": 3,
+        "filters": 8,
+        "batch_norm": True,
+        "out_init": "he_normal",
+        "dtype": "float32",
+    }
     twin = DRRN.from_config(model.get_config())
     assert [w.shape for w in twin.weights] == [w.shape for w in model.weights] and twin.name == "mine"
     model.save(tmp_path / "m.keras")
@@ -151,6 +160,16 @@ def test_drrn_is_a_model_class_whose_config_is_its_hyperparameters(tmp_path, rng
     x = rng.random((1, 11, 9, 1)).astype("float32")
     assert isinstance(loaded, DRRN) and loaded.architecture == model.architecture
     np.testing.assert_array_equal(np.asarray(loaded(x)), np.asarray(model(x)))
+
+
+def test_a_drrn_built_in_mixed_precision_reloads_in_it(tmp_path):
+    with dtype_policy("mixed_bfloat16"):
+        model = DRRN(1, 2, 8)
+    model.save(tmp_path / "bf16.keras")
+    loaded = keras.saving.load_model(tmp_path / "bf16.keras")  # under the global float32 policy
+    assert loaded.get_config()["dtype"] == "mixed_bfloat16"
+    assert loaded.get_layer("block_1").dtype_policy.name == "mixed_bfloat16" and loaded.get_layer("conv_out").dtype_policy.name == "float32"
+    assert DRRN.from_functional(keras.Model(model.inputs, model.outputs)).get_layer("block_1").dtype_policy.name == "mixed_bfloat16"
 
 
 def test_from_preset_builds_the_trained_preset():

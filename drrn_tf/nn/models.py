@@ -17,22 +17,29 @@ __all__ = ["BUILDERS", "DRRN", "drrn", "vdsr", "srcnn", "drrn_param_count", "flo
 
 
 @contextlib.contextmanager
-def float32_policy():
-    """Build (or load) networks in float32 inside this block, whatever the global dtype policy is
-    (a mixed-precision training run sets it); the policy is restored after."""
+def dtype_policy(name: str):
+    """Build (or load) networks with the dtype policy ``name`` inside this block, whatever the global
+    policy is (layers a layer builds itself follow the global one); the policy is restored after."""
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
+    keras.config.set_dtype_policy(name)
     try:
         yield
     finally:
         keras.config.set_dtype_policy(previous)
 
 
+def float32_policy():
+    """:func:`dtype_policy` ``"float32"``, whatever a mixed-precision training run has set."""
+    return dtype_policy("float32")
+
+
 @keras.saving.register_keras_serializable(package="drrn_tf")
 class DRRN(keras.Model):
     """DRRN with ``blocks`` recursive blocks of ``units`` residual units each: a functional Keras model
     whose ``get_config()`` is its hyperparameters (``blocks``, ``units``, ``filters``, ``batch_norm``,
-    ``out_init``), so that ``DRRN.from_config(model.get_config())`` rebuilds the same network.
+    ``out_init``, and ``dtype``: the policy it computes in, ``"float32"`` or ``"mixed_bfloat16"``, the global
+    policy when it was built unless given), so that ``DRRN.from_config(model.get_config())`` rebuilds the
+    same network. The last conv and the global residual are float32 under any policy.
 
     Depth is (1 + 2U)B + 1. Every block owns its own shared conv pair; blocks do not
     share with each other. The last step is act -> conv(filters -> 1) -> + input
@@ -50,16 +57,21 @@ class DRRN(keras.Model):
         batch_norm: bool = False,
         out_init: str = "he_normal",
         name: str | None = None,
+        dtype: str | None = None,
         **kwargs,
     ):
         if blocks < 1:
             raise ValueError(f"blocks must be >= 1, got {blocks}")
-        inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
-        x = inp
-        for b in range(blocks):
-            x = RecursiveBlock(units=units, filters=filters, batch_norm=batch_norm, name=f"block_{b + 1}")(x)
-        x = PreActivation(batch_norm, name="act_out")(x)
-        super().__init__(inp, _global_residual(inp, x, out_init), name=name or f"drrn_b{blocks}u{units}", **kwargs)
+        dtype = dtype or keras.config.dtype_policy().name
+        with dtype_policy(dtype):
+            inp = keras.Input(shape=(None, None, 1), name="lr_up_y")
+            x = inp
+            for b in range(blocks):
+                x = RecursiveBlock(units=units, filters=filters, batch_norm=batch_norm, name=f"block_{b + 1}")(x)
+            x = PreActivation(batch_norm, name="act_out")(x)
+            out = _global_residual(inp, x, out_init)
+        super().__init__(inp, out, name=name or f"drrn_b{blocks}u{units}", **kwargs)
+        self.policy_name = dtype
         self.blocks, self.units, self.filters = int(blocks), int(units), int(filters)
         self.batch_norm, self.out_init = bool(batch_norm), str(out_init)
 
@@ -69,7 +81,7 @@ class DRRN(keras.Model):
         return {"blocks": self.blocks, "units": self.units, "filters": self.filters, "batch_norm": self.batch_norm}
 
     def get_config(self) -> dict:
-        return {"name": self.name, "trainable": self.trainable, **self.architecture, "out_init": self.out_init}
+        return {"name": self.name, "trainable": self.trainable, **self.architecture, "out_init": self.out_init, "dtype": self.policy_name}
 
     @classmethod
     def from_config(cls, config: dict, custom_objects=None) -> DRRN:
@@ -95,8 +107,7 @@ class DRRN(keras.Model):
         if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
             return None
         first = blocks[0]
-        with float32_policy():
-            twin = cls(len(blocks), first.units, first.filters, first.batch_norm, name=model.name)
+        twin = cls(len(blocks), first.units, first.filters, first.batch_norm, name=model.name, dtype=first.dtype_policy.name)
 
         def signature(m):
             return [(type(layer).__name__, layer.name, layer.dtype_policy.name) for layer in m.layers], [w.shape for w in m.weights]
