@@ -13,7 +13,6 @@ cannot be run correctly gets one line saying why. Registered as the ``drrn_tf.ex
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError, first_line
 from drrn_tf.inference.engines import RgbEngine, TileEngine, keras_bytes_per_pixel, xnnpack_bytes_per_pixel
 from drrn_tf.inference.tiling import lr_halo
+from drrn_tf.io.files import read_json_object
 
 from .extra import LITERT, require
 
@@ -241,12 +241,7 @@ def _read_card(path: Path, content: bytes) -> dict | None:
     card_path = path.with_suffix(".json")
     if not card_path.is_file():
         return None
-    try:
-        card = json.loads(card_path.read_text())
-    except (ValueError, OSError) as e:
-        raise InputError(f"{card_path}: not a valid model card ({first_line(e)})") from e
-    if not isinstance(card, dict):
-        raise InputError(f"{card_path}: not a valid model card (a JSON object expected, got {type(card).__name__})")
+    card = read_json_object(card_path, "not a valid model card")
     sha = (card.get("made_with") or {}).get("sha256") if isinstance(card.get("made_with"), dict) else None
     if sha is not None and sha != hashlib.sha256(content).hexdigest():
         raise InputError(f"{card_path}: this model card describes another file (its sha256 differs from {path.name}'s); remake or remove it")

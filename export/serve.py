@@ -161,7 +161,7 @@ def _quality_data() -> str | None:
 
 
 def _prepare_models(args, models_dir: Path) -> list[dict]:
-    from drrn_tf.io.files import write_json_atomic
+    from drrn_tf.io.files import read_json_object, write_json_atomic
 
     models_dir.mkdir(parents=True, exist_ok=True)
     entries = []
@@ -170,7 +170,7 @@ def _prepare_models(args, models_dir: Path) -> list[dict]:
             card_path = src.with_suffix(".json")
             if not src.is_file() or not card_path.is_file():
                 raise InputError(f"{src}: needs the .tflite and its model card {card_path.name} beside it")
-            card = json.loads(card_path.read_text())
+            card = read_json_object(card_path, "not a valid model card")
             if "end_to_end" not in card:
                 raise InputError(f"{card_path}: not an end-to-end model card (export with --e2e-scale and --shape)")
             if src.resolve().parent != models_dir.resolve():

@@ -164,6 +164,20 @@ def write_json_atomic(target: str | os.PathLike, doc, *, indent: int = 2, replac
     write_bytes_atomic(target, (json.dumps(doc, indent=indent) + "\n").encode(), replace=replace)
 
 
+def read_json_object(path: str | os.PathLike, problem: str = "not a valid JSON file", limit: int = 2**20) -> dict:
+    """The JSON object (a mapping) in ``path``, read with a cap of ``limit`` bytes; one :class:`InputError`
+    line ``PATH: PROBLEM (why)`` when the file cannot be read, is not JSON or holds something else."""
+    import json
+
+    try:
+        doc = json.loads(read_capped(path, limit, "file"))
+    except (ValueError, RecursionError) as e:
+        raise InputError(f"{path}: {problem} (not JSON: {first_line(e)})") from e
+    if not isinstance(doc, dict):
+        raise InputError(f"{path}: {problem} (expected a mapping, got {type(doc).__name__})")
+    return doc
+
+
 def file_ids(paths: Iterable[str | os.PathLike]) -> frozenset[tuple[int, int]]:
     """(device, inode) of each existing path: what :func:`check_output` compares an output with."""
     ids = set()

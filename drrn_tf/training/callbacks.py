@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from drrn_tf.errors import InputError, first_line
+from drrn_tf.errors import InputError
 from drrn_tf.io.files import atomic_path, write_json_atomic
 from drrn_tf.nn.predict import predict_y
 from drrn_tf.protocol.evaluation import bicubic_input, score
@@ -77,15 +76,10 @@ class HideSkippedValidation(keras.callbacks.Callback):
 def read_state(run_dir: Path) -> dict:
     """A run's ``state.json``, every field checked; one line naming the file if it is not what
     :class:`AtomicCheckpoints` writes."""
-    from drrn_tf.io.files import read_capped
+    from drrn_tf.io.files import read_json_object
 
     path = Path(run_dir) / "state.json"
-    try:
-        state = json.loads(read_capped(path, 2**20, "state"))
-    except (ValueError, RecursionError) as e:
-        raise InputError(f"{path}: corrupt (not JSON: {first_line(e)})") from e
-    if not isinstance(state, dict):
-        raise InputError(f"{path}: corrupt (expected a mapping, got {type(state).__name__})")
+    state = read_json_object(path, "corrupt")
     kinds = {"epoch": int, "step": int, "best_epoch": (int, type(None)), "best_val_psnr": (int, float, type(None)), "loss": (int, float)}
     for key, kind in kinds.items():
         value = state.get(key, 0 if key == "epoch" else None)

@@ -18,7 +18,6 @@ ends with the weights an uninterrupted run would have (up to float non-associati
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -29,7 +28,7 @@ import tensorflow as tf
 
 from drrn_tf.errors import InputError, TrainingDiverged, first_line
 from drrn_tf.io.datasets import data_root, resolve_dataset
-from drrn_tf.io.files import atomic_path, os_error, write_bytes_atomic
+from drrn_tf.io.files import atomic_path, os_error, read_json_object, write_bytes_atomic
 from drrn_tf.nn.models import DRRN, float32_policy
 from drrn_tf.nn.presets import PRESETS
 from drrn_tf.training.callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation, read_state
@@ -225,13 +224,7 @@ def _resumed_config(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
     if not (run_dir / "config.json").is_file():
         raise InputError(f"{run_dir}: not a run folder (no config.json) to resume")
     saved_path = run_dir / "config.json"
-    try:
-        values = json.loads(saved_path.read_text())
-    except (UnicodeDecodeError, ValueError) as e:
-        raise InputError(f"{saved_path}: unreadable ({first_line(e)})") from e
-    if not isinstance(values, dict):
-        raise InputError(f"{saved_path}: expected a mapping of keys to values")
-    saved = config_from_dict(values, str(saved_path))
+    saved = config_from_dict(read_json_object(saved_path, "unreadable"), str(saved_path))
     if cfg.epochs and cfg.epochs != saved.epochs and saved.schedule == "cosine":
         raise InputError(f"{run_dir}: a cosine schedule is fixed by its epochs ({saved.epochs}); it cannot be extended on resume")
     return TrainConfig(**{**saved.__dict__, "epochs": cfg.epochs or saved.epochs})
