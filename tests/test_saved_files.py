@@ -32,3 +32,17 @@ def test_plain_keras_loads_it_in_safe_mode_once_the_layers_are_registered():
     model = keras.saving.load_model(FIXTURES / "legacy-0.1.0-plain.keras", safe_mode=True)
     out = model.predict(np.load(FIXTURES / "legacy-input.npy"), verbose=0)
     np.testing.assert_array_equal(out, np.load(FIXTURES / "legacy-0.1.0-plain.out.npy"))
+
+
+def test_a_fresh_drrn_command_reads_a_file_of_the_drrn_class(tmp_path):
+    """What ``drrn train`` saves now (the DRRN class) loads in a new process that imported nothing first."""
+    import json
+    import subprocess
+    import sys
+
+    import drrn_tf
+
+    drrn_tf.DRRN(1, 2, 8, name="mine").save(tmp_path / "mine.keras")
+    out = subprocess.run([sys.executable, "-m", "drrn_tf", "info", str(tmp_path / "mine.keras"), "--json"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout)["architecture"] == {"blocks": 1, "units": 2, "filters": 8, "batch_norm": False}

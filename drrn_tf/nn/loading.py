@@ -152,7 +152,7 @@ def _load_keras(ref: ModelRef) -> keras.Model:
     import keras
     import numpy as np
 
-    from drrn_tf.nn import layers as _layers  # noqa: F401 - registers the serializables the file refers to
+    from drrn_tf.nn import models as _models  # noqa: F401 - registers the serializables the file refers to (DRRN, its layers)
 
     try:
         model = keras.saving.load_model(ref.path, safe_mode=True)
