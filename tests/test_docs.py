@@ -65,6 +65,7 @@ def test_user_docs_speak_of_the_product(path):
     assert not found, f"{path.relative_to(ROOT)}: {found}"
 
 
+@pytest.mark.slow  # .ci/run also builds the site strictly
 def test_mkdocs_builds_strictly(tmp_path):
     if importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings") is None:
         pytest.skip("mkdocs and mkdocstrings are not installed (pip install -e '.[docs]')")

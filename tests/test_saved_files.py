@@ -34,6 +34,7 @@ def test_plain_keras_loads_it_in_safe_mode_once_the_layers_are_registered():
     np.testing.assert_array_equal(out, np.load(FIXTURES / "legacy-0.1.0-plain.out.npy"))
 
 
+@pytest.mark.slow
 def test_a_fresh_drrn_command_reads_a_file_of_the_drrn_class(tmp_path):
     """What ``drrn train`` saves now (the DRRN class) loads in a new process that imported nothing first."""
     import json
