@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 # The distributions of setup.cfg's [options.extras_require] export.
-EXTRA_DISTS = ("tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "matplotlib")
-EXTRA_MODULES = ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert", "matplotlib")
+EXTRA_DISTS = ("tf2onnx", "onnx", "onnxruntime", "ai-edge-litert")
+EXTRA_MODULES = ("tf2onnx", "onnx", "onnxruntime", "ai_edge_litert")
 INSTALL_HINT = "drrn-tf[export]"
 # A .pth file of the bare venv writes the names of the modules a process imported to the file this
 # names, at exit: proof that a refusal came before TensorFlow was even imported.
