@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from conftest import tiny_drrn
 
-from drrn_tf.nn.layers import RecursiveBlock
+import drrn_tf
+from drrn_tf.nn.layers import PreActivation, RecursiveBlock
 from drrn_tf.nn.models import DRRN, drrn, drrn_param_count, dtype_policy, srcnn, vdsr
 from drrn_tf.nn.presets import PRESETS, build_preset
 
@@ -189,6 +190,26 @@ def test_a_functional_drrn_becomes_the_class_with_its_weights_and_nothing_else_d
     np.testing.assert_array_equal(np.asarray(converted(x)), np.asarray(functional(x)))
     assert DRRN.from_functional(vdsr(depth=3, filters=4)) is None
     assert DRRN.from_functional(old) is None  # already the class
+    # DRRN's layer names and weight shapes, but another head: not converted (it would change the output)
+    inp = keras.Input((None, None, 1), name="lr_up_y")
+    x = PreActivation(False, name="act_out")(RecursiveBlock(units=2, filters=8, name="block_1")(inp))
+    head = keras.layers.Conv2D(1, 3, padding="same", activation="tanh", name="conv_out", dtype="float32")(x)
+    lookalike = keras.Model(inp, keras.layers.Add(name="global_residual", dtype="float32")([inp, head]))
+    assert DRRN.from_functional(lookalike) is None
+    assert drrn_tf.model_stats(lookalike)["architecture"] == {"blocks": 1, "units": 2, "filters": 8, "batch_norm": False}
+
+
+def test_drrn_takes_its_arguments_in_the_order_of_the_former_builder():
+    assert drrn(1, 2, 8, False, "mine").name == "mine"
+
+
+def test_a_mixed_precision_checkpoint_runs_in_float32_when_loaded_to_run(tmp_path, rng):
+    import drrn_tf
+
+    with dtype_policy("mixed_bfloat16"):
+        DRRN(1, 2, 8).save(tmp_path / "ckpt.keras")
+    loaded = drrn_tf.load_model(str(tmp_path / "ckpt.keras"))
+    assert loaded.policy_name == "float32" and loaded.get_layer("block_1").conv_a.compute_dtype == "float32"
 
 
 def test_presets_are_registered():

@@ -174,7 +174,12 @@ def _load_keras(ref: ModelRef) -> keras.Model:
         raise InputError(f"{ref.spec}: expected input shape (None, H, W, 1), the luminance of the LR-up image; the model has {shape}")
     from drrn_tf.nn.models import DRRN
 
-    return DRRN.from_functional(model) or model
+    model = DRRN.from_functional(model) or model
+    if isinstance(model, DRRN) and model.policy_name != "float32":  # a mixed-precision checkpoint: run it in float32
+        weights = model.get_weights()
+        model = DRRN.from_config({**model.get_config(), "dtype": "float32"})
+        model.set_weights(weights)
+    return model
 
 
 def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: bool = False) -> keras.Model | TileEngine | RgbEngine | None:

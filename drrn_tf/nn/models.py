@@ -55,8 +55,8 @@ class DRRN(keras.Model):
         units: int = 9,
         filters: int = 128,
         batch_norm: bool = False,
-        out_init: str = "he_normal",
         name: str | None = None,
+        out_init: str = "he_normal",
         dtype: str | None = None,
         **kwargs,
     ):
@@ -100,22 +100,38 @@ class DRRN(keras.Model):
     @classmethod
     def from_functional(cls, model: keras.Model) -> DRRN | None:
         """A plain functional model with exactly a DRRN's graph (a ``.keras`` file saved before DRRN was a
-        class) as a :class:`DRRN` with its weights, so its output is the same; ``None`` for any other model."""
-        if type(model).__name__ != "Functional":  # what keras.Model(inputs, outputs) is; not a subclass
+        class) as a :class:`DRRN` with its weights, so its output is the same; ``None`` for any other model:
+        every layer's config (initialisers aside) and every connection must be a DRRN's."""
+        arch = drrn_architecture(model)
+        if type(model).__name__ != "Functional" or arch is None:  # what keras.Model(inputs, outputs) is; not a subclass
             return None
         blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
-        if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
-            return None
-        first = blocks[0]
-        twin = cls(len(blocks), first.units, first.filters, first.batch_norm, name=model.name, dtype=first.dtype_policy.name)
-
-        def signature(m):
-            return [(type(layer).__name__, layer.name, layer.dtype_policy.name) for layer in m.layers], [w.shape for w in m.weights]
-
-        if signature(twin) != signature(model):
+        twin = cls(**arch, name=model.name, dtype=blocks[0].dtype_policy.name)
+        if _graph(twin) != _graph(model) or [w.shape for w in twin.weights] != [w.shape for w in model.weights]:
             return None
         twin.set_weights(model.get_weights())
         return twin
+
+
+def drrn_architecture(model: keras.Model) -> dict | None:
+    """``{"blocks", "units", "filters", "batch_norm"}`` of a model whose recursive blocks are all alike
+    (read from its layers, for a model that is not a :class:`DRRN` instance); ``None`` if it has none."""
+    blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
+    if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
+        return None
+    return {"blocks": len(blocks), "units": blocks[0].units, "filters": blocks[0].filters, "batch_norm": bool(blocks[0].batch_norm)}
+
+
+def _graph(model: keras.Model) -> list:
+    """The functional graph of ``model``: every layer's config and connections, initialisers left out."""
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if not k.endswith("_initializer")}
+        return [strip(v) for v in node] if isinstance(node, list | tuple) else node
+
+    config = keras.Model(model.inputs, model.outputs).get_config()
+    return strip([config["layers"], config["input_layers"], config["output_layers"]])
 
 
 # The builder's name from before the class: ``drrn(blocks, units, filters, ...)`` is ``DRRN(...)``.

@@ -78,12 +78,12 @@ def _shared_params(model: keras.Model) -> tuple[int, int]:
 
 
 def architecture(model: keras.Model) -> dict | None:
-    """A DRRN's hyperparameters, from its config: ``{"blocks", "units", "filters", "batch_norm"}``;
-    ``None`` for a model that is not a :class:`~drrn_tf.nn.models.DRRN` (``drrn_tf.load_model`` makes
-    one of a ``.keras`` file saved before DRRN was a class)."""
-    from drrn_tf.nn.models import DRRN
+    """A DRRN's hyperparameters: ``{"blocks", "units", "filters", "batch_norm"}``, from the config of a
+    :class:`~drrn_tf.nn.models.DRRN`, else read from the model's recursive blocks (a functional file
+    that stays one, e.g. a mixed-precision checkpoint of 0.1.0); ``None`` for a model that is not a DRRN."""
+    from drrn_tf.nn.models import DRRN, drrn_architecture
 
-    return model.architecture if isinstance(model, DRRN) else None
+    return model.architecture if isinstance(model, DRRN) else drrn_architecture(model)
 
 
 def describe_architecture(arch: dict | None) -> str:
