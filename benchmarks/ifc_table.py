@@ -5,7 +5,7 @@
 
 Each row is one ``drrn eval --model M --data SET --scales 2 3 4 --metrics psnr ssim ifc -o
 DIR/M.json`` (printed as it runs; IFC as the reference ``ifcvec.m`` computes it, see
-``drrn_tf/ifc.py``), then a markdown table of IFC (PSNR beside it) per scale. Needs the
+``drrn_tf/protocol/ifc.py``), then a markdown table of IFC (PSNR beside it) per scale. Needs the
 benchmark sets (``$DRRN_DATA`` or ``../shared/data``).
 """
 

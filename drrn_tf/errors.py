@@ -1,12 +1,12 @@
 """The package's exceptions: what the ``drrn`` command turns into one line.
 
-:class:`DrrnError` is the base of them all, and each says what it is: :class:`InputError` bad input
-from the user (a missing file, a corrupt image, a wrong option value; :class:`InputValueError` the
-same found deep inside a call, a ``ValueError`` too); :class:`drrn_tf.nn.stats.UnsupportedModel` a
-model whose layers the package cannot describe; :class:`TrainingDiverged` a run whose loss became
-NaN or inf; :class:`ParityError` an export that fails its quality gate; :class:`MissingDependency`
+``DrrnError`` is the base of them all, and each says what it is: ``InputError`` bad input
+from the user (a missing file, a corrupt image, a wrong option value; ``InputValueError`` the
+same found deep inside a call, a ``ValueError`` too); ``drrn_tf.nn.stats.UnsupportedModel`` a
+model whose layers the package cannot describe; ``TrainingDiverged`` a run whose loss became
+NaN or inf; ``ParityError`` an export that fails its quality gate; ``MissingDependency``
 an optional stage that is not installed (the message says how to install it);
-:class:`MissingPackageData` a file the installed package should hold and does not. The CLI prints
+``MissingPackageData`` a file the installed package should hold and does not. The CLI prints
 any ``DrrnError`` as ``drrn: error: <message>`` with exit status 2, never as a traceback.
 """
 

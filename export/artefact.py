@@ -69,7 +69,7 @@ def _tflite_schema():
 
 
 def tflite_facts(content: bytes) -> GraphFacts:
-    """:class:`GraphFacts` of a TFLite flatbuffer (its first subgraph), read from the file's schema."""
+    """``GraphFacts`` of a TFLite flatbuffer (its first subgraph), read from the file's schema."""
     schema = _tflite_schema()
     model = schema.ModelT.InitFromPackedBuf(content, 0)
     if not model.subgraphs:
@@ -137,7 +137,7 @@ def _check_declared(nbytes: float) -> None:
 
 
 def onnx_facts(content: bytes) -> GraphFacts:
-    """:class:`GraphFacts` of an ONNX model (NHWC image in and out, as ``drrn export --format onnx`` writes)."""
+    """``GraphFacts`` of an ONNX model (NHWC image in and out, as ``drrn export --format onnx`` writes)."""
     import onnx
 
     model = onnx.load_model_from_string(content)
@@ -297,7 +297,7 @@ def _kind(facts: GraphFacts, path: Path) -> tuple[str, int | None]:
 
 
 def _load(path: Path, fmt: str) -> tuple[bytes, GraphFacts]:
-    """The file's bytes and its :class:`GraphFacts`, or one line saying why it cannot be read as a ``fmt`` model."""
+    """The file's bytes and its ``GraphFacts``, or one line saying why it cannot be read as a ``fmt`` model."""
     from drrn_tf.io.files import read_capped
 
     content = read_capped(path, MAX_FILE_BYTES, "model")

@@ -8,7 +8,7 @@ microseconds per output pixel and the arithmetic rate achieved (2 operations per
 
 Every cell runs in a child process of its own, so that its thread count is really its own
 (TensorFlow fixes its thread pools when it starts) and one cell's memory never adds to another's.
-A cell whose working memory would pass ``--memory-mb`` is skipped and says so. :func:`measure` is the
+A cell whose working memory would pass ``--memory-mb`` is skipped and says so. ``measure`` is the
 project's one timing loop (``benchmarks/latency.py`` and ``drrn demo`` time with it too).
 """
 
@@ -118,7 +118,7 @@ def _cell(job: dict) -> list[dict]:
 
 
 def _run_cell(job: dict, timeout: float) -> list[dict] | str:
-    """:func:`_cell` in a child process: its rows, or one line saying why it failed."""
+    """``_cell`` in a child process: its rows, or one line saying why it failed."""
     code = "import json, sys; from drrn_tf_export.bench import _cell; print(json.dumps(_cell(json.loads(sys.argv[1]))))"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     try:
@@ -328,12 +328,12 @@ def format_table(doc: dict) -> str:
 
 
 def cmd_bench(args) -> int:
-    from .extra import LITERT, require
+    from .extra import LITERT, ONNX, require
 
     if any(r.startswith("litert") for r in args.runtimes):
         require("drrn bench --runtimes litert-*", LITERT)
-    if "onnx" in args.runtimes:
-        require("drrn bench --runtimes onnx", ("onnx", "onnxruntime"))
+    if "onnx" in args.runtimes:  # a preset or .keras file is converted first
+        require("drrn bench --runtimes onnx", ONNX)
     from drrn_tf.io.files import check_output, write_json_atomic
 
     sizes = [_parse_size(s) for s in args.sizes]

@@ -4,10 +4,10 @@
     python -m drrn_tf_export.bundle drrn_b1u9_f32   # one
 
 Each export is what ``--runtime litert`` would otherwise make on a user's first run
-(:func:`drrn_tf_export.cache.gated_export`: full int8, dynamic H and W, made from the preset's
+(``drrn_tf_export.cache.gated_export``: full int8, dynamic H and W, made from the preset's
 int8-tuned twin where it has one, parity-gated against the preset's Keras model on Set5), written to
 ``drrn_tf/presets/NAME/NAME.int8.tflite`` with its model card ``NAME.int8.json``. The card records the
-preset's key (:func:`drrn_tf.nn.presets.preset_key`): if the preset's weights change, the shipped
+preset's key (``drrn_tf.nn.presets.preset_key``): if the preset's weights change, the shipped
 export no longer matches and is not used (``tests/test_runtimes.py`` fails until it is remade).
 """
 

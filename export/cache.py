@@ -11,7 +11,7 @@ quantisation and the TensorFlow version. Retraining makes a new export. A preset
 shipped or cached runs without TensorFlow being imported at all (no Keras model is built just to
 find the file). Calibration uses
 train291 when the benchmark data is found (``$DRRN_DATA``), else the photos
-scikit-image ships; the parity gate (:mod:`drrn_tf_export.parity`) likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
+scikit-image ships; the parity gate (``drrn_tf_export.parity``) likewise uses Set5, else those photos. An export that fails its gate is not cached and not used.
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def _is_shipped_preset(model: keras.Model) -> bool:
 
 
 def model_key(model: keras.Model, quant: str, shipped: bool | None = None) -> str:
-    """:func:`preset_key` for an unchanged preset (so that the preset name and the loaded model find
+    """``preset_key`` for an unchanged preset (so that the preset name and the loaded model find
     the same export), else a hash of the model's Keras config and weights. ``shipped``: whether
-    ``model`` is an unchanged preset, when the caller already knows (:func:`_is_shipped_preset`)."""
+    ``model`` is an unchanged preset, when the caller already knows (``_is_shipped_preset``)."""
     if _is_shipped_preset(model) if shipped is None else shipped:
         return preset_key(model.name, quant)
     h = hashlib.sha256()
@@ -109,7 +109,7 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
     """``(artefact, card)``: the LiteRT export of ``model`` (dynamic H and W) in ``quant``, made from its
     int8-tuned twin where a shipped preset has one, and parity-gated against ``model`` on Set5.
     ``shipped``: whether ``model`` is an unchanged preset, when the caller already knows
-    (:func:`_is_shipped_preset`). Raises :class:`~drrn_tf.errors.InputError` if it fails its gate."""
+    (``_is_shipped_preset``). Raises ``InputError`` if it fails its gate."""
     from drrn_tf.nn.predict import predict_y
     from drrn_tf.nn.stats import receptive_radius
 
@@ -154,7 +154,7 @@ def gated_export(model: keras.Model, quant: str = "int8", threads: int = 2, ship
 
 def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> Path:
     """The path of the LiteRT export of ``model`` (dynamic H and W): the one the package ships for an
-    unchanged preset, else the cached one, made first (:func:`gated_export`) if needed."""
+    unchanged preset, else the cached one, made first (``gated_export``) if needed."""
     from .card import write_artefact
 
     shipped = _is_shipped_preset(model)
@@ -173,7 +173,7 @@ def cached_export(model: keras.Model, quant: str = "int8", threads: int = 2) -> 
 
 def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Path:
     """The export of preset ``name``: the one the package ships, else the cached one, found by
-    :func:`preset_key` without building the model; made (through :func:`cached_export`, which finds
+    ``preset_key`` without building the model; made (through ``cached_export``, which finds
     the same key) if it is not there yet."""
     if (bundled := bundled_export(name, quant)) is not None:
         return bundled
@@ -186,11 +186,11 @@ def cached_preset_export(name: str, quant: str = "int8", threads: int = 2) -> Pa
 
 
 def litert_engine(model: keras.Model | str, quant: str = "int8", threads: int | None = None) -> TileEngine:
-    """The :class:`~drrn_tf.inference.engines.TileEngine` of a Keras model, or of a preset given by name, through
+    """The ``TileEngine`` of a Keras model, or of a preset given by name, through
     its LiteRT export: the one a trained preset ships, else the cached one (made and parity-checked
     on first use). Its halo is the receptive field
     its card records; its memory per pixel follows XNNPACK's indirection buffers
-    (:func:`drrn_tf.inference.engines.xnnpack_bytes_per_pixel`) for the widest tensor of the graph."""
+    (``drrn_tf.inference.engines.xnnpack_bytes_per_pixel``) for the widest tensor of the graph."""
     require("--runtime litert", LITERT)
     from drrn_tf.inference.cpu import usable_cores
 

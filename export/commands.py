@@ -138,7 +138,7 @@ def export_e2e(
 ) -> tuple[bytes, dict]:
     """Convert the end-to-end phone model and build its card (with the agreement with
     ``drrn upscale`` on the sets ``agreement_data`` and the model's own Y PSNR on ``quality_data``
-    (:func:`~drrn_tf_export.parity.e2e_set_psnr`), each unless None); int8 calibrates on LR RGB
+    (``e2e_set_psnr``), each unless None); int8 calibrates on LR RGB
     crops from ``representative`` (a folder; default train291)."""
     from drrn_tf.nn.stats import receptive_radius
 
@@ -208,7 +208,7 @@ def _e2e_preprocessing(shape: tuple[int, int], scale: int, io: str) -> str:
 
 
 def _write(out: Path, artefact: bytes, card_path: Path, card: dict, overwrite: bool) -> int:
-    """:func:`~drrn_tf_export.card.write_artefact`, and say so."""
+    """``write_artefact``, and say so."""
     from .card import write_artefact
 
     write_artefact(out, artefact, card_path, card, overwrite)

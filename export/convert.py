@@ -113,7 +113,7 @@ def convert_tflite(
 
 
 def convert_e2e(model: keras.Model, height: int, width: int, scale: int, quant: str = "none", representative=None, io: str = "uint8") -> bytes:
-    """The end-to-end model (:mod:`drrn_tf_export.e2e`): RGB (1, H, W, 3) -> RGB (1, sH, sW, 3),
+    """The end-to-end model (``drrn_tf_export.e2e``): RGB (1, H, W, 3) -> RGB (1, sH, sW, 3),
     uint8 or (``io="float32"``) float32 pixel values.
 
     ``representative`` for int8/int16x8: uint8 RGB crops (1, H, W, 3).

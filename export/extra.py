@@ -11,7 +11,7 @@ ONNX = ("tf2onnx", "onnx", "onnxruntime")
 
 
 def require(what: str, modules: tuple[str, ...]) -> None:
-    """Raise :class:`~drrn_tf.errors.MissingDependency` (one line, with the install command) unless every
+    """Raise ``MissingDependency`` (one line, with the install command) unless every
     one of ``modules`` is importable. ``what``: the command or file that needs them."""
     missing = [m for m in modules if find_spec(m) is None]
     if missing:

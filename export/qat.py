@@ -7,7 +7,7 @@ grows from ~0.01 after unit 1 to ~0.09 after unit 9 (RMSE on a [0, 1] scale) and
 Set5 PSNR drops 0.14/0.25/0.74 dB at x2/x3/x4. Bigger or differently spread
 calibration sets do not help (the noise is not range clipping).
 
-What: :class:`QatTwin` runs the *same variables* as the float model through the graph
+What: ``QatTwin`` runs the *same variables* as the float model through the graph
 TFLite's int8 kernels compute — per-channel symmetric int8 weights, and per-tensor
 asymmetric int8 activations at exactly the tensors TFLite quantises (ReLUs fused into
 the conv/add before them) — with straight-through gradients, and ``model.fit`` on
@@ -46,7 +46,7 @@ def _check_structure(model: keras.Model) -> list[RecursiveBlock]:
 
 
 def _forward(model: keras.Model, x, q, wq):
-    """DRRN's forward pass (the blocks' own, :meth:`drrn_tf.nn.layers.RecursiveBlock.unit_outputs`)
+    """DRRN's forward pass (the blocks' own, ``drrn_tf.nn.layers.RecursiveBlock.unit_outputs``)
     with hooks ``q(name, tensor)`` on every tensor TFLite int8 quantises and ``wq(kernel)`` on
     every convolution kernel."""
 
@@ -68,7 +68,7 @@ def _per_channel_int8(kernel):
 
 
 def _hook_names(model: keras.Model) -> list[str]:
-    """The quantisation points of :func:`_forward`, in execution order."""
+    """The quantisation points of ``_forward``, in execution order."""
     names: list[str] = []
     _forward(model, tf.zeros((1, 8, 8, 1)), lambda n, t: names.append(n) or t, lambda k: k)
     return names
@@ -76,7 +76,7 @@ def _hook_names(model: keras.Model) -> list[str]:
 
 def activation_ranges(model: keras.Model, samples: list[np.ndarray]) -> dict[str, tuple[float, float]]:
     """Per-tensor (min, max) exactly as TFLite's int8 converter sets them for ``model``
-    calibrated on ``samples`` (converts once; see :func:`ranges_from_tflite`)."""
+    calibrated on ``samples`` (converts once; see ``ranges_from_tflite``)."""
     from .convert import convert_tflite
 
     return ranges_from_tflite(model, convert_tflite(model, "int8", None, samples))
@@ -84,7 +84,7 @@ def activation_ranges(model: keras.Model, samples: list[np.ndarray]) -> dict[str
 
 def ranges_from_tflite(model: keras.Model, int8_tflite: bytes) -> dict[str, tuple[float, float]]:
     """The activation ranges of ``model``'s full-int8 conversion ``int8_tflite``, read back
-    from it: its activation tensors come out of its ops in the order :func:`_forward` visits them."""
+    from it: its activation tensors come out of its ops in the order ``_forward`` visits them."""
     from ai_edge_litert.interpreter import Interpreter
 
     names = _hook_names(model)
@@ -103,7 +103,7 @@ def ranges_from_tflite(model: keras.Model, int8_tflite: bytes) -> dict[str, tupl
 class QatTwin(keras.Model):
     """The float model's variables run through int8 fake quantisation (for fitting only).
 
-    Activation ranges live in non-trainable variables so that :class:`RefreshRanges` can
+    Activation ranges live in non-trainable variables so that ``RefreshRanges`` can
     re-read them from a fresh conversion as the weights move.
     """
 

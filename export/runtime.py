@@ -54,8 +54,8 @@ class LiteRTModel:
         """Tiled run of a fixed-shape end-to-end model on an LR RGB image of any size.
 
         Same plan as ``web_demo/tiling.js`` (``upscaleTiled``) and the Android demo: LR
-        windows of the model's input size from :func:`drrn_tf.inference.tiling.axis_plan` with
-        ``halo`` LR pixels (:func:`drrn_tf_export.e2e.tile_halo`), padded symmetrically when the
+        windows of the model's input size from ``drrn_tf.inference.tiling.axis_plan`` with
+        ``halo`` LR pixels (``drrn_tf_export.e2e.tile_halo``), padded symmetrically when the
         image is smaller; each window writes its own part, ``scale`` times larger.
         """
         if self.fixed is None:

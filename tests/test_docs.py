@@ -80,3 +80,16 @@ def test_mkdocs_builds_strictly(tmp_path):
     assert out.returncode == 0, out.stderr[-4000:]
     assert (tmp_path / "site" / "api" / "nn" / "index.html").is_file()
     assert (tmp_path / "site" / "img" / "before_after.png").stat().st_size > 1000  # the figures travel with the pages
+
+
+def test_docstrings_use_no_sphinx_roles():
+    """The API pages render docstrings as Markdown: a Sphinx role (``:func:`x` ``) would show as raw text."""
+    role = re.compile(r":(func|class|data|mod|meth|attr|exc|obj):`")
+    hits = [
+        f"{p.relative_to(ROOT)}:{i}"
+        for d in ("drrn_tf", "export")
+        for p in sorted((ROOT / d).rglob("*.py"))
+        for i, line in enumerate(p.read_text().splitlines(), 1)
+        if role.search(line)
+    ]
+    assert not hits, hits

@@ -95,7 +95,7 @@ export function tfliteFacts(bytes) {
   return {radius, params, macsPerPixel: macs, quantization, convs};
 }
 
-/** LR pixels of overlap an end-to-end tile needs: drrn_tf.tiling.lr_halo. */
+/** LR pixels of overlap an end-to-end tile needs: drrn_tf.inference.tiling.lr_halo. */
 export function lrHalo(radius, scale) {
   return Math.ceil(radius / scale) + 2;
 }

@@ -1,9 +1,9 @@
-// Tile plans and tiled end-to-end upscaling, mirroring drrn_tf/tiling.py (axis_plan) and
+// Tile plans and tiled end-to-end upscaling, mirroring drrn_tf/inference/tiling.py (axis_plan) and
 // export/runtime.py (upscale_e2e): same rules, same symmetric padding, so that the page's
 // output equals Python LiteRT's on the same .tflite (tests/test_web_demo.py checks both).
 // Plain ES module, no DOM: runs in the browser and in Node.
 
-/** Windows of `window` pixels covering an axis of length n; see drrn_tf/tiling.py for the rules. */
+/** Windows of `window` pixels covering an axis of length n; see drrn_tf/inference/tiling.py for the rules. */
 export function axisPlan(n, window, halo) {
   if (!(n >= 1)) throw new Error(`axis length must be >= 1, got ${n}`);
   if (n <= window) return [{start: 0, stop: n, ownStart: 0, ownStop: n}];

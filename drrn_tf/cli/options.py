@@ -49,7 +49,8 @@ class Parser(argparse.ArgumentParser):
     """argparse with single-line errors."""
 
     def error(self, message):
-        raise InputError(f"{self.prog.split()[-1] if ' ' in self.prog else 'drrn'}: {message}")
+        command = self.prog.split()[-1] if " " in self.prog else None  # "drrn upscale" -> "upscale"; the top parser: none
+        raise InputError(f"{command}: {message} (see drrn {command} --help)" if command else f"{message} (see drrn --help)")
 
 
 def progress(iterable, total: int | None = None, desc: str = "", unit: str = "it"):

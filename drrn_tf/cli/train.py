@@ -40,7 +40,7 @@ def register(sub) -> None:
     tr = sub.add_parser(
         "train",
         help="train DRRN with model.fit",
-        description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/config.py for every key.",
+        description="Train DRRN with model.fit on tf.data patches (the paper's recipe by default). See drrn_tf/training/config.py for every key.",
         **epilog(
             "drrn train --config recipes/drrn_b1u9_f32.yaml -o runs/f32",
             "drrn train --recipe modern --set filters=32 --epochs 5 -o runs/try",

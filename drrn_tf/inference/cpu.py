@@ -1,6 +1,6 @@
 """The CPU a command runs on: its name, the features that decide which runtime is fastest, its cores.
 
-Read from ``/proc/cpuinfo`` (Linux); elsewhere the name comes from :mod:`platform` and no feature
+Read from ``/proc/cpuinfo`` (Linux); elsewhere the name comes from ``platform`` and no feature
 is known. No imports beyond the standard library.
 """
 
@@ -30,7 +30,7 @@ class CpuInfo:
 
     @property
     def features(self) -> list[str]:
-        """The :data:`SPEED_FEATURES` this CPU has, by their usual names."""
+        """The ``SPEED_FEATURES`` this CPU has, by their usual names."""
         return [label for flag, label in SPEED_FEATURES.items() if flag in self.flags]
 
     @property
@@ -52,7 +52,7 @@ def usable_cores() -> int:
 
 
 def parse_cpuinfo(text: str, cores: int = 1) -> CpuInfo:
-    """A :class:`CpuInfo` from the text of ``/proc/cpuinfo`` (the first processor's name and flags)."""
+    """A ``CpuInfo`` from the text of ``/proc/cpuinfo`` (the first processor's name and flags)."""
     name, flags = "", frozenset()
     for line in text.splitlines():
         key, _, value = line.partition(":")

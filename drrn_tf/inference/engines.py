@@ -79,7 +79,7 @@ def check_memory_mb(memory_mb: float) -> float:
 
 def tile_memory_mb(memory_mb: float, pixel_bytes: int, what: str = "the image") -> float:
     """The working memory (MiB) left for tiles once ``pixel_bytes`` of pixels (input and output, or a decoder's peak) are held
-    within ``memory_mb``; :class:`MemoryBudgetError` if less than :data:`MIN_TILE_MB` is left."""
+    within ``memory_mb``; ``MemoryBudgetError`` if less than ``MIN_TILE_MB`` is left."""
     memory_mb = check_memory_mb(memory_mb)
     pixels_mb = pixel_bytes / 2**20
     left = memory_mb - pixels_mb - SLACK_MB

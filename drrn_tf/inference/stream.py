@@ -1,10 +1,10 @@
 """Streaming upscaling: every tile goes the whole way from input pixels to output pixels.
 
-For each output tile of the plan (:func:`drrn_tf.inference.tiling.tile_plan` over the upscaled image,
+For each output tile of the plan (``drrn_tf.inference.tiling.tile_plan`` over the upscaled image,
 overlapping by the network's receptive radius) the engine reads only the LR pixels that the
 bicubic kernel needs for it, converts them to YCbCr (BT.601, float, unrounded), upscales them
 with the MATLAB bicubic -- the same weights and taps as a whole-image ``imresize``, so the same
-numbers (:func:`drrn_tf.protocol.matlab.apply_taps`) -- restores Y with the network, converts back to
+numbers (``drrn_tf.protocol.matlab.apply_taps``) -- restores Y with the network, converts back to
 RGB, rounds, and writes the tile's own part into the uint8/uint16 output buffer. An alpha
 channel is upscaled bicubically; a gray image is its own Y. Nothing image-sized is ever float:
 memory beyond the input and output pixel buffers is bounded by the tile size.
@@ -112,7 +112,7 @@ def upscale_stream(
 
     ``restore_y`` maps an upscaled Y tile (float32 (h, w) in [0, 1]) to the restored one
     (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels, or
-    (rows, columns) (each axis is split evenly, :func:`drrn_tf.inference.tiling.balanced_window`, unless
+    (rows, columns) (each axis is split evenly, ``drrn_tf.inference.tiling.balanced_window``, unless
     ``balanced=False``: tiles of exactly ``window``, for a fixed-shape model) and
     ``halo`` the overlap each tile needs around the part it owns (the network's receptive
     radius; 0 for bicubic). ``progress`` wraps the list of tiles (a progress bar).

@@ -70,7 +70,7 @@ def _sides(window: int | tuple[int, int]) -> tuple[int, int]:
 
 def tile_plan(height: int, width: int, window: int | tuple[int, int], halo: int, balanced: bool = False) -> list[tuple[Span, Span]]:
     """All (row span, column span) pairs, row-major; ``window`` is a side or (rows, columns).
-    ``balanced``: each axis with its :func:`balanced_window` (at most ``window``) instead of ``window`` itself."""
+    ``balanced``: each axis with its ``balanced_window`` (at most ``window``) instead of ``window`` itself."""
     wh, ww = _sides(window)
     if balanced:
         wh, ww = balanced_window(height, wh, halo), balanced_window(width, ww, halo)
@@ -104,8 +104,8 @@ def run_tiled(
     ``scale`` times larger, into the output: one loop for every engine.
 
     ``fixed=False`` (an engine free to take any shape): each axis in balanced windows of at most
-    ``window`` (:func:`balanced_window`). ``fixed=True`` (a fixed-shape model): windows of exactly
-    ``window``, an image side shorter than it padded by mirroring (:func:`symmetric_index`).
+    ``window`` (``balanced_window``). ``fixed=True`` (a fixed-shape model): windows of exactly
+    ``window``, an image side shorter than it padded by mirroring (``symmetric_index``).
     """
     h, w = img.shape[:2]
     wh, ww = _sides(window)

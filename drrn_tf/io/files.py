@@ -1,9 +1,9 @@
 """Every file the package writes goes through here: checked first, then written atomically.
 
-:func:`check_output` refuses, in one line naming the file and before any work is done, an output
+``check_output`` refuses, in one line naming the file and before any work is done, an output
 path that is a folder, a device, a FIFO, a symbolic link, an input of the same run (compared by
 inode, so a hard link or another spelling of the path is caught too), or an existing file when
-replacing was not asked for. :func:`atomic_path` then writes to a temporary file beside the target
+replacing was not asked for. ``atomic_path`` then writes to a temporary file beside the target
 and moves it into place: with ``replace=False`` by a hard link, which fails if the name exists --
 so two runs writing the same name cannot both succeed, and there is no window between a check and
 a rename. Temporary files carry the writer's host and process id (``.NAME.drrn-HOST-PID-XXXX.tmp.EXT``);
@@ -61,7 +61,7 @@ def _alive(pid: int) -> bool:
 
 
 def sweep_stale(folder: str | os.PathLike) -> None:
-    """Remove temporary files (and folders, :func:`temp_dir`) of this package's writers on this host
+    """Remove temporary files (and folders, ``temp_dir``) of this package's writers on this host
     that died in ``folder`` (once per folder and process)."""
     import shutil
 
@@ -165,7 +165,7 @@ def write_json_atomic(target: str | os.PathLike, doc, *, indent: int = 2, replac
 
 
 def read_json_object(path: str | os.PathLike, problem: str = "not a valid JSON file", limit: int = 2**20) -> dict:
-    """The JSON object (a mapping) in ``path``, read with a cap of ``limit`` bytes; one :class:`InputError`
+    """The JSON object (a mapping) in ``path``, read with a cap of ``limit`` bytes; one ``InputError``
     line ``PATH: PROBLEM (why)`` when the file cannot be read, is not JSON or holds something else."""
     import json
 
@@ -179,7 +179,7 @@ def read_json_object(path: str | os.PathLike, problem: str = "not a valid JSON f
 
 
 def file_ids(paths: Iterable[str | os.PathLike]) -> frozenset[tuple[int, int]]:
-    """(device, inode) of each existing path: what :func:`check_output` compares an output with."""
+    """(device, inode) of each existing path: what ``check_output`` compares an output with."""
     ids = set()
     for p in paths:
         with contextlib.suppress(OSError, ValueError):
@@ -207,7 +207,7 @@ def check_output(
     path: str | os.PathLike, *, inputs: frozenset | Iterable[str | os.PathLike] = (), overwrite: bool = False, option: str = "--overwrite"
 ) -> Path:
     """Refuse an output path that is not a place for a new regular file of this run (see the module
-    docstring); ``inputs``: the run's input files (paths, or their :func:`file_ids`). Returns the path."""
+    docstring); ``inputs``: the run's input files (paths, or their ``file_ids``). Returns the path."""
     path = Path(path)
     ids = inputs if isinstance(inputs, frozenset) else file_ids(inputs)
     try:
@@ -233,7 +233,7 @@ def check_output(
 @contextlib.contextmanager
 def temp_dir(near: str | os.PathLike | None = None):
     """A temporary folder (in ``near``'s folder, else the system's) named so that one left by a killed
-    run is removed by the next :func:`atomic_path` or :func:`temp_dir` there."""
+    run is removed by the next ``atomic_path`` or ``temp_dir`` there."""
     import shutil
 
     base = Path(near).parent if near is not None else Path(tempfile.gettempdir())

@@ -1,6 +1,6 @@
 """Image file formats, before any pixel is decoded: which format a file is (from its first bytes),
 that format's own Pillow decoder, what its header says, and the PNG check Pillow skips.
-:func:`drrn_tf.io.images.read_image` reads images with these.
+``drrn_tf.io.images.read_image`` reads images with these.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def open_format(data: bytes, fmt: str) -> Image.Image:
     """Pillow's decoder for ``fmt`` alone on ``data``. Not ``Image.open``: that walks every plugin
     (one could claim bytes another decoder will read) and applies Pillow's process-wide
     decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``, which this package leaves as the host
-    process set it): :func:`~drrn_tf.io.images.read_image` checks the header against its own ``max_pixels`` instead."""
+    process set it): ``read_image`` checks the header against its own ``max_pixels`` instead."""
     factory = pillow_opener(fmt)
     try:
         return factory(io.BytesIO(data), None)
@@ -54,7 +54,7 @@ def open_format(data: bytes, fmt: str) -> Image.Image:
 
 
 def array_mode(im: Image.Image) -> str:
-    """The 8-bit mode :func:`~drrn_tf.io.images.pil_to_array` gives an image in: L (gray), RGBA (any alpha) or RGB."""
+    """The 8-bit mode ``pil_to_array`` gives an image in: L (gray), RGBA (any alpha) or RGB."""
     if im.mode in ("L", "1"):
         return "L"
     return "RGBA" if "A" in im.getbands() or "transparency" in im.info else "RGB"

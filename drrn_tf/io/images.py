@@ -1,14 +1,14 @@
 """Reading and writing user images, with clear errors for bad files.
 
-:func:`read_image` returns the pixels as stored (uint8 or uint16; gray, RGB or RGBA in
+``read_image`` returns the pixels as stored (uint8 or uint16; gray, RGB or RGBA in
 that channel order, palettes expanded; float32 for a float TIFF) with the EXIF orientation
 applied, so a photo comes out the way a viewer shows it. The format is decided once, from
 the file's first bytes, and only that format's Pillow decoder reads it: the header it checks
 (pixel limit, memory) is the header of the pixels it decodes. 16-bit colour PNG and TIFF,
 which Pillow reduces to 8 bits, are decoded by OpenCV from the same bytes (the same format,
 chosen by the same signature), and the decoded size must equal the header's.
-:func:`write_image` encodes with OpenCV straight into the (atomic) output file. The formats
-themselves (signatures, Pillow decoders, headers) are :mod:`drrn_tf.io.formats`.
+``write_image`` encodes with OpenCV straight into the (atomic) output file. The formats
+themselves (signatures, Pillow decoders, headers) are ``drrn_tf.io.formats``.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def pil_to_array(im: Image.Image) -> np.ndarray:
 
 
 def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: Callable[[Path, ImageHeader], None] | None = None) -> LoadedImage:
-    """Read an image file; raise :class:`InputError` naming the file if it cannot be used.
+    """Read an image file; raise ``InputError`` naming the file if it cannot be used.
 
     The format is decided once, from the file's first bytes, and that format's decoder both reads
     the header and decodes the pixels. An image whose header claims more than ``max_pixels`` pixels

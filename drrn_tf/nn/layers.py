@@ -1,6 +1,6 @@
 """The recursive block of DRRN as a Keras layer, with real weight sharing.
 
-One :class:`RecursiveBlock` owns an entry convolution and **one pair** of Conv2D
+One ``RecursiveBlock`` owns an entry convolution and **one pair** of Conv2D
 objects (``conv_a``, ``conv_b``) that every residual unit calls again::
 
     H0 = conv_in(act(x))

@@ -2,8 +2,8 @@
 
 A model spec is ``bicubic``, a preset name, or a file: a ``.keras`` model, or an export that
 ``drrn export`` writes (``.tflite`` of any quantisation, fixed or open shape, luminance or end-to-end
-RGB; ``.onnx``). :func:`resolve_model` says which, checking only names and the first bytes (no
-TensorFlow); :func:`load_model` and :func:`load_engine` load it.
+RGB; ``.onnx``). ``resolve_model`` says which, checking only names and the first bytes (no
+TensorFlow); ``load_model`` and ``load_engine`` load it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ BICUBIC = "bicubic"
 
 
 def describe_model_spec() -> str:
-    return f"'{BICUBIC}', a preset ({', '.join(PRESETS)}), or a .keras, .tflite or .onnx file"
+    """What ``--model`` takes, for the commands' help: the trained presets, then those that are architectures only."""
+    trained = [n for n, p in PRESETS.items() if p.trained]
+    bare = [n for n, p in PRESETS.items() if not p.trained]
+    return f"'{BICUBIC}', a preset ({', '.join(trained)}; untrained architectures: {', '.join(bare)}), or a .keras, .tflite or .onnx file"
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class ModelRef:
 
 
 def resolve_model(spec: str | os.PathLike) -> ModelRef:
-    """Decide what ``spec`` is, from its name and its first bytes; one-line :class:`InputError` if it
+    """Decide what ``spec`` is, from its name and its first bytes; one-line ``InputError`` if it
     is none of the things a model can be."""
     spec = os.fspath(spec)
     if spec == BICUBIC:
@@ -184,7 +187,7 @@ def _load_keras(ref: ModelRef) -> keras.Model:
 
 def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: bool = False) -> keras.Model | TileEngine | RgbEngine | None:
     """Load a model spec (default: the default preset, DRRN B1U9 with its trained weights): a Keras model
-    for a preset or a ``.keras`` file, the engine (:func:`load_engine`) for an exported ``.tflite`` /
+    for a preset or a ``.keras`` file, the engine (``load_engine``) for an exported ``.tflite`` /
     ``.onnx`` file, ``None`` for ``bicubic`` (no network).
 
     ``require_trained`` refuses presets that ship no weights (their output would be
@@ -203,7 +206,7 @@ def load_model(spec: str | os.PathLike = DEFAULT_PRESET, *, require_trained: boo
 
 
 def load_keras_model(spec: str | os.PathLike, *, require_trained: bool = False, purpose: str = "drrn export", action: str = "export") -> keras.Model:
-    """:func:`load_model` for what needs the Keras model itself (exporting, fine-tuning): an exported
+    """``load_model`` for what needs the Keras model itself (exporting, fine-tuning): an exported
     file or ``bicubic`` is refused in one line saying so."""
     ref = resolve_model(spec)
     if ref.kind == "bicubic":
@@ -219,14 +222,14 @@ def load_engine(
     """The engine that runs a model spec (``None`` for ``bicubic``): what ``drrn upscale`` runs.
 
     ``runtime``: ``auto`` (default) picks the fastest runtime whose quality passes the parity gate
-    (:func:`drrn_tf.nn.runtimes.choose_runtime`; the engine's ``runtime`` and ``why`` say which and why); ``keras`` is TensorFlow in
+    (``drrn_tf.nn.runtimes.choose_runtime``; the engine's ``runtime`` and ``why`` say which and why); ``keras`` is TensorFlow in
     float32, the paper-exact reference; ``litert`` the model's full-int8 LiteRT export (shipped with
     the trained presets; for another Keras model made, parity-checked and cached on first use). An
     exported file runs in its own runtime (``threads``: its thread count, default all cores).
     """
     from drrn_tf.constants import RUNTIMES
     from drrn_tf.nn.predict import model_engine, plugin_engine
-    from drrn_tf.nn.runtimes import choose_runtime
+    from drrn_tf.nn.runtimes import choose_runtime, litert_available
 
     if runtime not in RUNTIMES:
         raise InputError(f"--runtime {runtime}: expected one of {', '.join(RUNTIMES)}")
@@ -240,6 +243,8 @@ def load_engine(
     if ref.kind == "preset" and require_trained and not PRESETS[ref.spec].trained:
         raise InputError(f"preset '{ref.spec}' has no trained weights in this package; pass a trained .keras file with --model")
     choice = choose_runtime(ref, runtime)
+    if choice.runtime == "litert" and not litert_available():  # before a .keras file is loaded to convert it
+        raise MissingDependency("--runtime litert needs the export stage and ai_edge_litert (pip install 'drrn-tf[export]')")
     if choice.runtime == "litert" and ref.kind == "preset":
         engine = plugin_engine(ref.spec, choice.runtime)  # a shipped export: no Keras model is built
     else:
@@ -250,7 +255,7 @@ def load_engine(
 def open_exported(spec: str | os.PathLike | ModelRef, threads: int | None = None):
     """An exported model file (``.tflite``, ``.onnx``) opened by the runtime an installed package
     registers for its suffix (the export stage does): an object with ``engine`` (a
-    :class:`~drrn_tf.inference.engines.TileEngine`, or an :class:`~drrn_tf.inference.engines.RgbEngine` for an end-to-end
+    ``TileEngine``, or an ``RgbEngine`` for an end-to-end
     model), ``name`` and ``info`` (what ``drrn info`` prints). ``None`` if ``spec`` names no such file."""
     from importlib.metadata import entry_points
 

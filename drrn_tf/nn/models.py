@@ -29,7 +29,7 @@ def dtype_policy(name: str):
 
 
 def float32_policy():
-    """:func:`dtype_policy` ``"float32"``, whatever a mixed-precision training run has set."""
+    """``dtype_policy`` ``"float32"``, whatever a mixed-precision training run has set."""
     return dtype_policy("float32")
 
 
@@ -46,7 +46,7 @@ class DRRN(keras.Model):
     (global residual learning); there is no activation after the last conv.
     ``out_init="zeros"`` starts the last conv at zero, so an untrained network
     outputs its input (bicubic); the paper uses He-normal everywhere (the default).
-    :meth:`from_preset` builds a named preset.
+    ``from_preset`` builds a named preset.
     """
 
     def __init__(
@@ -100,7 +100,7 @@ class DRRN(keras.Model):
     @classmethod
     def from_functional(cls, model: keras.Model) -> DRRN | None:
         """A plain functional model with exactly a DRRN's graph (a ``.keras`` file saved before DRRN was a
-        class) as a :class:`DRRN` with its weights, so its output is the same; ``None`` for any other model:
+        class) as a ``DRRN`` with its weights, so its output is the same; ``None`` for any other model:
         every layer's config (initialisers aside) and every connection must be a DRRN's."""
         arch = drrn_architecture(model)
         if type(model).__name__ != "Functional" or arch is None:  # what keras.Model(inputs, outputs) is; not a subclass
@@ -115,7 +115,7 @@ class DRRN(keras.Model):
 
 def drrn_architecture(model: keras.Model) -> dict | None:
     """``{"blocks", "units", "filters", "batch_norm"}`` of a model whose recursive blocks are all alike
-    (read from its layers, for a model that is not a :class:`DRRN` instance); ``None`` if it has none."""
+    (read from its layers, for a model that is not a ``DRRN`` instance); ``None`` if it has none."""
     blocks = [layer for layer in model.layers if isinstance(layer, RecursiveBlock)]
     if not blocks or len({(b.units, b.filters, b.batch_norm) for b in blocks}) != 1:
         return None

@@ -1,6 +1,6 @@
 """Run a super-resolution model on an image of any size, tiled to bound memory.
 
-Tiles overlap by the model's receptive radius (see :mod:`drrn_tf.inference.tiling`), so the
+Tiles overlap by the model's receptive radius (see ``drrn_tf.inference.tiling``), so the
 tiled result equals the whole-image result up to float rounding. The network runs as one
 traced ``tf.function`` per model whose height and width are left open, so tiles and images
 of new sizes reuse it instead of retracing (or running op by op).
@@ -33,9 +33,9 @@ def max_channels(model: keras.Model) -> int:
 
 
 def model_engine(model: keras.Model, runtime: str = "keras") -> TileEngine:
-    """The :class:`~drrn_tf.inference.engines.TileEngine` of ``model`` in ``runtime``, made once per model and
+    """The ``TileEngine`` of ``model`` in ``runtime``, made once per model and
     runtime and kept while the model lives. ``keras``: a traced function with open height and width;
-    ``keras-bf16``: the same in bfloat16 (:func:`bfloat16_twin`); ``litert``: the model's full-int8
+    ``keras-bf16``: the same in bfloat16 (``bfloat16_twin``); ``litert``: the model's full-int8
     LiteRT export (shipped with a trained preset, else made, parity-checked and cached on first use)."""
     if runtime == "auto":
         runtime = "keras"  # a Keras model in hand runs as it is
@@ -66,18 +66,16 @@ def bfloat16_twin(model: keras.Model) -> keras.Model:
         config["dtype"] = "mixed_bfloat16"
         return layer.__class__.from_config(config)
 
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16")  # the sublayers a layer builds itself follow the global policy
-    try:
+    from drrn_tf.nn.models import dtype_policy
+
+    with dtype_policy("mixed_bfloat16"):  # the sublayers a layer builds itself follow the global policy
         twin = keras.models.clone_model(model, clone_function=clone)
-    finally:
-        keras.config.set_dtype_policy(previous)
     twin.set_weights(model.get_weights())
     return twin
 
 
 def tile_runner(model: keras.Model, runtime: str = "keras"):
-    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out (:func:`model_engine`'s)."""
+    """``run(y)``: the model on one (h, w) luminance tile, float32 in and out (``model_engine``'s)."""
     return model_engine(model, runtime).run
 
 
@@ -114,12 +112,12 @@ def predict_y(
     memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "keras",
 ) -> np.ndarray:
-    """Apply ``model`` (a Keras model, or a :class:`~drrn_tf.inference.engines.TileEngine`) to a luminance
+    """Apply ``model`` (a Keras model, or a ``TileEngine``) to a luminance
     image ``y`` (H, W) in [0, 1]; returns float32 (H, W).
 
     ``window`` is the input tile side (default: the largest whose working memory fits in what
-    ``memory_mb`` leaves beside the float input and output, as for :func:`drrn_tf.upscale_pixels`); ``runtime`` one of
-    :data:`RUNTIMES` for a Keras model (see :func:`model_engine`). No clipping.
+    ``memory_mb`` leaves beside the float input and output, as for ``drrn_tf.upscale_pixels``); ``runtime`` one of
+    ``RUNTIMES`` for a Keras model (see ``model_engine``). No clipping.
     """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 3 and y.shape[2] == 1:

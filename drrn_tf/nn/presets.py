@@ -3,7 +3,7 @@
 A preset is a folder of data inside the package, ``drrn_tf/presets/NAME/`` (as KerasHub's are):
 
 * ``config.json`` -- ``{"builder": ..., "config": {...}}``: which network (a key of
-  :data:`drrn_tf.nn.models.BUILDERS`) with which hyperparameters;
+  ``drrn_tf.nn.models.BUILDERS``) with which hyperparameters;
 * ``metadata.json`` -- what it is and what to pick it for (``description``, ``use``), the
   ``figures`` ``drrn upscale --help`` shows (Set5 x4 PSNR, ms per 288x288 output; measured by the
   benchmarks ``figures_measured_by`` names), its weights file and their sha256, ``int8_twin``

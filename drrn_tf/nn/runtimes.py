@@ -37,7 +37,7 @@ def litert_available() -> bool:
 
 def shipped_export_card(preset: str) -> dict | None:
     """The model card of the int8 LiteRT export a trained preset ships with, if it has one that
-    matches the preset's weights (:func:`drrn_tf.nn.presets.bundled_export`)."""
+    matches the preset's weights (``drrn_tf.nn.presets.bundled_export``)."""
     from drrn_tf.nn.presets import bundled_export
 
     path = bundled_export(preset, "int8")
@@ -50,7 +50,7 @@ def _vnni() -> str | None:
 
 
 def choose_runtime(ref, runtime: str = "auto") -> Choice:
-    """The runtime for ``ref`` (a :class:`drrn_tf.nn.loading.ModelRef` of a preset or a ``.keras`` file)
+    """The runtime for ``ref`` (a ``drrn_tf.nn.loading.ModelRef`` of a preset or a ``.keras`` file)
     under ``--runtime runtime``, and a short reason a user can act on."""
     reference = "the paper-exact reference"
     if runtime == "keras":

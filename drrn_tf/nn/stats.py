@@ -79,7 +79,7 @@ def _shared_params(model: keras.Model) -> tuple[int, int]:
 
 def architecture(model: keras.Model) -> dict | None:
     """A DRRN's hyperparameters: ``{"blocks", "units", "filters", "batch_norm"}``, from the config of a
-    :class:`~drrn_tf.nn.models.DRRN`, else read from the model's recursive blocks (a functional file
+    ``DRRN``, else read from the model's recursive blocks (a functional file
     that stays one, e.g. a mixed-precision checkpoint of 0.1.0); ``None`` for a model that is not a DRRN."""
     from drrn_tf.nn.models import DRRN, drrn_architecture
 
@@ -94,7 +94,7 @@ def describe_architecture(arch: dict | None) -> str:
 
 
 def model_stats(model: keras.Model) -> dict:
-    """``name``, ``architecture`` (:func:`architecture`), ``params``, ``shared_params``, ``unshared_params``,
+    """``name``, ``architecture`` (``architecture``), ``params``, ``shared_params``, ``unshared_params``,
     ``macs_per_pixel``, ``depth`` (convolutions on the input-output path) and ``receptive_field`` (pixels)."""
     parts = list(_walk(model))
     shared, extra = _shared_params(model)

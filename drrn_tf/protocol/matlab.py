@@ -3,12 +3,12 @@
 These reproduce what the paper's MATLAB test scripts do, so that every PSNR this
 package prints can stand beside the paper's table:
 
-* :func:`imresize` -- MATLAB's ``imresize(..., 'bicubic')``: cubic kernel with
+* ``imresize`` -- MATLAB's ``imresize(..., 'bicubic')``: cubic kernel with
   a = -0.5, antialiased when shrinking, mirror ("symmetric") borders, output size
   ``ceil(scale * size)``, the dimension with the smaller scale resized first.
-* :func:`rgb2ycbcr` / :func:`ycbcr2rgb` -- BT.601 with Y in [16, 235] (MATLAB's
+* ``rgb2ycbcr`` / ``ycbcr2rgb`` -- BT.601 with Y in [16, 235] (MATLAB's
   ``rgb2ycbcr``), for float images in [0, 1] or uint8 images in [0, 255].
-* :func:`modcrop` and :func:`shave` -- the crops of the evaluation protocol.
+* ``modcrop`` and ``shave`` -- the crops of the evaluation protocol.
 """
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ def bicubic_taps(in_len: int, out_len: int, scale: float, start: int = 0, stop: 
 def apply_taps(img: np.ndarray, axis: int, weights: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """Resample ``img`` along ``axis``: output sample i = sum over taps t of weights[i, t] * img[indices[i, t]].
 
-    Any subset of the rows of :func:`bicubic_taps` (with indices shifted into a crop that holds
+    Any subset of the rows of ``bicubic_taps`` (with indices shifted into a crop that holds
     them) gives exactly the numbers of the whole resize for those samples: the streaming
-    upscaler (:mod:`drrn_tf.inference.stream`) relies on it.
+    upscaler (``drrn_tf.inference.stream``) relies on it.
     """
     img = np.asarray(img, dtype=np.float64)
     axis = axis % img.ndim
@@ -175,7 +175,7 @@ def rgb2ycbcr(img: np.ndarray) -> np.ndarray:
 
 
 def ycbcr2rgb(img: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`rgb2ycbcr` (MATLAB ``ycbcr2rgb``); floats are not clipped."""
+    """Inverse of ``rgb2ycbcr`` (MATLAB ``ycbcr2rgb``); floats are not clipped."""
     x, was_uint8 = _as_unit_float(img)
     out = (x - _YCBCR_OFFSET) @ np.linalg.inv(_YCBCR_MATRIX).T
     return _from_unit_float(out, was_uint8, np.asarray(img).dtype)

@@ -2,7 +2,7 @@
 
 Both take two images of equal shape holding values on the 0..255 scale (uint8, or
 floats that were already rounded the protocol's way); cropping (``shave``) is the
-caller's job, see :mod:`drrn_tf.protocol.evaluation`.
+caller's job, see ``drrn_tf.protocol.evaluation``.
 """
 
 from __future__ import annotations

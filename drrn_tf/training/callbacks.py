@@ -65,7 +65,7 @@ class PaperValidation(keras.callbacks.Callback):
 
 
 class HideSkippedValidation(keras.callbacks.Callback):
-    """Drops the NaN placeholders :class:`PaperValidation` writes on epochs it skips, once the CSV log
+    """Drops the NaN placeholders ``PaperValidation`` writes on epochs it skips, once the CSV log
     (which needs the same columns every epoch) has them, so the progress line shows no ``val_psnr: nan``."""
 
     def on_epoch_end(self, epoch, logs=None):
@@ -75,7 +75,7 @@ class HideSkippedValidation(keras.callbacks.Callback):
 
 def read_state(run_dir: Path) -> dict:
     """A run's ``state.json``, every field checked; one line naming the file if it is not what
-    :class:`AtomicCheckpoints` writes."""
+    ``AtomicCheckpoints`` writes."""
     from drrn_tf.io.files import read_json_object
 
     path = Path(run_dir) / "state.json"

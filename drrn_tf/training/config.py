@@ -292,7 +292,7 @@ def parse_override(text: str) -> tuple[str, object]:
 
 
 def _check_text(text: str, origin: str) -> None:
-    """Refuse config text nested deeper than :data:`MAX_NESTING` before a parser recurses into it."""
+    """Refuse config text nested deeper than ``MAX_NESTING`` before a parser recurses into it."""
     depth = deepest = 0
     for ch in text:
         if ch in "[{":

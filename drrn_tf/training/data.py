@@ -122,7 +122,7 @@ class PatchSource:
 
     @classmethod
     def from_tfds(cls, config: str, manual_dir, data_dir=None, split=None, scales=SCALES, patch=31) -> PatchSource:
-        """Images of an ``sr_image_sets`` TFDS config (see :mod:`drrn_tf.training.tfds`)."""
+        """Images of an ``sr_image_sets`` TFDS config (see ``drrn_tf.training.tfds``)."""
         import tensorflow_datasets as tfds
 
         from drrn_tf.training.tfds import SrImageSets
@@ -153,7 +153,7 @@ class PatchSource:
         return out
 
     def distil(self, teacher_outputs: np.ndarray, weight: float = 1.0) -> None:
-        """Learn ``(1 - weight) * HR + weight * teacher`` instead of HR (``teacher_outputs`` from :meth:`teach`)."""
+        """Learn ``(1 - weight) * HR + weight * teacher`` instead of HR (``teacher_outputs`` from ``teach``)."""
         teacher_outputs = np.asarray(teacher_outputs, np.float32)
         if teacher_outputs.shape != self.lr.shape:
             raise ValueError(f"teacher outputs hold {teacher_outputs.size} pixels, the training images {self.lr.size}")
@@ -209,7 +209,7 @@ class PatchSource:
         start_step: int = 0,
     ) -> tf.data.Dataset:
         """Infinite dataset of (lr_up, target) batches, each (B, P, P, 1) float32; the target is HR
-        unless :meth:`distil` blended in a teacher.
+        unless ``distil`` blended in a teacher.
 
         Batch ``k`` (counting from 0 over the whole run) depends only on ``seed`` and
         ``k``; ``start_step`` starts the stream at batch ``start_step`` (for resuming).

@@ -1,6 +1,6 @@
 """Distillation targets for ``drrn train``: a trained teacher's outputs on the training images.
 
-The teacher runs once over every LR-up image of a :class:`~drrn_tf.training.data.PatchSource` (whole
+The teacher runs once over every LR-up image of a ``PatchSource`` (whole
 images, tiled like ``drrn upscale``), always in float32. Its outputs are kept in the run folder as
 ``teacher.npy`` beside ``teacher.json``, a manifest of what made them (the teacher, its runtime,
 the sha256 of its weights, every image/scale pair's name and size); a resumed run reuses them only

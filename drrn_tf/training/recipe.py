@@ -3,10 +3,10 @@
 Paper (official Caffe solver), reproduced here:
 
 * **Loss** -- Caffe ``EuclideanLoss``: sum of squared errors / (2N) over a batch of N
-  patches (:class:`EuclideanLoss`). With a per-pixel mean instead, the recipe's lr 0.1
+  patches (``EuclideanLoss``). With a per-pixel mean instead, the recipe's lr 0.1
   would be 31*31/2 = ~480x smaller in effect.
 * **Optimizer** -- SGD with momentum 0.9 and Caffe's update order
-  (:class:`CaffeSGD`): (1) *adjustable gradient clipping*: the global L2 norm of all
+  (``CaffeSGD``): (1) *adjustable gradient clipping*: the global L2 norm of all
   gradients is clipped to ``clip_theta / current_lr`` (Caffe ``clip_gradients``, scaled
   as in VDSR/DRRN); (2) L2 weight decay 1e-4 added to the gradient (Caffe
   ``Regularize``, so it passes through momentum, unlike Keras' decoupled
@@ -121,7 +121,7 @@ def make_schedule(
 
 
 def make_optimizer(kind: str, schedule, *, momentum=0.9, l2=1e-4, clip_theta=0.01, bias_lr_mult=0.1, clip_norm=None):
-    """``sgd``: :class:`CaffeSGD`; ``adam``: Keras Adam, its gradients' global norm clipped to
+    """``sgd``: ``CaffeSGD``; ``adam``: Keras Adam, its gradients' global norm clipped to
     ``clip_norm`` when given."""
     if kind == "sgd":
         return CaffeSGD(schedule, momentum=momentum, l2=l2, clip_theta=clip_theta, bias_lr_mult=bias_lr_mult)

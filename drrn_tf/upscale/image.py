@@ -4,7 +4,7 @@ Gray images go through the network directly; RGB is converted to YCbCr (BT.601,
 float, unrounded), all three channels are bicubic-upscaled with the MATLAB-exact
 kernel, Y is restored by the network, and the result goes back to RGB. An alpha
 channel is upscaled bicubically. 8-bit in gives 8-bit out, 16-bit in gives 16-bit out.
-The work streams tile by tile from input to output pixels (:mod:`drrn_tf.inference.stream`).
+The work streams tile by tile from input to output pixels (``drrn_tf.inference.stream``).
 """
 
 from __future__ import annotations
@@ -40,14 +40,14 @@ def upscale_pixels(
     """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
     by ``scale`` (2, 3 or 4); the result has the input's dtype (float: float32, not rounded).
 
-    ``model``: a Keras model, an engine (:func:`drrn_tf.load_engine`), a model spec as
-    :func:`drrn_tf.load_engine` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
+    ``model``: a Keras model, an engine (``drrn_tf.load_engine``), a model spec as
+    ``drrn_tf.load_engine`` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
     or ``None`` for plain bicubic interpolation. ``memory_mb``: the memory of the whole upscale in MiB:
     input and output pixels, 64 MiB of slack, and tiles with what is left (at most 1024); pixels that
-    leave less than 32 MiB for tiles raise :class:`~drrn_tf.inference.engines.MemoryBudgetError` (a
+    leave less than 32 MiB for tiles raise ``MemoryBudgetError`` (a
     ``ValueError``). ``window`` is the tile side in output pixels (default: the largest whose working
     memory fits; a fixed-shape model's own size); ``runtime``, for a Keras model or a spec: as
-    :func:`drrn_tf.load_engine` takes it (a Keras model runs in Keras unless told otherwise);
+    ``drrn_tf.load_engine`` takes it (a Keras model runs in Keras unless told otherwise);
     ``progress`` wraps the list of tiles.
     """
     pixels = check_pixels(pixels)
@@ -84,7 +84,7 @@ def upscale_pixels(
 
 
 def check_scale(scale) -> int:
-    """``scale`` if it is one of :data:`~drrn_tf.constants.SCALES` (an int: 2.0 is not a scale), else ``ValueError``."""
+    """``scale`` if it is one of ``SCALES`` (an int: 2.0 is not a scale), else ``ValueError``."""
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale not in SCALES:
         raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))} (an int), got {scale!r}")
     return int(scale)
@@ -145,12 +145,12 @@ def upscale_image(
     runtime: str = "auto",
 ):
     """Upscale a picture by ``scale`` (2, 3 or 4): ``image`` is a file path, a PIL image or an array
-    (as :func:`upscale_pixels` takes). A PIL image gives a PIL image back; a path or an array gives
+    (as ``upscale_pixels`` takes). A PIL image gives a PIL image back; a path or an array gives
     the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
 
     ``model``: a loaded model or engine (pass one when upscaling many pictures), a model spec as
-    :func:`drrn_tf.load_engine` takes (default: the default preset; a ``.tflite`` or ``.onnx`` file
-    too), or ``None`` for bicubic. ``runtime``: as :func:`drrn_tf.load_engine` takes it (default
+    ``drrn_tf.load_engine`` takes (default: the default preset; a ``.tflite`` or ``.onnx`` file
+    too), or ``None`` for bicubic. ``runtime``: as ``drrn_tf.load_engine`` takes it (default
     ``auto``: the fastest runtime whose quality passes the parity gate, for a spec).
     """
     from drrn_tf.io.images import pil_to_array, read_image

@@ -1,9 +1,9 @@
 """Upscaling a batch of pictures (``drrn upscale``): plan, validate everything, then write.
 
-:func:`plan_upscale` turns inputs (files and folders) and ``-o`` into (input, output) pairs
+``plan_upscale`` turns inputs (files and folders) and ``-o`` into (input, output) pairs
 and checks every one of them -- each input decodes, is within the pixel limit, each output
 name has a writable format that can hold it, no input or existing file is overwritten
-unless asked -- before :func:`run_upscale` writes the first byte. Each output is written
+unless asked -- before ``run_upscale`` writes the first byte. Each output is written
 atomically (temporary file + rename).
 """
 
@@ -76,7 +76,7 @@ def plan_upscale(
 
     Each input is decoded once here to validate it (format, truncation, pixel limit, and ``check``
     on its header: the memory it needs); a single input's pixels are kept in its job for
-    :func:`run_upscale`. No output may be an input (``extra_inputs``: the model file too), a link
+    ``run_upscale``. No output may be an input (``extra_inputs``: the model file too), a link
     or a device, or an existing file unless ``overwrite``.
     """
     sources = expand_inputs(inputs)

@@ -80,7 +80,7 @@ data class TfliteFacts(
             return TfliteFacts(radius, params, quantization, convs, tensor(ins[0], 0), tensor(outs[0], 1))
         }
 
-        /** LR pixels of overlap an end-to-end tile needs: drrn_tf.tiling.lr_halo. */
+        /** LR pixels of overlap an end-to-end tile needs: drrn_tf.inference.tiling.lr_halo. */
         fun lrHalo(radius: Int, scale: Int): Int = (radius + scale - 1) / scale + 2
     }
 

@@ -1,7 +1,7 @@
 package dev.drrn.demo
 
 /**
- * Seamless tiling, the same rules as drrn_tf/tiling.py (axis_plan) and web_demo/tiling.js:
+ * Seamless tiling, the same rules as drrn_tf/inference/tiling.py (axis_plan) and web_demo/tiling.js:
  * windows of `window` pixels, consecutive ones `window - 2*halo` apart, the last one flush with the
  * end; each window owns the output from where the previous one stopped up to `halo` pixels before
  * its own end (or the image end). An axis no longer than the window is one window, padded by

@@ -5,7 +5,7 @@ import org.junit.Assert.assertEquals
 import org.junit.Test
 
 /**
- * The tile plan against the cases Python wrote from drrn_tf.tiling.axis_plan
+ * The tile plan against the cases Python wrote from drrn_tf.inference.tiling.axis_plan
  * (tile_plan_cases.json; tests/test_android_contract.py keeps that file true to Python).
  */
 class TilePlanTest {
