@@ -51,7 +51,9 @@ def _export_drop(model: str, runtime: str, quant: str) -> float | None:
     return json.loads(card.read_text())["parity"]["worst_drop_db"] if card.is_file() else None
 
 
-def tables(doc: dict) -> str:
+def tables(doc: dict, export_drop=_export_drop) -> str:
+    """The per-model runtime tables of a ``drrn bench --json`` document; ``export_drop(model, runtime, quant)``
+    looks up an export's Set5 drop where a row does not record it."""
     rows = [r for r in doc["rows"] if "median_ms" in r]
     cpu = doc["cpu"]
     out = [
@@ -71,7 +73,7 @@ def tables(doc: dict) -> str:
             cells = {(r["size"], r["threads"]): r for r in mine if (r["runtime"], r["quant"]) == rt}
             drop = next(iter(cells.values())).get("parity_worst_drop_db")
             if drop is None:
-                drop = _export_drop(model, *rt)
+                drop = export_drop(model, *rt)
             if rt == ("keras", "bf16"):
                 drop = _bf16_drop(model)
             if rt == ("keras", "fp32"):

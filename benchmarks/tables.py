@@ -21,7 +21,6 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from unittest import mock
 
 from drrn_tf.io.files import write_bytes_atomic
 
@@ -129,7 +128,7 @@ def _committed_drop(model: str, runtime: str, quant: str) -> float | None:
     """An export's worst Set5 drop from a committed model card only: for int8, the card of the export
     that ships with the preset (what ``drrn bench`` times: for a preset with an int8 twin, the twin's
     export); else ``benchmarks/results/export/MODEL_QUANT.json``, the same conversion by ``drrn export``.
-    Stands in for bench_table's lookup, which reads (and may make) the exports in the user's cache."""
+    Given to bench_table instead of its own lookup, which reads (and may make) the exports in the user's cache."""
     if runtime != "litert":
         return None
     if quant == "int8":
@@ -151,8 +150,7 @@ def runtimes() -> str:
         for m in models
         if (RESULTS / f"{m}_bf16_eval.json").is_file()
     ]
-    with mock.patch.object(bench_table, "_export_drop", _committed_drop):
-        text = bench_table.tables(doc).rstrip()
+    text = bench_table.tables(doc, export_drop=_committed_drop).rstrip()
     return _code(commands) + "\n\n" + text
 
 

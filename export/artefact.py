@@ -24,7 +24,7 @@ from drrn_tf.inference.engines import RgbEngine, TileEngine, keras_bytes_per_pix
 from drrn_tf.inference.tiling import lr_halo
 from drrn_tf.io.files import read_json_object
 
-from .extra import LITERT, require
+from .extra import LITERT, ONNX_RUNTIME, require
 
 __all__ = ["ExportedModel", "GraphFacts", "tflite_facts", "onnx_facts", "open_artefact", "MAX_FIXED_PIXELS"]
 
@@ -369,7 +369,7 @@ def open_artefact(path: str | Path, threads: int = 2) -> ExportedModel:
 
     path = Path(path)
     fmt = path.suffix.lower()[1:]
-    require(f"{path}: running a .{fmt} model", LITERT if fmt == "tflite" else ("onnx", "onnxruntime"))
+    require(f"{path}: running a .{fmt} model", LITERT if fmt == "tflite" else ONNX_RUNTIME)
     content, facts = _load(path, fmt)
     card = _read_card(path, content)
     kind, scale = _kind(facts, path)

@@ -7,7 +7,8 @@ from importlib.util import find_spec
 
 INSTALL = "pip install 'drrn-tf[export]'"
 LITERT = ("ai_edge_litert",)
-ONNX = ("tf2onnx", "onnx", "onnxruntime")
+ONNX_RUNTIME = ("onnx", "onnxruntime")  # running an .onnx file
+ONNX = ("tf2onnx", *ONNX_RUNTIME)  # converting to ONNX, then running it
 
 
 def require(what: str, modules: tuple[str, ...]) -> None:
