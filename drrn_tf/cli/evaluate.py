@@ -6,6 +6,7 @@ import os
 
 from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, progress, say_runtime
 from drrn_tf.constants import DEFAULT_METRICS, METRICS, SCALES
+from drrn_tf.errors import InputError
 
 # metric: (table header, table cell, per-image line)
 _COLUMNS = {"psnr": ("PSNR (dB)", "{:.2f}", "{:.2f} dB"), "ssim": ("SSIM", "{:.4f}", "SSIM {:.4f}"), "ifc": ("IFC", "{:.3f}", "IFC {:.3f}")}
@@ -33,9 +34,11 @@ def cmd_eval(args) -> int:
     from drrn_tf.io.images import list_images
     from drrn_tf.nn.loading import BICUBIC, load_engine, resolve_model
     from drrn_tf.nn.predict import predict_y
+    from drrn_tf.protocol.degrade import describe_degrade, parse_degrade
     from drrn_tf.protocol.evaluation import evaluate
     from drrn_tf.upscale.image import upscale_pixels
 
+    degrade = parse_degrade(args.degrade) if args.degrade is not None else ()
     datasets = [resolve_dataset(d) for d in args.data]
     if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
         inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
@@ -46,6 +49,8 @@ def cmd_eval(args) -> int:
     check_tile(engine, args.tile)
     rgb_upscale = predict = None
     if isinstance(engine, RgbEngine):
+        if degrade:
+            raise InputError(f"{args.model}: --degrade works on the luminance the protocol feeds a network; an end-to-end model takes pixels")
         check_scale(engine, args.scales or [engine.scale], "--scales")
         args.scales = [engine.scale]
         rgb_upscale = lambda lr, s: upscale_pixels(engine, lr, s)  # noqa: E731
@@ -63,16 +68,19 @@ def cmd_eval(args) -> int:
         progress=lambda jobs: progress(jobs, desc="evaluating", unit="img"),
         metrics=args.metrics,
         rgb_upscale=rgb_upscale,
+        degrade=degrade,
     )
     metrics = list(results[0].scores)  # args.metrics without repeats
     rows = [r.as_dict(per_image=args.per_image) for r in results]
+    if degrade:
+        name += f"; LR degraded: {describe_degrade(degrade)}"
     print(_format_table(rows, name, metrics))
     if args.per_image:
         for r in results:
             for row in r.per_image:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
-        doc = {"model": name, "model_spec": str(args.model), "results": rows}
+        doc = {"model": name, "model_spec": str(args.model), "degrade": describe_degrade(degrade), "results": rows}
         write_json_atomic(args.json, doc, replace=args.overwrite)
         print(f"wrote {args.json}")
     return 0
@@ -91,6 +99,7 @@ def register(sub) -> None:
             "drrn eval --data set5 set14",
             "drrn eval --model drrn_b1u25 --data set5 --scales 4 --metrics psnr ssim ifc -o b1u25.json",
             "drrn eval --model drrn_b1u9_int8.tflite --data set5 set14 --per-image",
+            "drrn eval --model drrn_b1u9_real --data bsd100 --scales 2 3 --degrade jpeg:75",
             guide=True,
         ),
     )
@@ -111,6 +120,12 @@ def register(sub) -> None:
         default=list(DEFAULT_METRICS),
         metavar="M",
         help="scores among psnr ssim ifc (default: psnr ssim); ifc is the paper's information fidelity criterion (ifcvec.m)",
+    )
+    ev.add_argument(
+        "--degrade",
+        metavar="SPEC",
+        help="degrade each LR luminance before its upscale, as real pictures are: jpeg:Q, noise:SIGMA, poisson:PEAK, blur:SIGMA, "
+        "or several joined by + (applied left to right, seeded: the same numbers every run), e.g. jpeg:75 or noise:5+jpeg:90",
     )
     ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
     ev.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (never an image or model of the run)")

@@ -28,6 +28,7 @@ from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError, first_line
 from drrn_tf.io.files import atomic_path, check_writable, read_capped
 from drrn_tf.io.formats import READ_FORMATS, ImageHeader, array_mode, check_png_rows, image_header, open_format, sniff_format
+from drrn_tf.io.metadata import ImageMetadata
 from drrn_tf.protocol.matlab import im2uint8
 
 __all__ = ["IMAGE_EXTENSIONS", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
@@ -64,6 +65,7 @@ class LoadedImage:
     pixels: np.ndarray  # (H, W), (H, W, 3) RGB or (H, W, 4) RGBA; uint8, uint16 or float32 (a float TIFF)
     path: Path
     frames: int = 1  # an animated image (GIF, APNG, WebP) has more; pixels are its first frame
+    metadata: ImageMetadata | None = None  # colour profile, EXIF, XMP, JPEG quality (None: not read)
 
 
 def is_image_path(path: Path) -> bool:
@@ -263,13 +265,23 @@ def check_output_size(path: str | os.PathLike, width: int, height: int) -> None:
         raise InputError(f"{path}: {width}x{height} is larger than {path.suffix} can hold ({side:,} pixels a side); write .tif")
 
 
-def write_image(path: str | os.PathLike, pixels: np.ndarray, *, overwrite: bool = True, consume: bool = False) -> Path:
+def write_image(
+    path: str | os.PathLike,
+    pixels: np.ndarray,
+    *,
+    overwrite: bool = True,
+    consume: bool = False,
+    metadata: ImageMetadata | None = None,
+    quality: int | None = None,
+) -> Path:
     """Write gray/RGB/RGBA pixels atomically: uint8, uint16 (16-bit only where the format has it),
     or float in [0, 1] (written as 8-bit). ``overwrite=False``: fail, in one line, if ``path`` exists
     by the time the file is complete (another run wrote it). ``consume=True``: the caller gives the
     array up, and it is reordered in place for the encoder instead of copied (no second image-sized
-    buffer)."""
+    buffer). ``metadata``: written where the format holds it. ``quality``: 1-100, for JPEG and WebP
+    (default 95)."""
     path = check_output_path(path)
+    params = _quality_params(path, quality)
     a = check_pixels(np.asarray(pixels))
     check_output_size(path, a.shape[1], a.shape[0])
     if a.dtype.kind == "f" or (a.dtype == np.uint16 and path.suffix.lower() not in _WRITE_16BIT):
@@ -282,9 +294,25 @@ def write_image(path: str | os.PathLike, pixels: np.ndarray, *, overwrite: bool 
     cv2 = _cv2()
     with atomic_path(path, replace=overwrite) as tmp:  # encoded straight into the file: no image-sized byte buffer
         try:
-            ok = cv2.imwrite(str(tmp), np.ascontiguousarray(a))
+            ok = cv2.imwrite(str(tmp), np.ascontiguousarray(a), params)
         except cv2.error as e:
             raise InputError(f"{path}: could not encode image as {path.suffix} ({first_line(e)})") from e
         if not ok:
             raise InputError(f"{path}: could not encode image as {path.suffix}")
     return path
+
+
+def _quality_params(path: Path, quality: int | None) -> list[int]:
+    """OpenCV's encoder parameters for ``quality`` (JPEG and WebP; 95 unless told)."""
+    suffix = path.suffix.lower()
+    lossy = suffix in (".jpg", ".jpeg", ".webp")
+    if quality is None:
+        quality = 95
+    elif not lossy:
+        raise ValueError(f"quality is for JPEG and WebP outputs, not {suffix}")
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be a whole number from 1 to 100, got {quality!r}")
+    if not lossy:
+        return []
+    cv2 = _cv2()
+    return [cv2.IMWRITE_WEBP_QUALITY if suffix == ".webp" else cv2.IMWRITE_JPEG_QUALITY, int(quality)]

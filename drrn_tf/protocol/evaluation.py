@@ -8,7 +8,7 @@ uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM (and, on req
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +17,12 @@ import numpy as np
 from drrn_tf.constants import DEFAULT_METRICS, METRICS
 from drrn_tf.errors import InputError
 from drrn_tf.io.images import list_images, read_image
+from drrn_tf.protocol.degrade import degrade_luminance
 from drrn_tf.protocol.ifc import IFC_MIN_SIDE, ifc
 from drrn_tf.protocol.matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
 from drrn_tf.protocol.metrics import SSIM_WINDOW, psnr, ssim
 
-__all__ = ["hr_luminance", "bicubic_input", "score", "measure", "evaluate", "EvalResult", "METRICS", "DEFAULT_METRICS"]
+__all__ = ["hr_luminance", "bicubic_input", "degraded_input", "score", "measure", "evaluate", "EvalResult", "METRICS", "DEFAULT_METRICS"]
 
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
@@ -36,6 +37,22 @@ def bicubic_input(y_hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]
     """(modcropped HR in [0,1], bicubic LR-up in [0,1]) for a uint8 Y image."""
     hr = modcrop(y_hr.astype(np.float64) / 255.0, scale)
     return hr, imresize(imresize(hr, 1.0 / scale), scale)
+
+
+def degraded_input(y_hr: np.ndarray, scale: int, steps, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``bicubic_input`` with the LR luminance rounded to uint8 and degraded (``drrn_tf.protocol.degrade``)."""
+    hr = modcrop(y_hr.astype(np.float64) / 255.0, scale)
+    return hr, imresize(degrade_luminance(imresize(hr, 1.0 / scale), steps, rng), scale)
+
+
+def _output_and_truth(path: Path, y: np.ndarray, s: int, predict, rgb_upscale, degrade, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(HR in [0, 1], the output to score) of one image at scale ``s``, as ``evaluate`` describes."""
+    if rgb_upscale is not None:
+        pixels = modcrop(im2uint8(read_image(path).pixels), s)
+        lr = imresize(pixels[..., :3] if pixels.ndim == 3 else pixels, 1.0 / s)  # uint8 in, uint8 out (rounded), as MATLAB
+        return modcrop(y, s) / 255.0, hr_luminance(rgb_upscale(lr, s)) / 255.0
+    hr, up = degraded_input(y, s, degrade, rng) if degrade else bicubic_input(y, s)
+    return hr, up if predict is None else predict(up)
 
 
 def score(output: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
@@ -82,6 +99,8 @@ def evaluate(
     progress: Callable[[Iterable], Iterable] = lambda it: it,
     metrics: Iterable[str] = DEFAULT_METRICS,
     rgb_upscale: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    degrade: Sequence[tuple[str, float]] = (),
+    seed: int = 0,
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
@@ -91,6 +110,10 @@ def evaluate(
     ``rgb_upscale(lr, s)`` instead (an end-to-end model, which takes pixels, not Y): each HR image,
     cropped to a multiple of ``s``, is shrunk by MATLAB bicubic to uint8 (RGB, or gray) as a user's
     photo would be, upscaled by it, and the Y of the result (as the ground truth's) is scored.
+
+    ``degrade`` (steps from ``drrn_tf.protocol.degrade.parse_degrade``): the LR luminance, rounded to
+    uint8, is degraded before its bicubic upscale, with a generator seeded by ``seed``, the image's
+    position in its set and the scale (the same numbers on every run).
     """
     scales = list(scales)
     metrics = list(dict.fromkeys(metrics))
@@ -98,23 +121,17 @@ def evaluate(
     if unknown or not metrics:
         raise ValueError(f"metrics must be among {', '.join(METRICS)}, got {metrics!r}")
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
-    jobs = [(name, s, p, y) for name, images in sets for s in scales for p, y in images]
+    jobs = [(name, s, p, y, i) for name, images in sets for s in scales for i, (p, y) in enumerate(images)]
     need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
-    for _, s, path, y in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, modcropped image
+    for _, s, path, y, _ in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, modcropped image
         side = min(n - n % s for n in y.shape[:2]) - 2 * s
         if side < need:
             raise InputError(
                 f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s} (each side needs {need + 2 * s} pixels after cropping to a multiple of {s})"
             )
     scores: dict[tuple[str, int], list[dict]] = {}
-    for name, s, path, y in progress(jobs):
-        if rgb_upscale is not None:
-            pixels = modcrop(im2uint8(read_image(path).pixels), s)
-            lr = imresize(pixels[..., :3] if pixels.ndim == 3 else pixels, 1.0 / s)  # uint8 in, uint8 out (rounded), as MATLAB
-            hr, out = modcrop(y, s) / 255.0, hr_luminance(rgb_upscale(lr, s)) / 255.0
-        else:
-            hr, up = bicubic_input(y, s)
-            out = up if predict is None else predict(up)
+    for name, s, path, y, index in progress(jobs):
+        hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, np.random.default_rng([seed, index, s]))
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband

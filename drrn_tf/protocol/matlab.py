@@ -20,7 +20,7 @@ import numpy as np
 from drrn_tf.constants import SCALES
 from drrn_tf.inference.tiling import symmetric_index
 
-__all__ = ["SCALES", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "im2uint8", "matlab_round"]
+__all__ = ["SCALES", "KERNELS", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "im2uint8", "matlab_round"]
 
 
 # MATLAB's rgb2ycbcr matrix and offset for values in [0, 1].
@@ -47,20 +47,41 @@ def _cubic(x: np.ndarray) -> np.ndarray:
     return near + far
 
 
-def bicubic_taps(in_len: int, out_len: int, scale: float, start: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _triangle(x: np.ndarray) -> np.ndarray:
+    """MATLAB's ``triangle`` (bilinear)."""
+    return np.maximum(0.0, 1.0 - np.abs(x))
+
+
+def _box(x: np.ndarray) -> np.ndarray:
+    """MATLAB's ``box`` (area averaging when shrinking by an integer factor)."""
+    return ((x >= -0.5) & (x < 0.5)).astype(np.float64)
+
+
+def _lanczos3(x: np.ndarray) -> np.ndarray:
+    """MATLAB's ``lanczos3``."""
+    eps = np.finfo(np.float64).eps
+    return (np.sin(np.pi * x) * np.sin(np.pi * x / 3) + eps) / (np.pi**2 * x * x / 3 + eps) * (np.abs(x) < 3)
+
+
+# imresize's methods: kernel and its width, as MATLAB's imresize names them.
+KERNELS = {"bicubic": (_cubic, 4.0), "bilinear": (_triangle, 2.0), "box": (_box, 1.0), "lanczos3": (_lanczos3, 6.0)}
+
+
+def bicubic_taps(in_len: int, out_len: int, scale: float, start: int = 0, stop: int | None = None, method: str = "bicubic") -> tuple[np.ndarray, np.ndarray]:
     """Weights (n, taps) and source indices (n, taps) along one axis, for output samples
     ``start:stop`` (default: all ``out_len``); any range gives the rows of the whole table.
 
     Follows MATLAB's ``contributions``: when shrinking, the kernel is stretched by
     1/scale (antialiasing); out-of-range indices are mirrored (symmetric padding).
+    ``method`` is one of ``KERNELS`` (bicubic unless told).
     """
     stop = out_len if stop is None else stop
-    kernel_width = 4.0
+    base, kernel_width = KERNELS[method]
     if scale < 1:
-        kernel = lambda x: scale * _cubic(scale * x)  # noqa: E731
+        kernel = lambda x: scale * base(scale * x)  # noqa: E731
         kernel_width = kernel_width / scale
     else:
-        kernel = _cubic
+        kernel = base
     x = np.arange(start + 1, stop + 1, dtype=np.float64)
     u = x / scale + 0.5 * (1.0 - 1.0 / scale)
     left = np.floor(u - kernel_width / 2.0)
@@ -100,8 +121,8 @@ def apply_taps(img: np.ndarray, axis: int, weights: np.ndarray, indices: np.ndar
     return out
 
 
-def _resize_axis(img: np.ndarray, axis: int, out_len: int, scale: float) -> np.ndarray:
-    return apply_taps(img, axis, *bicubic_taps(img.shape[axis], out_len, scale))
+def _resize_axis(img: np.ndarray, axis: int, out_len: int, scale: float, method: str) -> np.ndarray:
+    return apply_taps(img, axis, *bicubic_taps(img.shape[axis], out_len, scale, method=method))
 
 
 def _output_size(shape: tuple[int, int], scale: float | None, size: tuple[int, int] | None):
@@ -118,8 +139,9 @@ def _output_size(shape: tuple[int, int], scale: float | None, size: tuple[int, i
     return out, (float(scale), float(scale))
 
 
-def imresize(img: np.ndarray, scale: float | None = None, size: tuple[int, int] | None = None) -> np.ndarray:
-    """Bicubic resize exactly as MATLAB's ``imresize(img, scale)`` / ``imresize(img, [h w])``.
+def imresize(img: np.ndarray, scale: float | None = None, size: tuple[int, int] | None = None, method: str = "bicubic") -> np.ndarray:
+    """Resize exactly as MATLAB's ``imresize(img, scale)`` / ``imresize(img, [h w])`` (bicubic, or
+    another of ``KERNELS`` as ``imresize(img, scale, method)``).
 
     ``img`` is (H, W) or (H, W, C). Float input gives float output of the same dtype,
     computed in float64 with no clipping or rounding (as MATLAB does for doubles).
@@ -135,7 +157,7 @@ def imresize(img: np.ndarray, scale: float | None = None, size: tuple[int, int] 
     targets = {0: (out_h, sh), 1: (out_w, sw)}
     for axis in order:
         out_len, s = targets[axis]
-        work = _resize_axis(work, axis, out_len, s)
+        work = _resize_axis(work, axis, out_len, s, method)
     if np.issubdtype(arr.dtype, np.floating):
         return work.astype(arr.dtype, copy=False)
     info = np.iinfo(arr.dtype)

@@ -88,6 +88,10 @@ class TrainConfig:
     patch: int = 31
     stride: int = 21
     max_images: int | None = None  # use only the first N training images (smoke tests)
+    # Real-world degradations of the LR image before its upscale (drrn_tf.training.degrade), e.g.
+    # {jpeg: {p: 0.7, range: [30, 95]}, noise: {p: 0.2, range: [1, 8]}, kernels: {bicubic: 3, box: 1}};
+    # steps: blur, noise, poisson, jpeg (each {p, range}), kernels: weights of imresize methods.
+    degradations: dict | None = None
     seed: int = 0
     # Recipe (null = recipe default).
     recipe: str = "paper"
@@ -130,6 +134,8 @@ class TrainConfig:
             raise InputError(f"{origin}: 'teacher' must name a trained preset or a .keras file, got {self.teacher!r}")
         if self.teacher is None and (self.teacher_runtime != "keras" or self.teacher_weight != 1.0):
             raise InputError(f"{origin}: 'teacher_runtime' and 'teacher_weight' need a 'teacher'")
+        if self.degradations and (self.sampling != "random" or self.teacher is not None):
+            raise InputError(f"{origin}: 'degradations' need sampling random and no teacher")
         if self.clip_norm is not None and self.optimizer != "adam":
             raise InputError(f"{origin}: 'clip_norm' is for optimizer adam; sgd clips by 'clip_theta'")
         from drrn_tf.inference.cpu import total_memory_mb
@@ -213,7 +219,8 @@ def _show(value) -> str:
 
 def _type_name(hint) -> str:
     base = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list"}.get(base[0], str(base[0]))
+    names = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list", dict: "a mapping"}
+    return names.get(base[0], str(base[0]))
 
 
 def _check_value(key: str, value, origin: str):
@@ -231,6 +238,7 @@ def _check_value(key: str, value, origin: str):
         int: isinstance(value, int) and not isinstance(value, bool),
         float: isinstance(value, (int, float)) and not isinstance(value, bool),
         str: isinstance(value, str),
+        dict: isinstance(value, dict),
         list: isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value),
     }[base]
     if not ok:
@@ -241,6 +249,8 @@ def _check_value(key: str, value, origin: str):
             value = float(value)
         except OverflowError:
             raise InputError(f"{origin}: '{key}' must be a finite number, got {_show(value)}") from None
+    if key == "degradations":
+        return _check_degradations(value, f"{origin}: 'degradations'")
     if key in CHOICES and value not in CHOICES[key]:
         raise InputError(f"{origin}: '{key}' must be one of {', '.join(CHOICES[key])}, got {_show(value)}")
     if key in ("scales", "val_scales") and (not value or any(s not in SCALES for s in value)):
@@ -260,6 +270,39 @@ def _check_value(key: str, value, origin: str):
             bound = f"{'>' if low_open else '>='} {low:g}" + ("" if math.isinf(high) else f" and <= {high:g}")
             raise InputError(f"{origin}: '{key}' must be a finite number {bound}, got {_show(value)}")
     return value
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_degradations(spec: dict, origin: str) -> dict:
+    """A ``degradations`` mapping: steps {p, range} within their bounds, kernel weights >= 0."""
+    from drrn_tf.protocol.degrade import DEGRADATIONS
+    from drrn_tf.protocol.matlab import KERNELS
+
+    out = {}
+    for name, step in spec.items():
+        where = f"{origin} {_show(name)}"
+        if name == "kernels":
+            if not isinstance(step, dict) or not step or any(k not in KERNELS or not _number(w) or w < 0 for k, w in step.items()):
+                raise InputError(f"{where}: must map methods among {', '.join(KERNELS)} to weights >= 0, got {_show(step)}")
+            if not sum(step.values()) > 0:
+                raise InputError(f"{where}: the weights must not all be 0")
+            out[name] = {k: float(w) for k, w in step.items()}
+            continue
+        if name not in DEGRADATIONS:
+            raise InputError(f"{where}: unknown step (known: kernels, {', '.join(DEGRADATIONS)})")
+        low, high = DEGRADATIONS[name][:2]
+        if not isinstance(step, dict) or set(step) != {"p", "range"}:
+            raise InputError(f"{where}: must be a mapping of 'p' (a probability) and 'range' ([low, high]), got {_show(step)}")
+        p, bounds = step["p"], step["range"]
+        if not _number(p) or not 0 <= p <= 1:
+            raise InputError(f"{where}: 'p' must be a number from 0 to 1, got {_show(p)}")
+        if not (isinstance(bounds, list) and len(bounds) == 2 and all(_number(b) for b in bounds) and low <= bounds[0] <= bounds[1] <= high):
+            raise InputError(f"{where}: 'range' must be [low, high] with {low:g} <= low <= high <= {high:g}, got {_show(bounds)}")
+        out[name] = {"p": float(p), "range": [float(b) for b in bounds]}
+    return out
 
 
 def _apply(values: dict, origin: str, config: TrainConfig) -> TrainConfig:

@@ -34,7 +34,7 @@ from drrn_tf.io.images import list_images, read_image
 from drrn_tf.protocol.evaluation import hr_luminance
 from drrn_tf.protocol.matlab import imresize, modcrop
 
-__all__ = ["PatchSource", "dihedral_offsets", "load_luminance_folder"]
+__all__ = ["PatchSource", "dihedral_offsets", "load_luminance_folder", "tfds_luminance"]
 
 
 def dihedral_offsets(patch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +59,24 @@ def load_luminance_folder(folder: str | Path, progress: Callable[[Iterable], Ite
         ys.append(hr_luminance(read_image(p).pixels))
         names.append(p.name)
     return ys, names
+
+
+def tfds_luminance(config: str, manual_dir, data_dir=None, split=None) -> tuple[list[np.ndarray], list[str]]:
+    """uint8 Y of every image of an ``sr_image_sets`` TFDS config, in file-name order."""
+    import tensorflow_datasets as tfds
+
+    from drrn_tf.training.tfds import SrImageSets
+
+    builder = SrImageSets(config=config, data_dir=data_dir)
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(manual_dir)))
+    split = split or next(iter(builder.info.splits))
+    ys, names = [], []
+    for ex in tfds.as_numpy(builder.as_dataset(split=split)):
+        img = ex["image"]
+        ys.append(img[..., 0] if ex["grayscale"] else hr_luminance(img))
+        names.append(ex["filename"].decode())
+    order = np.argsort(names)  # TFDS order is not the file order; make it deterministic
+    return [ys[i] for i in order], [names[i] for i in order]
 
 
 @dataclass
@@ -123,20 +141,8 @@ class PatchSource:
     @classmethod
     def from_tfds(cls, config: str, manual_dir, data_dir=None, split=None, scales=SCALES, patch=31) -> PatchSource:
         """Images of an ``sr_image_sets`` TFDS config (see ``drrn_tf.training.tfds``)."""
-        import tensorflow_datasets as tfds
-
-        from drrn_tf.training.tfds import SrImageSets
-
-        builder = SrImageSets(config=config, data_dir=data_dir)
-        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=str(manual_dir)))
-        split = split or next(iter(builder.info.splits))
-        ys, names = [], []
-        for ex in tfds.as_numpy(builder.as_dataset(split=split)):
-            img = ex["image"]
-            ys.append(img[..., 0] if ex["grayscale"] else hr_luminance(img))
-            names.append(ex["filename"].decode())
-        order = np.argsort(names)  # TFDS order is not the file order; make it deterministic
-        return cls([ys[i] for i in order], scales, patch, [names[i] for i in order])
+        ys, names = tfds_luminance(config, manual_dir, data_dir, split)
+        return cls(ys, scales, patch, names)
 
     def teach(self, teacher: Callable[[np.ndarray], np.ndarray], progress: Callable[[Iterable], Iterable] = lambda it: it) -> np.ndarray:
         """A teacher's outputs on every LR-up image, flat like ``lr``, clipped to [0, 1] as images are.

@@ -33,7 +33,8 @@ from drrn_tf.nn.models import DRRN, float32_policy
 from drrn_tf.nn.presets import PRESETS
 from drrn_tf.training.callbacks import AtomicCheckpoints, HideSkippedValidation, PaperValidation, read_state
 from drrn_tf.training.config import TrainConfig, config_from_dict
-from drrn_tf.training.data import PatchSource, load_luminance_folder
+from drrn_tf.training.data import PatchSource, load_luminance_folder, tfds_luminance
+from drrn_tf.training.degrade import DegradedSource
 from drrn_tf.training.distillation import teacher_files, teacher_targets
 from drrn_tf.training.recipe import make_loss, make_optimizer, make_schedule
 
@@ -74,16 +75,18 @@ def _compile(model: keras.Model, cfg: TrainConfig) -> None:
     model.compile(optimizer=optimizer, loss=make_loss(cfg.loss), jit_compile=False)
 
 
-def _load_training_images(cfg: TrainConfig, progress) -> PatchSource:
+def _load_training_images(cfg: TrainConfig, progress) -> PatchSource | DegradedSource:
     if cfg.data_source == "tfds":
         root = data_root()
         if root is None:
             raise InputError("data_source tfds: no manual data folder found; set DRRN_DATA")
-        return PatchSource.from_tfds(cfg.train_data, manual_dir=root, scales=cfg.scales, patch=cfg.patch)
-    _, folder = resolve_dataset(cfg.train_data)
-    ys, names = load_luminance_folder(folder, progress)
+        ys, names = tfds_luminance(cfg.train_data, manual_dir=root)
+    else:
+        ys, names = load_luminance_folder(resolve_dataset(cfg.train_data)[1], progress)
     if cfg.max_images:
         ys, names = ys[: cfg.max_images], names[: cfg.max_images]
+    if cfg.degradations:
+        return DegradedSource(ys, cfg.degradations, cfg.scales, cfg.patch, names)
     return PatchSource(ys, cfg.scales, cfg.patch, names)
 
 
