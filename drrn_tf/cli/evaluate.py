@@ -27,6 +27,20 @@ def _format_table(results: list[dict], model_name: str, metrics: list[str]) -> s
     return "\n".join(lines)
 
 
+def eval_scale(text: str) -> float:
+    """An evaluation scale from the command line: an int for a whole number, else a float."""
+    import argparse
+
+    from drrn_tf.protocol.evaluation import scale_fraction
+
+    try:
+        value = float(text)
+        scale_fraction(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e) if "fraction" in str(e) else f"not a number: {text[:40]!r}") from None
+    return int(value) if value.is_integer() else value
+
+
 def cmd_eval(args) -> int:
     from drrn_tf.inference.engines import RgbEngine
     from drrn_tf.io.datasets import resolve_dataset
@@ -112,7 +126,14 @@ def register(sub) -> None:
     ev.add_argument(
         "--data", nargs="+", required=True, metavar="SET", help="set5, set14, bsd100, urban100, train291 (the folders of that name under $DRRN_DATA) or folders"
     )
-    ev.add_argument("--scales", nargs="+", type=int, choices=SCALES, metavar="S", help="scales among 2 3 4 (default: all; an end-to-end model's own)")
+    ev.add_argument(
+        "--scales",
+        nargs="+",
+        type=eval_scale,
+        metavar="S",
+        help="scales: 2 3 4 (the trained ones; default: all, an end-to-end model's own) or any other above 1 that is a fraction "
+        "with a denominator up to 8, as 1.5, 2.5 or 8 (the HR image is cropped so that its LR image is whole)",
+    )
     ev.add_argument(
         "--metrics",
         nargs="+",

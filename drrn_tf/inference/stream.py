@@ -29,7 +29,7 @@ import numpy as np
 from drrn_tf.errors import InputValueError
 from drrn_tf.inference.cpu import usable_cores
 from drrn_tf.inference.tiling import Span, tile_plan
-from drrn_tf.protocol.matlab import apply_taps, bicubic_taps, rgb2ycbcr, ycbcr2rgb
+from drrn_tf.protocol.matlab import apply_taps, bicubic_taps, resize_plan, rgb2ycbcr, ycbcr2rgb
 
 __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
 
@@ -100,15 +100,18 @@ def _in_bands(fn: Callable[[int, int], object], n: int) -> list:
 
 def upscale_stream(
     pixels: np.ndarray,
-    scale: int,
+    scale: float | None,
     restore_y: Callable[[np.ndarray], np.ndarray] | None,
     *,
     window: int | tuple[int, int],
     halo: int,
     balanced: bool = True,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
+    size: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """Upscale pixels (gray, RGB or RGBA; uint8, uint16 or float in [0, 1]) by ``scale``, tile by tile.
+    """Upscale pixels (gray, RGB or RGBA; uint8, uint16 or float in [0, 1]) by ``scale`` (any real
+    factor >= 1; the output is ceil(scale * side), as MATLAB's imresize) or to ``size`` (rows,
+    columns; each axis by its own factor), tile by tile.
 
     ``restore_y`` maps an upscaled Y tile (float32 (h, w) in [0, 1]) to the restored one
     (same shape); ``None`` keeps bicubic. ``window`` is the largest tile side in output pixels, or
@@ -117,11 +120,10 @@ def upscale_stream(
     ``halo`` the overlap each tile needs around the part it owns (the network's receptive
     radius; 0 for bicubic). ``progress`` wraps the list of tiles (a progress bar).
     """
-    h, w = pixels.shape[:2]
-    out_h, out_w = h * scale, w * scale
-    image = _image(pixels, scale)
+    (out_h, out_w), scales = resize_plan(pixels.shape[:2], scale, size)
+    image = _image(pixels, (out_h, out_w))
     for rows, cols in progress(tile_plan(out_h, out_w, window, halo, balanced=balanced)):
-        tile = _tile(image, scale, rows, cols)
+        tile = _tile(image, scales, rows, cols)
         up = np.concatenate(_in_bands(tile.prepare, rows.stop - rows.start))
         if restore_y is not None:
             up = _restored(up, restore_y, image.gray)
@@ -141,12 +143,11 @@ class _Image:
     alpha: bool
 
 
-def _image(pixels: np.ndarray, scale: int) -> _Image:
-    """``pixels`` with an empty output buffer ``scale`` times their size (float32 for float pixels)."""
-    h, w = pixels.shape[:2]
+def _image(pixels: np.ndarray, size: tuple[int, int]) -> _Image:
+    """``pixels`` with an empty output buffer of ``size`` (float32 for float pixels)."""
     floating = pixels.dtype.kind == "f"
     peak = 1.0 if floating else float(np.iinfo(pixels.dtype).max)
-    out = np.empty((h * scale, w * scale) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
+    out = np.empty(tuple(size) + pixels.shape[2:], dtype=np.float32 if floating else pixels.dtype)
     return _Image(pixels, out, floating, peak, pixels.ndim == 2, pixels.ndim == 3 and pixels.shape[2] == 4)
 
 
@@ -196,11 +197,11 @@ class _Tile:
         image.out[rows.own_start + a : rows.own_start + b, cols.own_start : cols.own_stop] = np.clip(res, 0, image.peak, out=res)
 
 
-def _tile(image: _Image, scale: int, rows: Span, cols: Span) -> _Tile:
-    """The output tile ``rows`` x ``cols``, its taps computed."""
-    h, w = image.pixels.shape[:2]
-    wr, ir = bicubic_taps(h, h * scale, scale, rows.start, rows.stop)
-    wc, ic = bicubic_taps(w, w * scale, scale, cols.start, cols.stop)
+def _tile(image: _Image, scales: tuple[float, float], rows: Span, cols: Span) -> _Tile:
+    """The output tile ``rows`` x ``cols``, its taps computed (``scales``: rows', columns')."""
+    (h, w), (out_h, out_w) = image.pixels.shape[:2], image.out.shape[:2]
+    wr, ir = bicubic_taps(h, out_h, scales[0], rows.start, rows.stop)
+    wc, ic = bicubic_taps(w, out_w, scales[1], cols.start, cols.stop)
     own_r = slice(rows.own_start - rows.start, rows.own_stop - rows.start)
     own_c = slice(cols.own_start - cols.start, cols.own_stop - cols.start)
     return _Tile(image, rows, cols, wr, ir, wc, ic, int(ic.min()), int(ic.max()) + 1, own_r, own_c)

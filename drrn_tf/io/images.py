@@ -2,17 +2,21 @@
 
 ``read_image`` returns the pixels as stored (uint8 or uint16; gray, RGB or RGBA in
 that channel order, palettes expanded; float32 for a float TIFF) with the EXIF orientation
-applied, so a photo comes out the way a viewer shows it. The format is decided once, from
-the file's first bytes, and only that format's Pillow decoder reads it: the header it checks
-(pixel limit, memory) is the header of the pixels it decodes. 16-bit colour PNG and TIFF,
-which Pillow reduces to 8 bits, are decoded by OpenCV from the same bytes (the same format,
-chosen by the same signature), and the decoded size must equal the header's.
-``write_image`` encodes with OpenCV straight into the (atomic) output file. The formats
+applied exactly once (Pillow's TIFF decoder applies it itself: what is left after decoding is
+applied), so a photo comes out the way a viewer shows it, and its metadata (ICC profile, EXIF,
+XMP, JPEG quality: ``drrn_tf.io.metadata``). The format is decided once, from the file's first
+bytes, and only that format's Pillow decoder reads it: the header it checks (pixel limit, memory)
+is the header of the pixels it decodes. 16-bit colour PNG and TIFF, which Pillow reduces to 8
+bits, are decoded by OpenCV from the same bytes (the same format, chosen by the same signature),
+and the decoded size must equal the header's (before the orientation).
+``write_image`` encodes with OpenCV straight into the (atomic) output file, or, with metadata,
+into a second temporary file streamed into it with the metadata inserted. The formats
 themselves (signatures, Pillow decoders, headers) are ``drrn_tf.io.formats``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import struct
 import threading
@@ -28,7 +32,7 @@ from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError, first_line
 from drrn_tf.io.files import atomic_path, check_writable, read_capped
 from drrn_tf.io.formats import READ_FORMATS, ImageHeader, array_mode, check_png_rows, image_header, open_format, sniff_format
-from drrn_tf.io.metadata import ImageMetadata
+from drrn_tf.io.metadata import ImageMetadata, embed_metadata, read_metadata
 from drrn_tf.protocol.matlab import im2uint8
 
 __all__ = ["IMAGE_EXTENSIONS", "pil_to_array", "read_image", "write_image", "check_pixels", "list_images", "is_image_path"]
@@ -152,9 +156,13 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
                 header = image_header(im, fmt)
                 if check is not None:
                     check(path, header)
-                orientation = int(im.getexif().get(0x0112, 1) or 1)
                 frames = _frames(im)
-                im.load()  # raises on truncated or corrupt data
+                stored = None if fmt == "PNG" else _orientation(im)  # the file's, before decoding (a PNG's EXIF may follow its pixels)
+                tag = im.tag_v2.get(0x0112) if fmt == "TIFF" else None  # the one OpenCV's TIFF decoder may apply itself
+                im.load()  # raises on truncated or corrupt data; Pillow's TIFF decoder applies the orientation itself
+                left = _orientation(im)  # what is left to apply to Pillow's pixels
+                shown = im.size[::-1] if left > 4 else im.size
+                metadata = read_metadata(im, fmt, data)
                 pixels = None if header.itemsize == 2 and header.channels > 1 else pil_to_array(im)
     except InputError:
         raise
@@ -171,13 +179,23 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
     if fmt == "PNG":
         check_png_rows(path, data)
     if pixels is None:  # 16-bit colour: OpenCV, which keeps the 16 bits, on the same bytes (PNG or TIFF)
-        pixels = _decode_16bit_colour(path, data, header)
+        pixels, left = _decode_16bit_colour(path, data, header, shown, left if stored is None else stored, tag)
     del data
-    if (pixels.shape[1], pixels.shape[0]) != (header.width, header.height):
-        raise InputError(f"{path}: decoded {pixels.shape[1]}x{pixels.shape[0]} pixels, not the {header.width}x{header.height} its header claims")
-    if orientation != 1:
-        pixels = np.ascontiguousarray(_apply_orientation(pixels, orientation))
-    return LoadedImage(pixels=pixels, path=path, frames=frames)
+    if left != 1:
+        pixels = np.ascontiguousarray(_apply_orientation(pixels, left))
+    return LoadedImage(pixels=pixels, path=path, frames=frames, metadata=metadata)
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation (Pillow's reading: the tag, else XMP's tiff:Orientation); 1 when the EXIF
+    block does not parse or the tag is not a number from 1 to 8 (as exif_transpose and viewers take
+    it): metadata never makes a valid image fail. Never called where it could decode the pixels (a
+    PNG's getexif loads them): so the error it swallows is the metadata's."""
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _frames(im: Image.Image) -> int:
@@ -200,13 +218,36 @@ def _decoder_reason(e: BaseException) -> str:
     return text
 
 
-def _decode_16bit_colour(path: Path, data: bytes, header: ImageHeader) -> np.ndarray:
+def _decode_16bit_colour(path: Path, data: bytes, header: ImageHeader, shown: tuple[int, int], orientation: int, tag) -> tuple[np.ndarray, int]:
+    """OpenCV's pixels of a 16-bit colour image and the orientation left to apply to them: OpenCV's
+    TIFF decoder applies a TIFF's Orientation tag itself (where it does: probed), nothing else. Their
+    size must be ``shown`` (the size Pillow shows) before what is left."""
     cv2 = _cv2()
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is None or pixels.dtype != np.uint16 or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         raise InputError(f"{path}: corrupt or truncated {header.format} image (16-bit colour that does not decode)")
+    if header.format == "TIFF" and tag in range(2, 9) and _cv2_orients_tiff():
+        orientation = 1
+    if (pixels.shape[1], pixels.shape[0]) != (shown[::-1] if orientation > 4 else shown):
+        raise InputError(f"{path}: decoded {pixels.shape[1]}x{pixels.shape[0]} pixels, not the {header.width}x{header.height} its header claims")
     bgr_to_rgb_inplace(pixels)
-    return pixels
+    return pixels, orientation
+
+
+@functools.cache
+def _cv2_orients_tiff() -> bool:
+    """Whether OpenCV's TIFF decoder applies the Orientation tag (whatever the flags): a 2x1 16-bit RGB
+    TIFF, red then black, mirrored by its tag (2), decoded once."""
+    fields = [(256, 3, 1, 2), (257, 3, 1, 1), (258, 3, 3, 134), (259, 3, 1, 1), (262, 3, 1, 2)]
+    fields += [(273, 4, 1, 140), (274, 3, 1, 2), (277, 3, 1, 3), (278, 3, 1, 1), (279, 4, 1, 12)]
+    table = b"".join(
+        struct.pack("<HHI", t, kind, n) + struct.pack("<HH" if kind == 3 and n == 1 else "<I", *((v, 0) if kind == 3 and n == 1 else (v,)))
+        for t, kind, n, v in fields
+    )
+    tiff = b"II*\x00" + struct.pack("<IH", 8, len(fields)) + table + bytes(4) + struct.pack("<9H", 16, 16, 16, 65535, 0, 0, 0, 0, 0)
+    cv2 = _cv2()
+    pixels = cv2.imdecode(np.frombuffer(tiff, np.uint8), cv2.IMREAD_UNCHANGED)
+    return pixels is not None and pixels.shape[:2] == (1, 2) and int(pixels[0, 0].max()) == 0
 
 
 def bgr_to_rgb_inplace(a: np.ndarray, rows: int = 256) -> np.ndarray:
@@ -278,8 +319,15 @@ def write_image(
     or float in [0, 1] (written as 8-bit). ``overwrite=False``: fail, in one line, if ``path`` exists
     by the time the file is complete (another run wrote it). ``consume=True``: the caller gives the
     array up, and it is reordered in place for the encoder instead of copied (no second image-sized
-    buffer). ``metadata``: written where the format holds it. ``quality``: 1-100, for JPEG and WebP
-    (default 95)."""
+    buffer). ``quality``: 1-100, for JPEG and WebP (default 95).
+
+    ``metadata`` (``read_image``'s ``LoadedImage.metadata``, or None for none): written where the
+    format holds it (``drrn_tf.io.metadata`` says what each keeps; BMP holds none), always after
+    ``ImageMetadata.for_output`` of these pixels' size, here: the orientation written is 1 (the
+    pixels are taken as shown) and the EXIF/XMP pixel sizes are these pixels'; an ICC profile of the
+    wrong colour space (RGB for gray pixels) is left out. With metadata, OpenCV encodes into a second
+    temporary file that is streamed into the output with the metadata inserted; without, the file is
+    OpenCV's, byte for byte."""
     path = check_output_path(path)
     params = _quality_params(path, quality)
     a = check_pixels(np.asarray(pixels))
@@ -289,17 +337,36 @@ def write_image(
         consume = True
     if a.ndim == 3 and a.shape[2] == 4 and path.suffix.lower() in (".jpg", ".jpeg"):
         raise InputError(f"{path}: JPEG cannot store transparency; write .png instead")
+    if metadata is not None and not isinstance(metadata, ImageMetadata):
+        raise TypeError(f"metadata must be an ImageMetadata (LoadedImage.metadata) or None, got {type(metadata).__name__}")
+    meta = None if metadata is None else metadata.for_output(a.shape[1], a.shape[0], 1 if a.ndim == 2 else a.shape[2])
+    if meta is not None and (meta.empty or path.suffix.lower() == ".bmp"):
+        meta = None  # nothing to write: the file is OpenCV's, byte for byte
     if a.ndim == 3:  # OpenCV encodes BGR(A)
         a = bgr_to_rgb_inplace(a) if consume and a.flags.writeable and a.flags.c_contiguous else np.ascontiguousarray(a[..., [2, 1, 0, 3][: a.shape[2]]])
     cv2 = _cv2()
     with atomic_path(path, replace=overwrite) as tmp:  # encoded straight into the file: no image-sized byte buffer
+        encoded = tmp if meta is None else tmp.with_name(".enc" + tmp.name)  # with metadata: OpenCV's file, streamed into tmp
         try:
-            ok = cv2.imwrite(str(tmp), np.ascontiguousarray(a), params)
-        except cv2.error as e:
-            raise InputError(f"{path}: could not encode image as {path.suffix} ({first_line(e)})") from e
-        if not ok:
-            raise InputError(f"{path}: could not encode image as {path.suffix}")
+            try:
+                ok = cv2.imwrite(str(encoded), np.ascontiguousarray(a), params)
+            except cv2.error as e:
+                raise InputError(f"{path}: could not encode image as {path.suffix} ({first_line(e)})") from e
+            if not ok:
+                raise InputError(f"{path}: could not encode image as {path.suffix}")
+            if meta is not None:
+                _embed(path, encoded, tmp, meta)
+        finally:
+            if encoded != tmp:
+                encoded.unlink(missing_ok=True)
     return path
+
+
+def _embed(path: Path, encoded: Path, tmp: Path, meta: ImageMetadata) -> None:
+    try:
+        embed_metadata(encoded, tmp, path.suffix, meta)
+    except (ValueError, struct.error) as e:  # OpenCV's file not laid out as expected
+        raise InputError(f"{path}: could not write its metadata into the {path.suffix} file ({first_line(e)})") from e
 
 
 def _quality_params(path: Path, quality: int | None) -> list[int]:

@@ -8,8 +8,10 @@ uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM (and, on req
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -33,16 +35,48 @@ def hr_luminance(pixels: np.ndarray) -> np.ndarray:
     return a
 
 
-def bicubic_input(y_hr: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """(modcropped HR in [0,1], bicubic LR-up in [0,1]) for a uint8 Y image."""
-    hr = modcrop(y_hr.astype(np.float64) / 255.0, scale)
-    return hr, imresize(imresize(hr, 1.0 / scale), scale)
+# A real scale's fraction p/q has at most this denominator (1.5 = 3/2, 2.5 = 5/2, 1.75 = 7/4).
+MAX_DENOMINATOR = 8
 
 
-def degraded_input(y_hr: np.ndarray, scale: int, steps, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def scale_fraction(scale: float) -> Fraction:
+    """``scale`` (> 1) as p/q with q <= MAX_DENOMINATOR; ``ValueError`` otherwise."""
+    f = Fraction(scale).limit_denominator(MAX_DENOMINATOR)
+    if isinstance(scale, bool) or not scale > 1 or abs(float(f) - scale) > 1e-9:
+        raise ValueError(f"an evaluation scale must be > 1 and a fraction p/q with q <= {MAX_DENOMINATOR} (as 1.5, 2.5 or 8), got {scale!r}")
+    return f
+
+
+def protocol_crop(img: np.ndarray, scale: float) -> np.ndarray:
+    """The HR crop the protocol scores: ``modcrop`` to a multiple of p for a scale p/q, so that the
+    LR image is a whole q/p of it (an integer scale: MATLAB's ``modcrop(img, s)``)."""
+    return modcrop(img, scale_fraction(scale).numerator)
+
+
+def _down_up(hr: np.ndarray, scale: float, between: Callable[[np.ndarray], np.ndarray] = lambda lr: lr) -> np.ndarray:
+    """``imresize(imresize(hr, 1/s), s)``; for a real scale, through the exact LR size and back."""
+    if float(scale).is_integer():
+        return imresize(between(imresize(hr, 1.0 / scale)), int(scale))
+    f = scale_fraction(scale)
+    lr_size = (hr.shape[0] * f.denominator // f.numerator, hr.shape[1] * f.denominator // f.numerator)
+    return imresize(between(imresize(hr, size=lr_size)), size=hr.shape[:2])
+
+
+def bicubic_input(y_hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """(HR cropped by ``protocol_crop``, in [0,1]; bicubic LR-up in [0,1]) for a uint8 Y image."""
+    hr = protocol_crop(y_hr.astype(np.float64) / 255.0, scale)
+    return hr, _down_up(hr, scale)
+
+
+def degraded_input(y_hr: np.ndarray, scale: float, steps, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """``bicubic_input`` with the LR luminance rounded to uint8 and degraded (``drrn_tf.protocol.degrade``)."""
-    hr = modcrop(y_hr.astype(np.float64) / 255.0, scale)
-    return hr, imresize(degrade_luminance(imresize(hr, 1.0 / scale), steps, rng), scale)
+    hr = protocol_crop(y_hr.astype(np.float64) / 255.0, scale)
+    return hr, _down_up(hr, scale, lambda lr: degrade_luminance(lr, steps, rng))
+
+
+def shave_border(scale: float) -> int:
+    """Pixels shaved from each side before scoring: the scale, rounded up."""
+    return int(math.ceil(scale))
 
 
 def _output_and_truth(path: Path, y: np.ndarray, s: int, predict, rgb_upscale, degrade, rng) -> tuple[np.ndarray, np.ndarray]:
@@ -63,8 +97,8 @@ def score(output: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]
 
 def measure(output: np.ndarray, hr: np.ndarray, scale: int, metrics: Iterable[str] = DEFAULT_METRICS) -> dict[str, float]:
     """``{metric: value}`` of a [0,1] output against [0,1] HR, quantised and shaved (METRICS names them)."""
-    a = shave(im2uint8(output), scale)
-    b = shave(im2uint8(hr), scale)
+    a = shave(im2uint8(output), shave_border(scale))
+    b = shave(im2uint8(hr), shave_border(scale))
     functions = {"psnr": psnr, "ssim": ssim, "ifc": lambda out, truth: ifc(truth, out)}  # IFC: the truth is the reference
     return {metric: functions[metric](a, b) for metric in metrics}
 
@@ -72,7 +106,7 @@ def measure(output: np.ndarray, hr: np.ndarray, scale: int, metrics: Iterable[st
 @dataclass
 class EvalResult:
     dataset: str
-    scale: int
+    scale: float  # an int for the integer scales
     scores: dict[str, float]  # metric -> mean over the images
     images: int
     per_image: list[dict] = field(default_factory=list)
@@ -95,7 +129,7 @@ class EvalResult:
 def evaluate(
     predict: Callable[[np.ndarray], np.ndarray] | None,
     datasets: Iterable[tuple[str, Path]],
-    scales: Iterable[int],
+    scales: Iterable[float],
     progress: Callable[[Iterable], Iterable] = lambda it: it,
     metrics: Iterable[str] = DEFAULT_METRICS,
     rgb_upscale: Callable[[np.ndarray, int], np.ndarray] | None = None,
@@ -104,8 +138,9 @@ def evaluate(
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
-    ``predict=None`` scores bicubic interpolation itself. ``metrics``: names from METRICS.
-    Every image is read (and so validated) before any is scored.
+    ``predict=None`` scores bicubic interpolation itself. ``metrics``: names from METRICS. Every image
+    is read (and so validated) before any is scored. A scale may be real (1.5, 2.5: a fraction p/q,
+    q <= 8): HR cropped to a multiple of p, shrunk to q/p of its size and back, ceil(s) shaved.
 
     ``rgb_upscale(lr, s)`` instead (an end-to-end model, which takes pixels, not Y): each HR image,
     cropped to a multiple of ``s``, is shrunk by MATLAB bicubic to uint8 (RGB, or gray) as a user's
@@ -123,15 +158,17 @@ def evaluate(
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
     jobs = [(name, s, p, y, i) for name, images in sets for s in scales for i, (p, y) in enumerate(images)]
     need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
-    for _, s, path, y, _ in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, modcropped image
-        side = min(n - n % s for n in y.shape[:2]) - 2 * s
+    for _, s, path, y, _ in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, cropped image
+        p = scale_fraction(s).numerator
+        side = min(n - n % p for n in y.shape[:2]) - 2 * shave_border(s)
         if side < need:
             raise InputError(
-                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s} (each side needs {need + 2 * s} pixels after cropping to a multiple of {s})"
+                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s:g} "
+                f"(each side needs {need + 2 * shave_border(s)} pixels after cropping to a multiple of {p})"
             )
     scores: dict[tuple[str, int], list[dict]] = {}
     for name, s, path, y, index in progress(jobs):
-        hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, np.random.default_rng([seed, index, s]))
+        hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, np.random.default_rng([seed, index, round(s * 1000)]))
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband

@@ -20,7 +20,20 @@ import numpy as np
 from drrn_tf.constants import SCALES
 from drrn_tf.inference.tiling import symmetric_index
 
-__all__ = ["SCALES", "KERNELS", "imresize", "bicubic_taps", "apply_taps", "rgb2ycbcr", "ycbcr2rgb", "modcrop", "shave", "im2uint8", "matlab_round"]
+__all__ = [
+    "SCALES",
+    "KERNELS",
+    "imresize",
+    "resize_plan",
+    "bicubic_taps",
+    "apply_taps",
+    "rgb2ycbcr",
+    "ycbcr2rgb",
+    "modcrop",
+    "shave",
+    "im2uint8",
+    "matlab_round",
+]
 
 
 # MATLAB's rgb2ycbcr matrix and offset for values in [0, 1].
@@ -125,7 +138,8 @@ def _resize_axis(img: np.ndarray, axis: int, out_len: int, scale: float, method:
     return apply_taps(img, axis, *bicubic_taps(img.shape[axis], out_len, scale, method=method))
 
 
-def _output_size(shape: tuple[int, int], scale: float | None, size: tuple[int, int] | None):
+def resize_plan(shape: tuple[int, int], scale: float | None, size: tuple[int, int] | None):
+    """((out_h, out_w), (scale_h, scale_w)) of a resize by ``scale`` or to ``size``, as MATLAB's imresize plans it."""
     if size is not None:
         out = (int(size[0]), int(size[1]))
         if min(out) < 1:
@@ -150,7 +164,7 @@ def imresize(img: np.ndarray, scale: float | None = None, size: tuple[int, int] 
     arr = np.asarray(img)
     if arr.ndim not in (2, 3) or min(arr.shape[:2]) < 1:
         raise ValueError(f"imresize: expected an (H, W) or (H, W, C) image, got shape {arr.shape}")
-    (out_h, out_w), (sh, sw) = _output_size(arr.shape[:2], scale, size)
+    (out_h, out_w), (sh, sw) = resize_plan(arr.shape[:2], scale, size)
     work = arr.astype(np.float64, copy=False)
     # MATLAB resizes the dimension with the smallest scale first (stable for ties).
     order = (0, 1) if sh <= sw else (1, 0)

@@ -9,36 +9,42 @@ The work streams tile by tile from input to output pixels (``drrn_tf.inference.s
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from drrn_tf.constants import SCALES
 from drrn_tf.inference.engines import DEFAULT_MEMORY_MB, OVERHEAD_BYTES_PER_PIXEL, RgbEngine, TileEngine, tile_memory_mb, upscale_pixel_bytes
 from drrn_tf.inference.stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 from drrn_tf.io.images import check_pixels
 from drrn_tf.nn.presets import DEFAULT_PRESET
+from drrn_tf.protocol.matlab import resize_plan
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["upscale_image", "upscale_pixels", "check_scale"]
+__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "MAX_SCALE"]
 
 
 def upscale_pixels(
     model: keras.Model | TileEngine | RgbEngine | str | None,
     pixels: np.ndarray,
-    scale: int,
+    scale: float | None = None,
     *,
+    size: tuple[int, int] | None = None,
     window: int | None = None,
     memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
     """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
-    by ``scale`` (2, 3 or 4); the result has the input's dtype (float: float32, not rounded).
+    by ``scale`` or to ``size``; the result has the input's dtype (float: float32, not rounded).
+
+    ``scale``: any real factor from 1 to 16 (the network was trained at 2, 3 and 4); the output is
+    ceil(scale * side) pixels on each axis, as MATLAB's imresize. ``size``: (height, width) of the
+    output instead (each axis upscaled by its own factor; none below 1).
 
     ``model``: a Keras model, an engine (``drrn_tf.load_engine``), a model spec as
     ``drrn_tf.load_engine`` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
@@ -51,43 +57,69 @@ def upscale_pixels(
     ``progress`` wraps the list of tiles.
     """
     pixels = check_pixels(pixels)
-    check_scale(scale)
+    h, w = pixels.shape[:2]
+    (out_h, out_w), (sh, sw) = output_plan(h, w, scale, size)
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
         raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
+    model = _engine(model, runtime)
+    growth = max(sh, sw)
+    need = upscale_pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, growth)
+    if isinstance(model, RgbEngine):  # its 8-bit RGB copies of the input and the output too
+        need += upscale_pixel_bytes(h, w, 3, 1, growth)
+    tile_mb = tile_memory_mb(memory_mb, need, "the image")
+    stream = functools.partial(upscale_stream, pixels, scale, size=size, progress=progress)
+    if model is None:
+        side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
+        return stream(None, window=_thin((out_h, out_w), side, window, ENGINE_BYTES_PER_PIXEL), halo=0)
+    if isinstance(model, RgbEngine):
+        if size is not None or scale != model.scale:
+            raise ValueError(f"{model.name} is an end-to-end x{model.scale} model; it cannot upscale {'to a size' if size else f'x{scale:g}'}")
+        return _upscale_rgb(model, pixels, model.scale, memory_mb, progress)
+    if model.fixed is not None:
+        return stream(model.run, window=model.fixed, halo=model.halo, balanced=False)
+    side = window or model.window(tile_mb)
+    bpp = model.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL
+    return stream(model.run, window=_thin((out_h, out_w), side, window, bpp), halo=model.halo)
+
+
+def _engine(model, runtime: str) -> TileEngine | RgbEngine | None:
+    """The engine that runs ``model`` (a spec, a Keras model, an engine or None)."""
     if isinstance(model, (str, os.PathLike)):
         from drrn_tf.nn.loading import load_engine
 
-        model = load_engine(model, runtime, require_trained=True)
-    h, w = pixels.shape[:2]
-    need = upscale_pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, scale)
-    if isinstance(model, RgbEngine):  # its 8-bit RGB copies of the input and the output too
-        need += upscale_pixel_bytes(h, w, 3, 1, scale)
-    tile_mb = tile_memory_mb(memory_mb, need, "the image")
-    if model is None:
-        side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
-        return upscale_stream(pixels, scale, None, window=_thin(pixels, scale, side, window, ENGINE_BYTES_PER_PIXEL), halo=0, progress=progress)
-    if isinstance(model, RgbEngine):
-        return _upscale_rgb(model, pixels, scale, memory_mb, progress)
-    if not isinstance(model, TileEngine):
-        import keras
+        return load_engine(model, runtime, require_trained=True)
+    if model is None or isinstance(model, (TileEngine, RgbEngine)):
+        return model
+    import keras
 
-        if not isinstance(model, keras.Model):
-            raise TypeError(f"model must be a Keras model, an engine, a model spec (str) or None, got {type(model).__name__}")
-        from drrn_tf.nn.predict import model_engine
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"model must be a Keras model, an engine, a model spec (str) or None, got {type(model).__name__}")
+    from drrn_tf.nn.predict import model_engine
 
-        model = model_engine(model, runtime)
-    if model.fixed is not None:
-        return upscale_stream(pixels, scale, model.run, window=model.fixed, halo=model.halo, balanced=False, progress=progress)
-    side = window or model.window(tile_mb)
-    bpp = model.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL
-    return upscale_stream(pixels, scale, model.run, window=_thin(pixels, scale, side, window, bpp), halo=model.halo, progress=progress)
+    return model_engine(model, runtime)
 
 
-def check_scale(scale) -> int:
-    """``scale`` if it is one of ``SCALES`` (an int: 2.0 is not a scale), else ``ValueError``."""
-    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale not in SCALES:
-        raise ValueError(f"scale must be one of {', '.join(map(str, SCALES))} (an int), got {scale!r}")
-    return int(scale)
+MAX_SCALE = 16
+
+
+def check_scale(scale) -> float:
+    """``scale`` if it is a real number from 1 to ``MAX_SCALE``, else ``ValueError``."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) or not 1 <= scale <= MAX_SCALE:
+        raise ValueError(f"scale must be a number from 1 to {MAX_SCALE}, got {scale!r}")
+    return scale
+
+
+def output_plan(height: int, width: int, scale: float | None, size: tuple[int, int] | None) -> tuple[tuple[int, int], tuple[float, float]]:
+    """((out_h, out_w), (scale_h, scale_w)) of an upscale by ``scale`` or to ``size`` (exactly one given)."""
+    if (scale is None) == (size is None):
+        raise ValueError("give either a scale or a size")
+    if size is not None:
+        if len(size) != 2 or any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in size):
+            raise ValueError(f"size must be (height, width) in whole pixels, got {size!r}")
+        if size[0] < height or size[1] < width or max(size[0] / height, size[1] / width) > MAX_SCALE:
+            raise ValueError(f"size {size[1]}x{size[0]} must be from 1 to {MAX_SCALE} times the input's {width}x{height} on each axis")
+        return (int(size[0]), int(size[1])), (size[0] / height, size[1] / width)
+    return resize_plan((height, width), check_scale(scale), None)
 
 
 # Bytes per row or column of a tile for its bicubic tables (weights, indices and their temporaries):
@@ -95,13 +127,13 @@ def check_scale(scale) -> int:
 TAP_BYTES_PER_LINE = 512
 
 
-def _thin(pixels: np.ndarray, scale: int, side: int, asked: int | None, bytes_per_pixel: int) -> int | tuple[int, int]:
+def _thin(out: tuple[int, int], side: int, asked: int | None, bytes_per_pixel: int) -> int | tuple[int, int]:
     """A square window of ``side``, or for an image thinner than that a strip of the same memory (a
     1-pixel-high panorama is cut into a few long tiles, not millions of short ones); ``asked``
     (the caller's ``window``) is kept as given."""
     if asked is not None:
         return side
-    out_h, out_w = pixels.shape[0] * scale, pixels.shape[1] * scale
+    out_h, out_w = out
     thin = min(out_h, out_w)
     if thin >= side:
         return side
@@ -138,13 +170,14 @@ def _upscale_rgb(engine: RgbEngine, pixels: np.ndarray, scale: int, memory_mb: f
 
 def upscale_image(
     image,
-    scale: int,
+    scale: float | None = None,
     model: keras.Model | TileEngine | RgbEngine | str | os.PathLike | None = DEFAULT_PRESET,
     *,
+    size: tuple[int, int] | None = None,
     memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
 ):
-    """Upscale a picture by ``scale`` (2, 3 or 4): ``image`` is a file path, a PIL image or an array
+    """Upscale a picture by ``scale`` or to ``size`` (as ``upscale_pixels`` takes them): ``image`` is a file path, a PIL image or an array
     (as ``upscale_pixels`` takes). A PIL image gives a PIL image back; a path or an array gives
     the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
 
@@ -159,11 +192,11 @@ def upscale_image(
     if isinstance(model, (str, os.PathLike)):
         model = load_engine(model, runtime, require_trained=True)
     if isinstance(image, (str, os.PathLike)):
-        return upscale_pixels(model, read_image(image).pixels, scale, memory_mb=memory_mb, runtime=runtime)
+        return upscale_pixels(model, read_image(image).pixels, scale, size=size, memory_mb=memory_mb, runtime=runtime)
     if isinstance(image, np.ndarray):
-        return upscale_pixels(model, image, scale, memory_mb=memory_mb, runtime=runtime)
+        return upscale_pixels(model, image, scale, size=size, memory_mb=memory_mb, runtime=runtime)
     from PIL import Image
 
     if isinstance(image, Image.Image):
-        return Image.fromarray(upscale_pixels(model, pil_to_array(image), scale, memory_mb=memory_mb, runtime=runtime))
+        return Image.fromarray(upscale_pixels(model, pil_to_array(image), scale, size=size, memory_mb=memory_mb, runtime=runtime))
     raise TypeError(f"image must be a path, a PIL image or a numpy array, got {type(image).__name__}")
