@@ -9,8 +9,11 @@ mutated input and expects either
   :data:`MAX_LINE` characters once the work folder's path is shortened; or
 * for a mutation that happens to leave the input valid, exit status 0 and the expected output
   (``upscale``: the output image, decodable, each side even; with a folder, both images in it;
-  ``eval --json``: the JSON file; ``info``/``eval``: nothing) and nothing else written. A case marked
-  ``invalid`` (an input that is not a valid image although a decoder accepts it) must exit 2.
+  ``eval --json``: the JSON file; ``info``/``eval``: nothing) and nothing else written; or
+* for a case whose bad image follows a good one into an output folder, exit status 1: the bad image
+  reported in one error line, the run's closing count, and the good image's output alone in the folder
+  (a batch upscales what it can). A case marked ``invalid`` (an input that is not a valid image
+  although a decoder accepts it) must exit 2.
 
 Groups (ids ``<group>-<seed or command>-<mutation>-<n>``; counts in this draw):
 
@@ -23,7 +26,7 @@ Groups (ids ``<group>-<seed or command>-<mutation>-<n>``; counts in this draw):
   screen and frame), another format's magic prepended, renamed to another format's suffix, empty, PNG
   chunks mutated with every CRC fixed, the EXIF orientation's value/type/count/IFD offset edited;
   through ``drrn upscale IN -s 2 -o OUT.png --model bicubic`` (some to .jpg/.tif/.webp/.bmp, some as
-  the second input after a good one into an output folder, which must then not be left behind).
+  the second input after a good one into an output folder, where the good one must still be upscaled).
 * ``eval`` (21): a folder holding one such image, through ``drrn eval --model bicubic --data FOLDER
   --scales 2`` (half of them with ``--json OUT``).
 * ``keras`` (30) / ``tflite`` (14) / ``onnx`` (14): a small valid model (``identity_drrn(units=1,
@@ -792,11 +795,28 @@ def test_fuzz(capsys, monkeypatch, tmp_path, seeds, group, params):
         assert {k: v for k, v in after.items() if k not in written} == before, "exit 0 wrote something else"
         return
     lines = [ln for ln in err.replace("\r", "\n").splitlines() if ln.strip()]
+    if group == "img" and params["folder"] and code == 1:  # the bad input reported and skipped, the good one upscaled
+        _check_batch(w, lines, before, after)
+        return
     assert code == 2, f"exit {code}{' for an input that is not valid' if params.get('invalid') else ''}\n{err[-2000:]}"
     assert len(lines) == 1 and lines[0].startswith("drrn: error:"), f"{len(lines)} stderr lines:\n{err[-2000:]}"
     line = lines[0].replace(str(w), "W")
     assert len(line) <= MAX_LINE, f"a {len(line):,}-character error line: {line[:300]}"
     assert after == before, f"work folder changed: {set(after) ^ set(before)}"
+
+
+def _check_batch(w: Path, lines: list[str], before: dict, after: dict) -> None:
+    """A folder case whose mutated input failed: one error line naming it, the closing count, perhaps
+    the progress line; the output folder holds the good image's output alone (no temporary file)."""
+    errors = [ln for ln in lines if ln.startswith("drrn: error:")]
+    assert len(errors) == 1 and errors[0].startswith(f"drrn: error: {w}/in."), lines
+    assert lines[-1] == "upscaled 1 of 2 images; 1 failed (listed above)", lines
+    assert set(lines) - {errors[0], lines[-1]} <= {"upscaling: 1/1 images"}, lines
+    assert len(errors[0].replace(str(w), "W")) <= MAX_LINE
+    assert [p.name for p in (w / "outdir").iterdir()] == ["good_x2.png"]
+    with Image.open(w / "outdir" / "good_x2.png") as im:
+        im.load()
+    assert {k: v for k, v in after.items() if k.parts[0] != "outdir"} == before, "the batch wrote something else"
 
 
 def test_case_count():

@@ -112,7 +112,6 @@ def register(sub) -> None:
         **epilog(
             "drrn eval --data set5 set14",
             "drrn eval --model drrn_b1u25 --data set5 --scales 4 --metrics psnr ssim ifc -o b1u25.json",
-            "drrn eval --model drrn_b1u9_int8.tflite --data set5 set14 --per-image",
             "drrn eval --model drrn_b1u9_real --data bsd100 --scales 2 3 --degrade jpeg:75",
             guide=True,
         ),

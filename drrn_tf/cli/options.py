@@ -54,9 +54,61 @@ class Parser(argparse.ArgumentParser):
 
 
 def progress(iterable, total: int | None = None, desc: str = "", unit: str = "it"):
+    """A progress bar over ``iterable`` (or, with ``None``, one advanced by ``update``) on stderr: tqdm's
+    where stderr is a terminal that reports its size, else plain lines (``Lines``)."""
+    if not _draws_bars(sys.stderr):
+        return Lines(iterable, total=total, desc=desc, unit=unit)
     from tqdm import tqdm
 
     return tqdm(iterable, total=total, desc=desc, unit=unit, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _draws_bars(stream) -> bool:
+    import os
+
+    try:
+        return bool(stream.isatty()) and os.get_terminal_size(stream.fileno()).columns > 0
+    except (AttributeError, OSError, ValueError):  # a pipe, a file, a pty of no size, a stream without a descriptor
+        return False
+
+
+class Lines:
+    """Progress as plain lines on stderr, for a pipe, a log file or a terminal of no size (where a bar
+    would draw nothing): ``desc: 3/12 images``, or ``desc: 40% (52/130 tiles)``. A line when another
+    tenth is done or ``every`` seconds have passed, but never sooner than ``gap`` seconds after the
+    last one; the last item's line always (where the total is known)."""
+
+    def __init__(self, iterable=None, total: int | None = None, desc: str = "", unit: str = "it", gap: float = 3.0, every: float = 10.0):
+        import time
+
+        self.iterable, self.desc, self.gap, self.every, self.n = iterable, desc, gap, every, 0
+        self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
+        self.unit = {"img": "images", "it": "items"}.get(unit, unit if unit.endswith("s") else unit + "s")
+        self.clock = time.monotonic
+        self.last, self.tenth = self.clock(), 0
+
+    def __iter__(self):
+        for item in self.iterable:
+            yield item
+            self.update(1)  # the work on it is done once the next one is asked for
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        now, tenth = self.clock(), (10 * self.n // self.total if self.total else 0)
+        final = self.total is not None and self.n >= self.total
+        if final or (now - self.last >= self.gap and (tenth > self.tenth or now - self.last >= self.every)):
+            self.last, self.tenth = now, tenth
+            print(self.line(), file=sys.stderr, flush=True)
+
+    def line(self) -> str:
+        if not self.total:
+            return f"{self.desc}: {self.n} {self.unit}"
+        if self.unit == "images":  # one at a time: the count says it
+            return f"{self.desc}: {self.n}/{self.total}" + ("" if self.desc.endswith(self.unit) else f" {self.unit}")
+        return f"{self.desc}: {100 * self.n // self.total}% ({self.n}/{self.total} {self.unit})"
+
+    def close(self) -> None:
+        pass
 
 
 def say_runtime(engine) -> None:

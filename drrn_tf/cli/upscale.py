@@ -8,31 +8,74 @@ import sys
 from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, one_line, positive, progress, say_runtime
 from drrn_tf.constants import MAX_PIXELS, SCALES
 
+FORMATS = ("png", "jpg", "webp", "tiff")  # drrn_tf.upscale.jobs.FORMATS (not imported here: drrn --help stays light)
+
+DESCRIPTION = """\
+Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied. The first
+line says which runtime runs the model, and why.
+
+outputs in a folder are named after their input: NAME + suffix + extension, the suffix _x{s} by
+default ({s} is the scale): photo.jpg -s 2 gives photo_x2.jpg, scan.tif gives scan_x2.png. Without
+--format, lossless inputs (PNG, BMP, TIFF, GIF, lossless WebP) are written as PNG, and JPEG and lossy
+WebP inputs in their own format: JPEG at the input's own estimated quality (a note says which);
+--format png keeps every pixel. A colour profile, EXIF and XMP are kept unless --strip-metadata;
+16-bit stays 16-bit in PNG and TIFF (JPEG, WebP and BMP hold 8 bits: a note says so); transparency
+into JPEG is refused.
+
+with several inputs (or a folder), an input that cannot be upscaled (not an image, corrupt, too
+large) gets one error line and is skipped; the others are upscaled, and a closing line counts them
+(a full disk stops the run there). Hidden files in a folder are left out. What concerns the whole
+run (an output folder that cannot be made, two inputs with one output name, an output that exists
+without --overwrite or --skip-existing, a model that does not load) is refused before any work, as
+is a single input that cannot be upscaled. A bar shows progress on a terminal; elsewhere (a pipe,
+a log file) a plain line every few seconds does.
+
+exit status: 0 every image upscaled (or its output already there, with --skip-existing); 1 some
+images failed, the others were upscaled; 2 nothing could be done (bad options, or no input could be
+upscaled), nothing written."""
+
+
+def quality(text: str) -> int:
+    """argparse type of --quality: a whole number from 1 to 100."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 100, got {text!r}") from None
+    if not 1 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 100, got {value}")
+    return value
+
 
 def cmd_upscale(args) -> int:
     from drrn_tf.inference.engines import tile_memory_mb, upscale_pixel_bytes
     from drrn_tf.nn.loading import load_engine
     from drrn_tf.upscale.image import upscale_pixels
-    from drrn_tf.upscale.jobs import plan_upscale, run_upscale
+    from drrn_tf.upscale.jobs import OutputOptions, RunResult, plan_upscale, run_upscale
 
     def fits(path, h):  # the pixels in and out (or the decoder's peak) leave room for tiles
         need = max(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, args.scale), h.decode_bytes)
         tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled x{args.scale}")
 
+    options = OutputOptions(args.format, args.quality, args.suffix, args.strip_metadata, args.overwrite, args.skip_existing)
     model_file = [args.model] if os.path.isfile(args.model) else []
-    jobs, make_dir = plan_upscale(
-        args.inputs, args.output, args.scale, overwrite=args.overwrite, max_pixels=args.max_pixels, check=fits, extra_inputs=model_file
-    )
+    plan = plan_upscale(args.inputs, args.output, args.scale, options, max_pixels=args.max_pixels, check=fits, extra_inputs=model_file)
+    error = lambda m: print(f"drrn: error: {one_line(m)}", file=sys.stderr, flush=True)  # noqa: E731
+    if not plan.jobs:  # every output exists (--skip-existing), or no input could be upscaled
+        run_upscale(plan, None, on_error=error)
+        return _finish(plan, RunResult(), args.quiet)
     engine = load_engine(args.model, args.runtime, require_trained=True)
     check_tile(engine, args.tile)
     check_scale(engine, [args.scale], "-s")
     if not args.quiet:
         say_runtime(engine)
-    many = len(jobs) > 1
-    bar = None if args.quiet or not many else progress(None, total=len(jobs), desc="upscaling", unit="img")
+    for message in [] if args.quiet else plan.notes:
+        print(f"drrn: note: {one_line(message)}", file=sys.stderr, flush=True)
+    bar = None if args.quiet or not plan.batch else progress(None, total=len(plan.jobs), desc="upscaling", unit="img")
 
-    def upscale(pixels):
-        tiles = (lambda it: it) if args.quiet or many else (lambda it: progress(it, desc="upscaling", unit="tile"))
+    def upscale(job, pixels):
+        tiles = (lambda it: it) if args.quiet or plan.batch else (lambda it: progress(it, desc=f"upscaling {job.src.name}", unit="tile"))
         return upscale_pixels(engine, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
 
     def done(job, shape):
@@ -41,18 +84,45 @@ def cmd_upscale(args) -> int:
         if bar is not None:
             bar.update(1)
 
-    run_upscale(
-        jobs,
-        make_dir,
-        upscale,
-        max_pixels=args.max_pixels,
-        overwrite=args.overwrite,
-        on_done=done,
-        note=lambda m: print(f"drrn: note: {one_line(m)}", file=sys.stderr),
-    )
+    def failed(message):
+        error(message)
+        if bar is not None and message not in plan.failed:
+            bar.update(1)
+
+    note = lambda m: print(f"drrn: note: {one_line(m)}", file=sys.stderr, flush=True)  # noqa: E731
+    result = run_upscale(plan, upscale, max_pixels=args.max_pixels, on_done=done, on_error=failed, note=note)
     if bar is not None:
         bar.close()
-    return 0
+    return _finish(plan, result, args.quiet)
+
+
+def _finish(plan, result, quiet: bool) -> int:
+    """The closing line of a batch (or of a run with nothing to do; under --quiet only after a failure),
+    and the exit status: 0 all done, 1 some inputs failed and the others have their outputs, 2 none has."""
+    failed = len(plan.failed) + len(result.failed)
+    skipped = len(plan.skipped) + result.skipped
+
+    def say(line):
+        if failed or not quiet:
+            print(one_line(line), file=sys.stderr, flush=True)
+
+    if not failed and not result.done and skipped:
+        exist = f"{plan.skipped[0]} exists" if not plan.batch and plan.skipped else f"all {skipped} outputs exist"
+        say(f"nothing to do: {exist} (--skip-existing)")
+        return 0
+    if plan.batch:
+        line = f"upscaled {result.done} of {plan.inputs} image{'s' if plan.inputs != 1 else ''}"
+        if skipped:
+            line += f"; {skipped} skipped (their outputs exist)"
+        if failed:
+            line += f"; {failed} failed (listed above)"
+        if result.stopped:
+            left = len(plan.jobs) - result.done - len(result.failed) - result.skipped
+            line += f"; stopped at that write error, {left} not tried"
+        say(line)
+    if not failed:
+        return 0
+    return 1 if result.done or skipped else 2
 
 
 def register(sub) -> None:
@@ -63,18 +133,17 @@ def register(sub) -> None:
     up = sub.add_parser(
         "upscale",
         help="upscale images by 2, 3 or 4",
-        description="Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied. "
-        "The first line says which runtime runs the model, and why.",
+        description=DESCRIPTION,
         **epilog(
             "drrn upscale photo.jpg -s 3 -o photo_x3.png",
-            "drrn upscale holiday/ -s 2 -o holiday_x2/ --model mine.tflite",
+            "drrn upscale holiday/ -s 2 -o holiday_x2/ --skip-existing --format png",
             "drrn upscale scan.tif -s 2 -o scan_x2.tif --model drrn_b1u9_f32 --memory-mb 256",
             guide=True,
         ),
     )
-    up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every file inside, sorted; each must be an image)")
+    up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every visible file inside, sorted by name)")
     up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
-    up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs; names get _x{s})")
+    up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs, or one named by the rule below)")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up, "auto")
     up.add_argument(
@@ -84,6 +153,27 @@ def register(sub) -> None:
         metavar="N",
         help=f"refuse inputs whose header claims more pixels, before decoding (default {MAX_PIXELS:,})",
     )
+    up.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        help="the format of the outputs written into a folder (default: PNG for lossless inputs, the input's own for JPEG "
+        "and lossy WebP); with one output file, its name's extension must agree",
+    )
+    up.add_argument(
+        "--quality",
+        type=quality,
+        metavar="N",
+        help="1-100, for JPEG and WebP outputs (default: a JPEG input's own estimated quality when writing JPEG, else 95)",
+    )
+    up.add_argument(
+        "--suffix",
+        metavar="TEXT",
+        help="added to each input's name in the output folder; {s} is the scale (default: _x{s}; one that starts with - is given as --suffix=-TEXT)",
+    )
+    up.add_argument("--strip-metadata", action="store_true", help="write no colour profile, EXIF or XMP (by default the input's are kept)")
     up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never an input)")
-    up.add_argument("--quiet", action="store_true", help="no progress bars, no per-image lines and no runtime line")
+    up.add_argument("--skip-existing", action="store_true", help="leave outputs that already exist as they are, and upscale the rest (to resume a folder)")
+    up.add_argument(
+        "--quiet", action="store_true", help="no progress, no per-image lines, no runtime line, no notes on formats and no closing line unless something failed"
+    )
     up.set_defaults(func=cmd_upscale)
