@@ -245,10 +245,15 @@ def test_whole_run_problems_refuse_before_any_work(capsys, tmp_path, extra, frag
     argv = ["upscale", *inputs, "-s", "2", "--model", "bicubic", *extra]
     if "-o" not in extra:
         argv += ["-o", tmp_path / "out"]
+    refused(capsys, tmp_path, argv, fragment)
+
+
+def refused(capsys, tmp_path, argv, fragment):
+    """``drrn ARGV`` refuses in one line holding ``fragment``, exits 2 and changes nothing under tmp_path."""
     before = snapshot(tmp_path)
     code = main([str(a) for a in argv])
     err = capsys.readouterr().err
-    assert code == 2 and err.count("\n") == 1 and err.startswith("drrn: error:") and fragment in err, err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("drrn: error: ") and fragment in err, err
     assert snapshot(tmp_path) == before
 
 
@@ -276,11 +281,7 @@ def test_a_single_bad_input_is_one_line_and_nothing_written(capsys, tmp_path):
         (["rgba.png", "-o", "o.jpg"], "o.jpg: the input has transparency, which JPEG cannot store; use .png"),
     ]
     for args, fragment in cases:
-        before = snapshot(tmp_path)
-        code = main(["upscale", str(tmp_path / args[0]), "-s", "2", "--model", "bicubic", args[1], str(tmp_path / args[2])])
-        err = capsys.readouterr().err
-        assert code == 2 and err.count("\n") == 1 and err.startswith("drrn: error: ") and fragment in err, err
-        assert snapshot(tmp_path) == before
+        refused(capsys, tmp_path, ["upscale", tmp_path / args[0], "-s", "2", "--model", "bicubic", args[1], tmp_path / args[2]], fragment)
 
 
 def test_formats_by_input(capsys, tmp_path):

@@ -21,7 +21,8 @@ import math
 import numpy as np
 
 from drrn_tf.errors import InputError
-from drrn_tf.protocol.matlab import matlab_round
+from drrn_tf.inference.tiling import symmetric_index
+from drrn_tf.protocol.matlab import apply_taps, matlab_round
 
 __all__ = ["DEGRADATIONS", "BLUR_RADIUS", "parse_degrade", "degrade_luminance", "describe_degrade", "gaussian_taps", "to_jfif", "from_jfif"]
 
@@ -89,11 +90,9 @@ def _jpeg(x: np.ndarray, quality: int) -> np.ndarray:
 def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
     k = gaussian_taps(sigma)
     for axis in (0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (BLUR_RADIUS, BLUR_RADIUS)
-        padded = np.pad(x, pad, mode="symmetric")
         n = x.shape[axis]
-        x = sum(k[t] * np.take(padded, np.arange(t, t + n), axis=axis) for t in range(len(k)))
+        indices = symmetric_index(np.arange(n)[:, None] + np.arange(-BLUR_RADIUS, BLUR_RADIUS + 1)[None, :], n)
+        x = apply_taps(x, axis, np.broadcast_to(k, indices.shape), indices)
     return x
 
 

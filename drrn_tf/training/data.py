@@ -34,7 +34,7 @@ from drrn_tf.io.images import list_images, read_image
 from drrn_tf.protocol.evaluation import hr_luminance
 from drrn_tf.protocol.matlab import imresize, modcrop
 
-__all__ = ["PatchSource", "dihedral_offsets", "load_luminance_folder", "tfds_luminance"]
+__all__ = ["PatchSource", "dihedral_offsets", "load_luminance_folder", "tfds_luminance", "finish_dataset"]
 
 
 def dihedral_offsets(patch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +77,14 @@ def tfds_luminance(config: str, manual_dir, data_dir=None, split=None) -> tuple[
         names.append(ex["filename"].decode())
     order = np.argsort(names)  # TFDS order is not the file order; make it deterministic
     return [ys[i] for i in order], [names[i] for i in order]
+
+
+def finish_dataset(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """A batch stream as training takes it: deterministic, sharded by data across workers, prefetched."""
+    options = tf.data.Options()
+    options.deterministic = True
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
 
 
 @dataclass
@@ -229,10 +237,7 @@ class PatchSource:
             ds = self._grid_batches(gather, batch_size, seed, stride, start_step)
         else:
             raise ValueError(f"mode must be 'grid' or 'random', got {mode!r}")
-        options = tf.data.Options()
-        options.deterministic = True
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+        return finish_dataset(ds)
 
     def _batch_gather(self) -> Callable:
         """``gather(entry, y, x, variant)``: the (lr_up, target) patches at those (B,) positions, each (B, P, P, 1)."""

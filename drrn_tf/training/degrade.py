@@ -27,7 +27,7 @@ from drrn_tf.constants import SCALES
 from drrn_tf.errors import InputError
 from drrn_tf.protocol.degrade import BLUR_RADIUS
 from drrn_tf.protocol.matlab import bicubic_taps, imresize, modcrop
-from drrn_tf.training.data import dihedral_offsets
+from drrn_tf.training.data import dihedral_offsets, finish_dataset
 
 __all__ = ["DegradedSource", "ORDER", "MARGIN"]
 
@@ -52,16 +52,14 @@ class DegradedSource:
         degradations: dict,
         scales: Sequence[int] = SCALES,
         patch: int = 31,
-        names: Sequence[str] | None = None,
         progress: Callable[[Iterable], Iterable] = lambda it: it,
     ):
         self.patch, self.scales, self.spec = int(patch), [int(s) for s in scales], degradations
         kernels = degradations.get("kernels") or {"bicubic": 1.0}
         self.kernels = [k for k, w in kernels.items() if w > 0]
         self.kernel_logits = np.log(np.array([kernels[k] for k in self.kernels], np.float64))
-        names = list(names) if names is not None else [f"image_{i}" for i in range(len(images))]
         hr_parts, lr_parts, rows, offset, lr_offset = [], [], [], 0, 0
-        for _, y in progress(list(zip(names, images))):
+        for y in progress(list(images)):
             y = np.asarray(y).astype(np.float64) / 255.0
             for si, s in enumerate(self.scales):
                 hr = modcrop(y, s)
@@ -122,17 +120,8 @@ class DegradedSource:
         def per_sample(row, kernel, sample):
             return one(row, kernel, tf.stack([tf.constant(seed, tf.int64), sample[0] * 65_536 + sample[1] + (1 << 50)]))
 
-        ds = (
-            tf.data.Dataset.counter(start=start_step)
-            .map(batch)
-            .unbatch()
-            .map(per_sample, num_parallel_calls=tf.data.AUTOTUNE)
-            .batch(batch_size, drop_remainder=True)
-        )
-        options = tf.data.Options()
-        options.deterministic = True
-        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-        return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+        ds = tf.data.Dataset.counter(start=start_step).map(batch).unbatch().map(per_sample, num_parallel_calls=tf.data.AUTOTUNE)
+        return finish_dataset(ds.batch(batch_size, drop_remainder=True))
 
     def _one_sample(self) -> Callable:
         """``one(row, kernel, seed)``: one degraded (lr_up, hr) pair, each (P, P, 1)."""

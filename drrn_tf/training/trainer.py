@@ -86,7 +86,7 @@ def _load_training_images(cfg: TrainConfig, progress) -> PatchSource | DegradedS
     if cfg.max_images:
         ys, names = ys[: cfg.max_images], names[: cfg.max_images]
     if cfg.degradations:
-        return DegradedSource(ys, cfg.degradations, cfg.scales, cfg.patch, names)
+        return DegradedSource(ys, cfg.degradations, cfg.scales, cfg.patch)
     return PatchSource(ys, cfg.scales, cfg.patch, names)
 
 

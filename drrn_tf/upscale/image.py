@@ -118,7 +118,7 @@ def output_plan(height: int, width: int, scale: float | None, size: tuple[int, i
             raise ValueError(f"size must be (height, width) in whole pixels, got {size!r}")
         if size[0] < height or size[1] < width or max(size[0] / height, size[1] / width) > MAX_SCALE:
             raise ValueError(f"size {size[1]}x{size[0]} must be from 1 to {MAX_SCALE} times the input's {width}x{height} on each axis")
-        return (int(size[0]), int(size[1])), (size[0] / height, size[1] / width)
+        return resize_plan((height, width), None, size)
     return resize_plan((height, width), check_scale(scale), None)
 
 
