@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results"
-MODELS = ["bicubic", "drrn_b1u9_f32", "drrn_b1u9", "drrn_b1u25"]
+MODELS = ["bicubic", "drrn_b1u9_f32", "drrn_b1u9_f32_real", "drrn_b1u9", "drrn_b1u9_real", "drrn_b1u25"]
 SCALES = ["1.5", "2.5", "3.5", "8"]
 CHAINS = {"x2 x2 x2": (2, 2, 2), "x4 x2": (4, 2)}
 
@@ -51,6 +51,33 @@ def chained(model: str, sets: list[str], passes: tuple[int, ...]) -> dict[str, f
             scores.append(measure(x, hr, scale)["psnr"])
         out[label] = float(np.mean(scores))
     return out
+
+
+def tables(doc: dict) -> str:
+    """Markdown: each model's Y PSNR at every scale with its gain over bicubic (a loss in bold), then
+    x8 in one pass against the passes of trained scales (the best of a row in bold)."""
+    one, base = doc["one_pass"], doc["one_pass"]["bicubic"]
+    cells = list(base)
+    lines = ["| model | " + " | ".join(c.replace(" x", " ×") for c in cells) + " |", "|---|" + "---|" * len(cells)]
+    for model, row in one.items():
+        if model == "bicubic":
+            lines.append("| bicubic | " + " | ".join(f"{row[c]:.2f}" for c in cells) + " |")
+            continue
+        gains = [row[c] - base[c] for c in cells]
+        lines.append(
+            f"| `{model}` | " + " | ".join(f"{row[c]:.2f} ({'**' if g < 0 else ''}{g:+.2f}{'**' if g < 0 else ''})" for c, g in zip(cells, gains)) + " |"
+        )
+    sets = [c.split(" x")[0] for c in cells if c.endswith(" x8")]
+    ways = ["one pass", *(c.replace("x", "×") for c in CHAINS)]
+    lines += ["", "| ×8 by | " + " | ".join(f"{s}: {w}" for s in sets for w in ways) + " |"]
+    lines.append("|---|" + "---|" * (len(sets) * len(ways)))
+    for model, chains in doc["passes"].items():
+        row = []
+        for s in sets:
+            values = [one[model][f"{s} x8"], *(chains[c][s] for c in CHAINS)]
+            row += [f"**{v:.2f}**" if v == max(values) else f"{v:.2f}" for v in values]
+        lines.append(f"| `{model}` | " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:

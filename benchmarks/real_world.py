@@ -31,7 +31,8 @@ def cell(model: str, degrade: str) -> Path:
 
 def command(model: str, degrade: str) -> list[str]:
     runtime = [] if model == "bicubic" else ["--runtime", "keras"]
-    return ["drrn", "eval", "--model", model, *runtime, "--data", *SETS, "--scales", *SCALES, "--degrade", degrade, "-o", str(cell(model, degrade))]
+    out = cell(model, degrade).relative_to(RESULTS.parent.parent.parent)  # as run from the repository's root
+    return ["drrn", "eval", "--model", model, *runtime, "--data", *SETS, "--scales", *SCALES, "--degrade", degrade, "-o", str(out)]
 
 
 def run(models: list[str], degrades: list[str]) -> None:
@@ -42,7 +43,9 @@ def run(models: list[str], degrades: list[str]) -> None:
                 continue
             cmd = command(model, degrade)
             print(" ".join(cmd), flush=True)
-            subprocess.run([sys.executable, "-m", "drrn_tf", *cmd[1:]], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "drrn_tf", *cmd[1:]], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=RESULTS.parent.parent.parent
+            )
 
 
 def load(results: Path = RESULTS) -> dict:

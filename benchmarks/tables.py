@@ -25,10 +25,12 @@ from pathlib import Path
 from drrn_tf.io.files import write_bytes_atomic
 
 try:  # python -m benchmarks.tables
-    from benchmarks import bench_table, latency_report, results_table
+    from benchmarks import any_scale, bench_table, latency_report, real_world, results_table
 except ImportError:  # python benchmarks/tables.py (this folder is on sys.path)
+    import any_scale
     import bench_table
     import latency_report
+    import real_world
     import results_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +107,8 @@ def presets() -> str:
         if found is None:
             continue
         psnr = found[0][results_table.CELLS.index(("Set5", 4))][0]
-        timed = [(by[(name, fmt, quant, 2)], what) for fmt, quant, what in PRESET_TIMES if (name, fmt, quant, 2) in by]
+        key = preset.graph
+        timed = [(by[(key, fmt, quant, 2)], what) for fmt, quant, what in PRESET_TIMES if (key, fmt, quant, 2) in by]
         if stem.endswith("_int8"):  # timed as what it is for
             timed = [t for t in timed if t[1] != "Keras"]
         used += [r for r, _ in timed]
@@ -229,6 +232,18 @@ def public_api() -> str:
     return "\n".join(lines)
 
 
+def any_scales() -> str:
+    """Each model between and beyond its trained scales, and x8 in one pass or in passes (any_scale.py)."""
+    doc = _json("any_scale.json")
+    return f"`{doc['command']}` (`benchmarks/results/any_scale.json`), Set5 and Set14, Y PSNR (dB), gain over bicubic:\n\n" + any_scale.tables(doc)
+
+
+def real_world_inputs() -> str:
+    """Bicubic, the clean and the real presets on clean and degraded inputs (real_world.py)."""
+    head = "`python -m benchmarks.real_world` (`benchmarks/results/real_world/`: a `drrn eval --degrade` per model and input), Y PSNR (dB):"
+    return head + "\n\n" + real_world.tables(real_world.load())
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "api-modules": api_modules,
     "public-api": public_api,
@@ -241,6 +256,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "ifc": ifc,
     "bu-study": bu_study,
     "refusals": refusals,
+    "any-scale": any_scales,
+    "real-world": real_world_inputs,
 }
 
 

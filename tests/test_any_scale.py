@@ -63,3 +63,97 @@ def test_protocol_at_real_scales(rng):
     np.testing.assert_array_equal(up2, imresize(imresize(hr2, 0.5), 2))
     with pytest.raises(ValueError, match="fraction"):
         scale_fraction(2.37)
+
+
+def _photo(path, w=30, h=20, orientation=None):
+    from PIL import Image
+
+    yy, xx = np.mgrid[0:h, 0:w]
+    a = (np.dstack([xx * 8 % 256, yy * 12 % 256, (xx + yy) * 5 % 256])).astype(np.uint8)
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    Image.fromarray(a).save(path, quality=90, exif=exif.tobytes())
+    return path
+
+
+@pytest.mark.parametrize(
+    "how, size",
+    [
+        (["-s", "2.5"], (75, 50)),
+        (["-s", "8"], (240, 160)),
+        (["--width", "3000"], (3000, 1995)),  # 133 * 3000 / 200
+        (["--height", "45"], (68, 45)),
+        (["--size", "40x60"], (40, 60)),
+    ],
+)
+def test_upscale_command_takes_any_scale_or_size(tmp_path, how, size):
+    from PIL import Image
+
+    from drrn_tf.cli import main
+
+    out = tmp_path / "out.png"
+    assert (
+        main(
+            [
+                "upscale",
+                str(_photo(tmp_path / "p.jpg", w=30 if how[0] != "--width" else 200, h=20 if how[0] != "--width" else 133)),
+                *how,
+                "-o",
+                str(out),
+                "--model",
+                "bicubic",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    with Image.open(out) as im:
+        assert im.size == size
+
+
+def test_a_width_is_of_the_picture_as_shown(tmp_path):
+    """A portrait photo stored landscape (EXIF orientation 6): --width is its shown width."""
+    from PIL import Image
+
+    from drrn_tf.cli import main
+
+    out = tmp_path / "out.png"
+    assert main(["upscale", str(_photo(tmp_path / "p.jpg", w=30, h=20, orientation=6)), "--width", "25", "-o", str(out), "--model", "bicubic", "--quiet"]) == 0
+    with Image.open(out) as im:
+        assert im.size == (25, 38)  # shown 20x30: 25 wide, 37.5 -> 38 high
+
+
+def test_a_folder_is_named_by_the_size_asked(tmp_path):
+    from drrn_tf.cli import main
+
+    d = tmp_path / "in"
+    d.mkdir()
+    _photo(d / "a.jpg")
+    _photo(d / "b.jpg", w=24, h=24)
+    assert main(["upscale", str(d), "--width", "48", "-o", str(tmp_path / "o"), "--model", "bicubic", "--quiet"]) == 0
+    assert main(["upscale", str(d), "-s", "1.5", "-o", str(tmp_path / "o"), "--model", "bicubic", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["a_w48.jpg", "a_x1.5.jpg", "b_w48.jpg", "b_x1.5.jpg"]
+
+
+@pytest.mark.parametrize(
+    "how, says",
+    [
+        (["--width", "10"], "p.jpg: size 10x7 must be from 1 to 16 times the input's 30x20 on each axis"),
+        (["-s", "0.5"], "argument -s/--scale: must be from 1 to 16, got '0.5'"),
+        (["-s", "two"], "expected a number from 1 to 16, got 'two'"),
+        (["--size", "40"], "expected WIDTHxHEIGHT in pixels"),
+        (["-s", "2", "--width", "40"], "not allowed with argument"),
+    ],
+)
+def test_sizes_it_cannot_give_are_refused_in_one_line(tmp_path, capsys, how, says):
+    from drrn_tf.cli import main
+
+    photo = _photo(tmp_path / "p.jpg")
+    try:
+        code = main(["upscale", str(photo), *how, "-o", str(tmp_path / "o.png"), "--model", "bicubic"])
+    except SystemExit as e:  # argparse's refusals
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2 and says in err and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jpg"]

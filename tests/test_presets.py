@@ -103,7 +103,7 @@ def test_help_figures_are_the_committed_measurements():
             psnr = next(r["export_psnr"] for r in card["parity"]["scales"] if r["scale"] == 4)
             latency = ms[(p.name, "litert", "int8")]
         else:  # a preset of the same network as another (a fine-tune) times as that one
-            psnr, latency = _published(p.name)[("Set5", 4)]["psnr"], ms[(p.metadata.get("same_graph_as", p.name), "keras", "fp32")]
+            psnr, latency = _published(p.name)[("Set5", 4)]["psnr"], ms[(p.graph, "keras", "fp32")]
         assert (p.set5_x4_psnr, p.ms_288) == (round(psnr, 2), round(latency, 1)), p.name
 
 

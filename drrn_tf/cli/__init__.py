@@ -24,11 +24,12 @@ what drrn refuses -- one line on stderr naming the file, exit status 2, nothing 
            TIFF, WebP, BMP or GIF (the format is decided once, from the first bytes, and the file
            is decoded as that format only); truncated or corrupt; whose header claims more than
            --max-pixels; whose pixels (the decoder's peak, or input and output) leave under 96 MiB
-           of --memory-mb
+           of --memory-mb; a scale outside 1-16, or a size that would shrink a side or grow one
+           more than 16 times; transparency into JPEG
   outputs  that are an input of the run (by inode too), a folder, a device, a FIFO or a symbolic
-           link; an existing file without --overwrite, also one another run wrote meanwhile (files
-           are moved into place only if the name is still free); larger than their format holds
-           (JPEG 65,535 pixels a side, WebP 16,383, PNG 1,000,000)
+           link; an existing file without --overwrite or --skip-existing, also one another run
+           wrote meanwhile (files are moved into place only if the name is still free); larger
+           than their format holds (JPEG 65,535 pixels a side, WebP 16,383, PNG 1,000,000)
   models   that are not a preset or a .keras, .tflite or .onnx file; .keras archives that unpack to
            more than a model needs, or declare layers of over 4,096 channels; unbuilt models;
            NaN or inf weights (and exports whose output is not finite); graphs declaring over 4 GiB
@@ -36,7 +37,9 @@ what drrn refuses -- one line on stderr naming the file, exit status 2, nothing 
   configs  unknown keys; wrong types; values out of range (integers bounded by what a run can do,
            a step's activations by this computer's memory); over 1 MiB or nested over 32 deep;
            a resume whose state.json is corrupt
-  and a full disk, a read-only folder or a permission error, in the same one line"""
+  and a full disk, a read-only folder or a permission error, in the same one line.
+in a folder (or with several inputs) an input that cannot be upscaled is such a line and is
+skipped; the others are upscaled, and the run ends with exit status 1"""
 
 
 __all__ = ["REFUSALS", "build_parser", "main", "epilog", "memory_mb", "one_line", "positive"]

@@ -6,16 +6,20 @@ import os
 import sys
 
 from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, one_line, positive, progress, say_runtime
-from drrn_tf.constants import MAX_PIXELS, SCALES
+from drrn_tf.constants import MAX_PIXELS
+from drrn_tf.errors import InputError
 
 FORMATS = ("png", "jpg", "webp", "tiff")  # drrn_tf.upscale.jobs.FORMATS (not imported here: drrn --help stays light)
 
 DESCRIPTION = """\
 Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied. The first
-line says which runtime runs the model, and why.
+line says which runtime runs the model, and why. The output is ceil(S x side) pixels on each axis for
+-s S (as MATLAB's imresize), or exactly the size asked (--width and --height keep the aspect ratio,
+the other side rounded; no side may shrink, nor grow more than 16 times).
 
 outputs in a folder are named after their input: NAME + suffix + extension, the suffix _x{s} by
-default ({s} is the scale): photo.jpg -s 2 gives photo_x2.jpg, scan.tif gives scan_x2.png. Without
+default ({s} is the scale): photo.jpg -s 2 gives photo_x2.jpg, scan.tif gives scan_x2.png; with a
+size, _{s}: photo_w3000.jpg, photo_h2000.jpg, photo_3840x2160.jpg. Without
 --format, lossless inputs (PNG, BMP, TIFF, GIF, lossless WebP) are written as PNG, and JPEG and lossy
 WebP inputs in their own format: JPEG at the input's own estimated quality (a note says which);
 --format png keeps every pixel. A colour profile, EXIF and XMP are kept unless --strip-metadata;
@@ -48,26 +52,66 @@ def quality(text: str) -> int:
     return value
 
 
+def upscale_scale(text: str) -> float:
+    """argparse type of -s: a real number from 1 to 16 (an int when it is a whole one)."""
+    import argparse
+
+    from drrn_tf.upscale.image import MAX_SCALE
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_SCALE}, got {text[:40]!r}") from None
+    if not 1 <= value <= MAX_SCALE:  # (NaN too)
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_SCALE}, got {text[:40]!r}")
+    return int(value) if value.is_integer() else value
+
+
+def output_size(text: str) -> tuple[int, int]:
+    """argparse type of --size: WxH in pixels, as (width, height)."""
+    import argparse
+
+    w, _, h = text.lower().partition("x")
+    if not (w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, such as 3840x2160, got {text[:40]!r}")
+    return int(w), int(h)
+
+
+def target(args):
+    """The ``Target`` of -s, --width, --height or --size (argparse lets exactly one through)."""
+    from drrn_tf.upscale.image import Target
+
+    if args.size is not None:
+        return Target(width=args.size[0], height=args.size[1])
+    return Target(scale=args.scale, width=args.width, height=args.height)
+
+
 def cmd_upscale(args) -> int:
-    from drrn_tf.inference.engines import tile_memory_mb, upscale_pixel_bytes
+    from drrn_tf.inference.engines import RgbEngine, tile_memory_mb, upscale_pixel_bytes
     from drrn_tf.nn.loading import load_engine
     from drrn_tf.upscale.image import upscale_pixels
     from drrn_tf.upscale.jobs import OutputOptions, RunResult, plan_upscale, run_upscale
 
+    asked = target(args)
+
     def fits(path, h):  # the pixels in and out (or the decoder's peak) leave room for tiles
-        need = max(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, args.scale), h.decode_bytes)
-        tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled x{args.scale}")
+        out_h, out_w, growth = asked.bound(h.height, h.width)
+        need = max(int(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, growth)), h.decode_bytes)
+        tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled to {out_w}x{out_h}")
 
     options = OutputOptions(args.format, args.quality, args.suffix, args.strip_metadata, args.overwrite, args.skip_existing)
     model_file = [args.model] if os.path.isfile(args.model) else []
-    plan = plan_upscale(args.inputs, args.output, args.scale, options, max_pixels=args.max_pixels, check=fits, extra_inputs=model_file)
+    plan = plan_upscale(args.inputs, args.output, asked, options, max_pixels=args.max_pixels, check=fits, extra_inputs=model_file)
     error = lambda m: print(f"drrn: error: {one_line(m)}", file=sys.stderr, flush=True)  # noqa: E731
     if not plan.jobs:  # every output exists (--skip-existing), or no input could be upscaled
         run_upscale(plan, None, on_error=error)
         return _finish(plan, RunResult(), args.quiet)
     engine = load_engine(args.model, args.runtime, require_trained=True)
     check_tile(engine, args.tile)
-    check_scale(engine, [args.scale], "-s")
+    if asked.scale is not None:
+        check_scale(engine, [asked.scale], "-s")
+    elif isinstance(engine, RgbEngine):
+        raise InputError(f"{engine.name} is an end-to-end x{engine.scale} model; it cannot upscale to a given size (use -s {engine.scale})")
     if not args.quiet:
         say_runtime(engine)
     for message in [] if args.quiet else plan.notes:
@@ -76,7 +120,7 @@ def cmd_upscale(args) -> int:
 
     def upscale(job, pixels):
         tiles = (lambda it: it) if args.quiet or plan.batch else (lambda it: progress(it, desc=f"upscaling {job.src.name}", unit="tile"))
-        return upscale_pixels(engine, pixels, args.scale, window=args.tile, memory_mb=args.memory_mb, progress=tiles)
+        return upscale_pixels(engine, pixels, **asked.kwargs(*pixels.shape[:2]), window=args.tile, memory_mb=args.memory_mb, progress=tiles)
 
     def done(job, shape):
         if not args.quiet:
@@ -132,17 +176,21 @@ def register(sub) -> None:
 
     up = sub.add_parser(
         "upscale",
-        help="upscale images by 2, 3 or 4",
+        help="upscale images by any factor from 1 to 16, or to a size",
         description=DESCRIPTION,
         **epilog(
-            "drrn upscale photo.jpg -s 3 -o photo_x3.png",
+            "drrn upscale photo.jpg -s 2.5 -o photo_x2.5.png --model drrn_b1u9_f32_real",
+            "drrn upscale photo.jpg --width 3000 -o photo_w3000.jpg",
             "drrn upscale holiday/ -s 2 -o holiday_x2/ --skip-existing --format png",
-            "drrn upscale scan.tif -s 2 -o scan_x2.tif --model drrn_b1u9_f32 --memory-mb 256",
             guide=True,
         ),
     )
     up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every visible file inside, sorted by name)")
-    up.add_argument("-s", "--scale", type=int, choices=SCALES, required=True, help="upscaling factor")
+    how = up.add_mutually_exclusive_group(required=True)
+    how.add_argument("-s", "--scale", type=upscale_scale, metavar="S", help="upscaling factor: any number from 1 to 16 (the models were trained at 2, 3 and 4)")
+    how.add_argument("--width", type=positive(int), metavar="W", help="output width in pixels, the height in proportion (rounded)")
+    how.add_argument("--height", type=positive(int), metavar="H", help="output height in pixels, the width in proportion (rounded)")
+    how.add_argument("--size", type=output_size, metavar="WxH", help="exact output size in pixels (each axis stretched on its own)")
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs, or one named by the rule below)")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up, "auto")
@@ -168,7 +216,7 @@ def register(sub) -> None:
     up.add_argument(
         "--suffix",
         metavar="TEXT",
-        help="added to each input's name in the output folder; {s} is the scale (default: _x{s}; one that starts with - is given as --suffix=-TEXT)",
+        help="added to each input's name in the output folder; {s} is the scale, or the size asked (w3000, h2000, 3840x2160) (default: _x{s}, or _{s} for a size; one that starts with - is given as --suffix=-TEXT)",
     )
     up.add_argument("--strip-metadata", action="store_true", help="write no colour profile, EXIF or XMP (by default the input's are kept)")
     up.add_argument("--overwrite", action="store_true", help="replace outputs that already exist (never an input)")

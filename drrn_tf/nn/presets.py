@@ -69,6 +69,11 @@ class Preset:
         return self.metadata.get("int8_twin")
 
     @property
+    def graph(self) -> str:
+        """The preset whose network this one's is (a fine-tune of another is timed as that one)."""
+        return self.metadata.get("same_graph_as", self.name)
+
+    @property
     def weights(self) -> str | None:
         """The weights file's name inside the folder, for a preset that ships weights."""
         return self.metadata.get("weights", {}).get("file")

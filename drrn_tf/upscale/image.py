@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,7 +26,7 @@ from drrn_tf.protocol.matlab import resize_plan
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "MAX_SCALE"]
+__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "Target", "MAX_SCALE"]
 
 
 def upscale_pixels(
@@ -122,6 +123,66 @@ def output_plan(height: int, width: int, scale: float | None, size: tuple[int, i
     return resize_plan((height, width), check_scale(scale), None)
 
 
+@dataclass(frozen=True)
+class Target:
+    """What a run of upscales asks of each picture: a ``scale`` (any real factor from 1 to 16; the
+    output is ceil(scale * side) on each axis), or an output ``width`` and/or ``height`` in pixels
+    (one alone: the other axis in proportion, rounded; both: exactly that size)."""
+
+    scale: float | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def __post_init__(self):
+        if (self.scale is None) == (self.width is None and self.height is None):
+            raise ValueError("give either a scale or a width and/or height")
+        if self.scale is not None:
+            check_scale(self.scale)
+
+    def size(self, height: int, width: int) -> tuple[int, int] | None:
+        """(out_h, out_w) asked of a ``height`` x ``width`` picture; None for a scale."""
+        if self.scale is not None:
+            return None
+        out_h = self.height if self.height is not None else round(height * self.width / width)
+        out_w = self.width if self.width is not None else round(width * self.height / height)
+        return max(out_h, 1), max(out_w, 1)
+
+    def plan(self, height: int, width: int) -> tuple[tuple[int, int], tuple[float, float]]:
+        """``output_plan`` of a ``height`` x ``width`` picture (``ValueError`` for a size it cannot give)."""
+        return output_plan(height, width, self.scale, self.size(height, width))
+
+    def bound(self, height: int, width: int) -> tuple[int, int, float]:
+        """(out_h, out_w, growth) at most, before the picture's EXIF orientation is known: a size is
+        tried on the stored and the turned picture, and the larger output of the two that can be
+        made is given (``ValueError`` if neither can)."""
+        if self.scale is not None:
+            (out_h, out_w), (sh, sw) = self.plan(height, width)
+            return out_h, out_w, max(sh, sw)
+        found, error = [], None
+        for h, w in ((height, width), (width, height)):
+            try:
+                (out_h, out_w), (sh, sw) = self.plan(h, w)
+                found.append((out_h * out_w, out_h, out_w, max(sh, sw)))
+            except ValueError as e:
+                error = error or e
+        if not found:
+            raise error
+        return max(found)[1:]
+
+    def kwargs(self, height: int, width: int) -> dict:
+        """``upscale_pixels``' ``scale=`` or ``size=`` for a ``height`` x ``width`` picture."""
+        return {"scale": self.scale} if self.scale is not None else {"size": self.size(height, width)}
+
+    @property
+    def label(self) -> str:
+        """The scale as written (2, 2.5), or the size asked: w3000, h2000, 3840x2160."""
+        if self.scale is not None:
+            return f"{float(self.scale):g}"
+        if self.width is not None and self.height is not None:
+            return f"{self.width}x{self.height}"
+        return f"w{self.width}" if self.width is not None else f"h{self.height}"
+
+
 # Bytes per row or column of a tile for its bicubic tables (weights, indices and their temporaries):
 # nothing for a square tile, most of the memory of a strip a few pixels high.
 TAP_BYTES_PER_LINE = 512
@@ -176,27 +237,31 @@ def upscale_image(
     size: tuple[int, int] | None = None,
     memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
+    progress: Callable[[Iterable], Iterable] = lambda it: it,
 ):
-    """Upscale a picture by ``scale`` or to ``size`` (as ``upscale_pixels`` takes them): ``image`` is a file path, a PIL image or an array
-    (as ``upscale_pixels`` takes). A PIL image gives a PIL image back; a path or an array gives
-    the pixels (numpy, the input's dtype; a file's EXIF orientation applied).
+    """Upscale a picture by ``scale`` or to ``size`` (as ``upscale_pixels`` takes them): ``image``
+    is a file path, a PIL image or an array (as ``upscale_pixels`` takes). A PIL image gives a PIL
+    image back; a path or an array gives the pixels (numpy, the input's dtype; a file's EXIF
+    orientation applied).
 
     ``model``: a loaded model or engine (pass one when upscaling many pictures), a model spec as
     ``drrn_tf.load_engine`` takes (default: the default preset; a ``.tflite`` or ``.onnx`` file
     too), or ``None`` for bicubic. ``runtime``: as ``drrn_tf.load_engine`` takes it (default
     ``auto``: the fastest runtime whose quality passes the parity gate, for a spec).
+    ``progress`` wraps the list of tiles (``tqdm.tqdm``, for example).
     """
     from drrn_tf.io.images import pil_to_array, read_image
     from drrn_tf.nn.loading import load_engine
 
     if isinstance(model, (str, os.PathLike)):
         model = load_engine(model, runtime, require_trained=True)
+    run = functools.partial(upscale_pixels, model, scale=scale, size=size, memory_mb=memory_mb, runtime=runtime, progress=progress)
     if isinstance(image, (str, os.PathLike)):
-        return upscale_pixels(model, read_image(image).pixels, scale, size=size, memory_mb=memory_mb, runtime=runtime)
+        return run(read_image(image).pixels)
     if isinstance(image, np.ndarray):
-        return upscale_pixels(model, image, scale, size=size, memory_mb=memory_mb, runtime=runtime)
+        return run(image)
     from PIL import Image
 
     if isinstance(image, Image.Image):
-        return Image.fromarray(upscale_pixels(model, pil_to_array(image), scale, size=size, memory_mb=memory_mb, runtime=runtime))
+        return Image.fromarray(run(pil_to_array(image)))
     raise TypeError(f"image must be a path, a PIL image or a numpy array, got {type(image).__name__}")

@@ -22,6 +22,7 @@ from drrn_tf.errors import InputError
 from drrn_tf.io.files import check_output, file_ids, os_error
 from drrn_tf.io.formats import READ_FORMATS, ImageHeader, sniff_format
 from drrn_tf.io.images import LoadedImage, check_output_path, check_output_size, read_image, write_image
+from drrn_tf.upscale.image import Target
 
 __all__ = ["FORMATS", "OutputOptions", "RunResult", "UpscaleJob", "UpscalePlan", "expand_inputs", "plan_upscale", "run_upscale"]
 
@@ -39,7 +40,7 @@ class OutputOptions:
     """What is asked of the outputs. ``format``: png, jpg, webp or tiff, for outputs named in a folder
     (None: PNG for lossless inputs, .jpg for JPEG and .webp for lossy WebP inputs); ``quality``: 1-100,
     for JPEG and WebP outputs (None: a JPEG input's own estimated quality, else 95); ``suffix``: what
-    is added to an input's name in the output folder, ``{s}`` standing for the scale (None: ``_x{s}``);
+    is added to an input's name in the output folder, ``{s}`` standing for the scale or size (``Target.label``; None: ``_x{s}``);
     ``strip_metadata``: write no colour profile, EXIF or XMP; ``overwrite`` / ``skip_existing``: replace
     or keep outputs that already exist (neither: they are refused)."""
 
@@ -149,7 +150,7 @@ def _folder_ext(fmt: str | None, asked: str | None) -> str:
     return {"JPEG": ".jpg", "WEBP": ".webp"}.get(fmt or "", ".png")
 
 
-def _outputs(sources: list[Path], formats: list, out: Path, scale, o: OutputOptions) -> tuple[list[Path], Path | None, bool]:
+def _outputs(sources: list[Path], formats: list, out: Path, target: Target, o: OutputOptions) -> tuple[list[Path], Path | None, bool]:
     """Output path per input, the folder to create (if any), and whether the names follow the folder
     rule (name + suffix + format's extension), without touching disk."""
     if not out.is_dir() and (out.is_symlink() or (out.exists() and not out.is_file())):
@@ -164,7 +165,8 @@ def _outputs(sources: list[Path], formats: list, out: Path, scale, o: OutputOpti
         raise InputError(f"{out}: with several inputs, -o must be a folder")
     if not out.is_dir() and out.suffix:
         raise InputError(f"{out}: with several inputs, -o must be a folder, not a file name")
-    suffix = (DEFAULT_SUFFIX if o.suffix is None else o.suffix).replace("{s}", f"{float(scale):g}")
+    default = DEFAULT_SUFFIX if target.scale is not None else "_{s}"  # photo_x2.5.jpg, photo_w3000.jpg
+    suffix = (default if o.suffix is None else o.suffix).replace("{s}", target.label)
     if not suffix and out.is_dir() and any(os.path.realpath(p.parent) == os.path.realpath(out) for p in sources):
         raise InputError(f"--suffix '': {out} holds the inputs, and each output would be named like its input; give a suffix or another -o folder")
     names = [out / f"{p.stem}{suffix}{_folder_ext(f, o.format)}" for p, f in zip(sources, formats)]
@@ -226,17 +228,25 @@ def _quality(dst: Path, image: LoadedImage, asked: int | None) -> int | None:
     return q if dst.suffix.lower() != ".webp" and isinstance(q, int) and 1 <= q <= 100 else None
 
 
-def _validate(src: Path, dst: Path, scale, max_pixels: int, check, o: OutputOptions, named: bool, keep: bool) -> UpscaleJob:
+def _validate(src: Path, dst: Path, target: Target, max_pixels: int, check, o: OutputOptions, named: bool, keep: bool) -> UpscaleJob:
     """The job of one input, decoded to validate it (format, truncation, pixel limit, ``check`` on its
     header: the memory it needs, and what its output format can hold)."""
 
     def before_decoding(path, header):
-        check_output_size(dst, header.width * scale, header.height * scale)
+        try:
+            out_h, out_w, _ = target.bound(header.height, header.width)
+        except ValueError as e:
+            raise InputError(f"{path}: {e}") from None
+        check_output_size(dst, out_w, out_h)
         if check is not None:
             check(path, header)
 
     image = read_image(src, max_pixels=max_pixels, check=before_decoding)
     pixels = image.pixels
+    try:  # the size asked, of the picture as shown (after its EXIF orientation)
+        target.plan(*pixels.shape[:2])
+    except ValueError as e:
+        raise InputError(f"{src}: {e}") from None
     if pixels.ndim == 3 and pixels.shape[2] == 4 and dst.suffix.lower() in (".jpg", ".jpeg"):
         if named:  # a folder's output: the input is the file to name
             raise InputError(f"{src}: has transparency, which JPEG cannot store; use --format png (or webp)")
@@ -247,7 +257,7 @@ def _validate(src: Path, dst: Path, scale, max_pixels: int, check, o: OutputOpti
 def plan_upscale(
     inputs: Iterable[str | os.PathLike],
     output: str | os.PathLike,
-    scale: int,
+    scale: float | Target,
     options: OutputOptions = OutputOptions(),
     *,
     max_pixels: int = MAX_PIXELS,
@@ -264,11 +274,12 @@ def plan_upscale(
     ``InputError``.
     """
     _check_options(options)
+    target = scale if isinstance(scale, Target) else Target(scale=scale)
     given = [Path(p) for p in inputs]
     sources = expand_inputs(given)
     batch = len(sources) > 1 or any(p.is_dir() for p in given)
     formats = [_sniff(p) for p in sources]
-    outputs, make_dir, named = _outputs(sources, formats, Path(output), scale, options)
+    outputs, make_dir, named = _outputs(sources, formats, Path(output), target, options)
     # A file of no image format (or one that cannot be read) is reported when read_image reads it:
     # its output name takes part in no check of the run.
     pairs = [(s, d) for s, d, f in zip(sources, outputs, formats) if f or not batch]
@@ -282,7 +293,7 @@ def plan_upscale(
         if dst in skipped:
             continue
         try:
-            job = _validate(src, dst, scale, max_pixels, check, options, named, keep=not batch)
+            job = _validate(src, dst, target, max_pixels, check, options, named, keep=not batch)
             if batch and not fmt:  # its output name was in no check
                 raise InputError(f"{src}: changed while being read (it was no image a moment before); run again")
             plan.jobs.append(job)
