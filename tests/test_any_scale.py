@@ -4,7 +4,7 @@ and the evaluation protocol takes real scales."""
 import numpy as np
 import pytest
 
-from drrn_tf.protocol.evaluation import bicubic_input, protocol_crop, scale_fraction, shave_border
+from drrn_tf.protocol.evaluation import bicubic_input, network_scale, protocol_crop, scale_fraction, shave_border
 from drrn_tf.protocol.matlab import imresize
 from drrn_tf.upscale.image import output_plan, upscale_pixels
 
@@ -30,12 +30,31 @@ def test_target_sizes_are_imresize_exactly(rng):
     assert upscale_pixels(None, rgba, size=(60, 75)).shape == (60, 75, 4)
 
 
-def test_a_network_runs_at_any_scale(rng):
+@pytest.mark.parametrize("scale, trained", [(1.5, 2), (2.5, 3), (3.5, 4), (8, 4), (3, 3)])
+def test_a_network_runs_at_its_trained_scale_then_resamples(rng, scale, trained):
+    """At x2, x3 or x4 the network runs on the bicubic upscale; at any other scale on the next trained
+    scale's (at most x4), and its output is resampled to the size asked."""
     from conftest import identity_drrn
 
-    x = (rng.random((21, 17)) * 255).astype(np.uint8)
-    x = x / 255.0
-    np.testing.assert_allclose(upscale_pixels(identity_drrn(), x, 2.5), np.clip(imresize(x, 2.5), 0, 1), atol=1e-5)  # the identity network is bicubic
+    assert network_scale(scale) == trained
+    x = (rng.random((21, 17)) * 255).astype(np.uint8) / 255.0
+    out = upscale_pixels(identity_drrn(), x, scale)  # the identity network: bicubic at the trained scale
+    h, w = int(np.ceil(21 * scale)), int(np.ceil(17 * scale))
+    want = imresize(x, trained) if scale == trained else imresize(np.clip(imresize(x, trained), 0, 1), size=(h, w))
+    assert out.shape == (h, w) and out.dtype == np.float32
+    np.testing.assert_allclose(out, np.clip(want, 0, 1), atol=1e-5)
+    u8 = upscale_pixels(identity_drrn(), np.round(x * 255).astype(np.uint8), scale)  # 8-bit: through 16 bits, rounded once more
+    assert u8.dtype == np.uint8 and np.abs(u8.astype(int) - np.round(np.clip(want, 0, 1) * 255)).max() <= 1
+
+
+def test_eval_scores_what_upscale_makes(rng):
+    """drrn eval at a real scale runs the network as drrn upscale does (evaluation.restore)."""
+    from drrn_tf.protocol.evaluation import restore
+
+    lr = rng.random((20, 18))
+    sharpen = lambda y: np.clip(1.5 * y - 0.25, 0, 1)  # noqa: E731
+    np.testing.assert_allclose(restore(sharpen, lr, 1.5, (30, 27)), np.clip(imresize(sharpen(imresize(lr, 2)), size=(30, 27)), 0, 1))
+    np.testing.assert_array_equal(restore(sharpen, lr, 3, (60, 54)), sharpen(imresize(lr, 3)))
 
 
 @pytest.mark.parametrize(

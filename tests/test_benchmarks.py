@@ -81,7 +81,7 @@ def test_results_table_prints_the_committed_evaluations():
 @pytest.mark.slow
 def test_before_after_figure_is_made_by_its_command(tmp_path):
     out = tmp_path / "ba.png"
-    p = bench("before_after.py", "--model", "drrn_b1u9_f32", "-o", str(out), timeout=300)
+    p = bench("before_after.py", "--models", "drrn_b1u9_f32", "-o", str(out), timeout=300)
     from PIL import Image
 
     im = Image.open(out)

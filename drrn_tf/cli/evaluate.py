@@ -131,7 +131,8 @@ def register(sub) -> None:
         type=eval_scale,
         metavar="S",
         help="scales: 2 3 4 (the trained ones; default: all, an end-to-end model's own) or any other above 1 that is a fraction "
-        "with a denominator up to 8, as 1.5, 2.5 or 8 (the HR image is cropped so that its LR image is whole)",
+        "with a denominator up to 8, as 1.5, 2.5 or 8 (the HR image is cropped so that its LR image is whole; the network "
+        "runs as drrn upscale runs it there: at the next trained scale, at most 4, then resampled to the HR size)",
     )
     ev.add_argument(
         "--metrics",

@@ -87,16 +87,18 @@ def target(args):
 
 
 def cmd_upscale(args) -> int:
-    from drrn_tf.inference.engines import RgbEngine, tile_memory_mb, upscale_pixel_bytes
+    from drrn_tf.inference.engines import RgbEngine, tile_memory_mb
     from drrn_tf.nn.loading import load_engine
-    from drrn_tf.upscale.image import upscale_pixels
+    from drrn_tf.protocol.evaluation import network_scale
+    from drrn_tf.upscale.image import pixel_bytes, upscale_pixels
     from drrn_tf.upscale.jobs import OutputOptions, RunResult, plan_upscale, run_upscale
 
     asked = target(args)
 
-    def fits(path, h):  # the pixels in and out (or the decoder's peak) leave room for tiles
+    def fits(path, h):  # the pixels in and out (and between, away from x2/x3/x4) or the decoder's peak leave room for tiles
         out_h, out_w, growth = asked.bound(h.height, h.width)
-        need = max(int(upscale_pixel_bytes(h.height, h.width, h.channels, h.itemsize, growth)), h.decode_bytes)
+        resampled = args.model != "bicubic" and asked.scale != network_scale(growth)
+        need = max(pixel_bytes(h.height, h.width, h.channels, h.itemsize, growth, resampled), h.decode_bytes)
         tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled to {out_w}x{out_h}")
 
     options = OutputOptions(args.format, args.quality, args.suffix, args.strip_metadata, args.overwrite, args.skip_existing)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drrn_tf.constants import DEFAULT_METRICS, METRICS
+from drrn_tf.constants import DEFAULT_METRICS, METRICS, SCALES
 from drrn_tf.errors import InputError
 from drrn_tf.io.images import list_images, read_image
 from drrn_tf.protocol.degrade import degrade_luminance
@@ -24,7 +24,19 @@ from drrn_tf.protocol.ifc import IFC_MIN_SIDE, ifc
 from drrn_tf.protocol.matlab import im2uint8, imresize, modcrop, rgb2ycbcr, shave
 from drrn_tf.protocol.metrics import SSIM_WINDOW, psnr, ssim
 
-__all__ = ["hr_luminance", "bicubic_input", "degraded_input", "score", "measure", "evaluate", "EvalResult", "METRICS", "DEFAULT_METRICS"]
+__all__ = [
+    "network_scale",
+    "restore",
+    "hr_luminance",
+    "bicubic_input",
+    "degraded_input",
+    "score",
+    "measure",
+    "evaluate",
+    "EvalResult",
+    "METRICS",
+    "DEFAULT_METRICS",
+]
 
 
 def hr_luminance(pixels: np.ndarray) -> np.ndarray:
@@ -53,13 +65,40 @@ def protocol_crop(img: np.ndarray, scale: float) -> np.ndarray:
     return modcrop(img, scale_fraction(scale).numerator)
 
 
+def network_scale(scale: float) -> int:
+    """The trained scale (2, 3 or 4) a network runs at for an upscale by ``scale``: the next one up,
+    at most 4; at any other scale its output is then resampled to the size asked (MATLAB bicubic).
+    Measured (``benchmarks/any_scale.py``) against running it at the scale itself: below x2 that
+    over-sharpens an input that is nearly sharp (several dB under bicubic), and beyond x4 it
+    restores almost nothing."""
+    return int(min(max(math.ceil(scale - 1e-9), min(SCALES)), max(SCALES)))
+
+
+def _lr(hr: np.ndarray, scale: float, between: Callable[[np.ndarray], np.ndarray] = lambda lr: lr) -> np.ndarray:
+    """``imresize(hr, 1/s)``, for a real scale to the exact LR size; then ``between``."""
+    if float(scale).is_integer():
+        return between(imresize(hr, 1.0 / scale))
+    f = scale_fraction(scale)
+    return between(imresize(hr, size=(hr.shape[0] * f.denominator // f.numerator, hr.shape[1] * f.denominator // f.numerator)))
+
+
+def _up(lr: np.ndarray, scale: float, shape: tuple[int, int]) -> np.ndarray:
+    """``imresize(lr, s)``; for a real scale, to the HR ``shape``."""
+    return imresize(lr, int(scale)) if float(scale).is_integer() else imresize(lr, size=shape)
+
+
 def _down_up(hr: np.ndarray, scale: float, between: Callable[[np.ndarray], np.ndarray] = lambda lr: lr) -> np.ndarray:
     """``imresize(imresize(hr, 1/s), s)``; for a real scale, through the exact LR size and back."""
-    if float(scale).is_integer():
-        return imresize(between(imresize(hr, 1.0 / scale)), int(scale))
-    f = scale_fraction(scale)
-    lr_size = (hr.shape[0] * f.denominator // f.numerator, hr.shape[1] * f.denominator // f.numerator)
-    return imresize(between(imresize(hr, size=lr_size)), size=hr.shape[:2])
+    return _up(_lr(hr, scale, between), scale, hr.shape[:2])
+
+
+def restore(predict: Callable[[np.ndarray], np.ndarray], lr: np.ndarray, scale: float, shape: tuple[int, int]) -> np.ndarray:
+    """A network's output of LR luminance ``lr`` at the HR ``shape``, as ``drrn upscale`` makes it: at a
+    trained scale on its bicubic upscale; at another, at ``network_scale`` and resampled to ``shape``."""
+    t = network_scale(scale)
+    if t == scale:
+        return predict(_up(lr, scale, shape))
+    return np.clip(imresize(predict(imresize(lr, t)), size=shape), 0.0, 1.0)
 
 
 def bicubic_input(y_hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -79,14 +118,18 @@ def shave_border(scale: float) -> int:
     return int(math.ceil(scale))
 
 
-def _output_and_truth(path: Path, y: np.ndarray, s: int, predict, rgb_upscale, degrade, rng) -> tuple[np.ndarray, np.ndarray]:
+def _output_and_truth(path: Path, y: np.ndarray, s: int, predict, rgb_upscale, degrade, rng, resample: bool) -> tuple[np.ndarray, np.ndarray]:
     """(HR in [0, 1], the output to score) of one image at scale ``s``, as ``evaluate`` describes."""
     if rgb_upscale is not None:
         pixels = modcrop(im2uint8(read_image(path).pixels), s)
         lr = imresize(pixels[..., :3] if pixels.ndim == 3 else pixels, 1.0 / s)  # uint8 in, uint8 out (rounded), as MATLAB
         return modcrop(y, s) / 255.0, hr_luminance(rgb_upscale(lr, s)) / 255.0
-    hr, up = degraded_input(y, s, degrade, rng) if degrade else bicubic_input(y, s)
-    return hr, up if predict is None else predict(up)
+    hr = protocol_crop(y.astype(np.float64) / 255.0, s)
+    lr = _lr(hr, s, (lambda lr: degrade_luminance(lr, degrade, rng)) if degrade else (lambda lr: lr))
+    if predict is None or not resample:
+        up = _up(lr, s, hr.shape)
+        return hr, up if predict is None else predict(up)
+    return hr, restore(predict, lr, s, hr.shape)
 
 
 def score(output: np.ndarray, hr: np.ndarray, scale: int) -> tuple[float, float]:
@@ -101,6 +144,19 @@ def measure(output: np.ndarray, hr: np.ndarray, scale: int, metrics: Iterable[st
     b = shave(im2uint8(hr), shave_border(scale))
     functions = {"psnr": psnr, "ssim": ssim, "ifc": lambda out, truth: ifc(truth, out)}  # IFC: the truth is the reference
     return {metric: functions[metric](a, b) for metric in metrics}
+
+
+def _check_sizes(jobs: list, metrics: list[str]) -> None:
+    """SSIM's window (IFC's pyramid) must fit each shaved, cropped image."""
+    need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
+    for _, s, path, y, _ in jobs:
+        p = scale_fraction(s).numerator
+        side = min(n - n % p for n in y.shape[:2]) - 2 * shave_border(s)
+        if side < need:
+            raise InputError(
+                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s:g} "
+                f"(each side needs {need + 2 * shave_border(s)} pixels after cropping to a multiple of {p})"
+            )
 
 
 @dataclass
@@ -135,12 +191,16 @@ def evaluate(
     rgb_upscale: Callable[[np.ndarray, int], np.ndarray] | None = None,
     degrade: Sequence[tuple[str, float]] = (),
     seed: int = 0,
+    resample: bool = True,
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
     ``predict=None`` scores bicubic interpolation itself. ``metrics``: names from METRICS. Every image
     is read (and so validated) before any is scored. A scale may be real (1.5, 2.5: a fraction p/q,
-    q <= 8): HR cropped to a multiple of p, shrunk to q/p of its size and back, ceil(s) shaved.
+    q <= 8): HR cropped to a multiple of p, shrunk to exactly q/p of its size, ceil(s) shaved; the
+    network runs as ``drrn upscale`` runs it (``restore``: at the trained scale ``network_scale``,
+    then resampled to the HR size); ``resample=False`` runs it at the scale itself instead, on the
+    bicubic upscale to the HR size (one pass: what the paper's protocol would do).
 
     ``rgb_upscale(lr, s)`` instead (an end-to-end model, which takes pixels, not Y): each HR image,
     cropped to a multiple of ``s``, is shrunk by MATLAB bicubic to uint8 (RGB, or gray) as a user's
@@ -157,18 +217,11 @@ def evaluate(
         raise ValueError(f"metrics must be among {', '.join(METRICS)}, got {metrics!r}")
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
     jobs = [(name, s, p, y, i) for name, images in sets for s in scales for i, (p, y) in enumerate(images)]
-    need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
-    for _, s, path, y, _ in jobs:  # SSIM's window (IFC's pyramid) must fit the shaved, cropped image
-        p = scale_fraction(s).numerator
-        side = min(n - n % p for n in y.shape[:2]) - 2 * shave_border(s)
-        if side < need:
-            raise InputError(
-                f"{path}: {y.shape[1]}x{y.shape[0]} is too small to score at x{s:g} "
-                f"(each side needs {need + 2 * shave_border(s)} pixels after cropping to a multiple of {p})"
-            )
+    _check_sizes(jobs, metrics)
     scores: dict[tuple[str, int], list[dict]] = {}
     for name, s, path, y, index in progress(jobs):
-        hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, np.random.default_rng([seed, index, round(s * 1000)]))
+        rng = np.random.default_rng([seed, index, round(s * 1000)])
+        hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, rng, resample)
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband

@@ -10,6 +10,7 @@ The work streams tile by tile from input to output pixels (``drrn_tf.inference.s
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from drrn_tf.inference.engines import DEFAULT_MEMORY_MB, OVERHEAD_BYTES_PER_PIXE
 from drrn_tf.inference.stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 from drrn_tf.io.images import check_pixels
 from drrn_tf.nn.presets import DEFAULT_PRESET
+from drrn_tf.protocol.evaluation import network_scale
 from drrn_tf.protocol.matlab import resize_plan
 
 if TYPE_CHECKING:
@@ -43,9 +45,11 @@ def upscale_pixels(
     """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
     by ``scale`` or to ``size``; the result has the input's dtype (float: float32, not rounded).
 
-    ``scale``: any real factor from 1 to 16 (the network was trained at 2, 3 and 4); the output is
-    ceil(scale * side) pixels on each axis, as MATLAB's imresize. ``size``: (height, width) of the
-    output instead (each axis upscaled by its own factor; none below 1).
+    ``scale``: any real factor from 1 to 16; the output is ceil(scale * side) pixels on each axis, as
+    MATLAB's imresize. ``size``: (height, width) of the output instead (each axis upscaled by its own
+    factor; none below 1). The network was trained at 2, 3 and 4: at another scale or a size it runs
+    at the next of those up (at most 4), and its output is resampled to the size asked by MATLAB's
+    bicubic (``drrn_tf.protocol.evaluation.network_scale`` says why).
 
     ``model``: a Keras model, an engine (``drrn_tf.load_engine``), a model spec as
     ``drrn_tf.load_engine`` takes (a preset name, a ``.keras``, ``.tflite`` or ``.onnx`` file),
@@ -63,8 +67,9 @@ def upscale_pixels(
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
         raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
     model = _engine(model, runtime)
-    growth = max(sh, sw)
-    need = upscale_pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, growth)
+    growth, t = max(sh, sw), network_scale(max(sh, sw))
+    resampled = isinstance(model, TileEngine) and not sh == sw == t
+    need = pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, growth, resampled)
     if isinstance(model, RgbEngine):  # its 8-bit RGB copies of the input and the output too
         need += upscale_pixel_bytes(h, w, 3, 1, growth)
     tile_mb = tile_memory_mb(memory_mb, need, "the image")
@@ -76,11 +81,43 @@ def upscale_pixels(
         if size is not None or scale != model.scale:
             raise ValueError(f"{model.name} is an end-to-end x{model.scale} model; it cannot upscale {'to a size' if size else f'x{scale:g}'}")
         return _upscale_rgb(model, pixels, model.scale, memory_mb, progress)
+    if not resampled:
+        return _network_pass(model, stream, (out_h, out_w), window, tile_mb)
+    return _resampled(model, pixels, t, (out_h, out_w), window, tile_mb, progress)
+
+
+def _resampled(model: TileEngine, pixels: np.ndarray, t: int, out: tuple[int, int], window, tile_mb: float, progress) -> np.ndarray:
+    """Another scale or a size: the network at the trained scale ``t``, then resampled to ``out``
+    (``network_scale`` says why), through an intermediate with headroom (uint16, or float32)."""
+    wide = np.multiply(pixels, np.uint16(257), dtype=np.uint16) if pixels.dtype == np.uint8 else pixels
+    mid_size = (math.ceil(t * pixels.shape[0]), math.ceil(t * pixels.shape[1]))
+    mid = _network_pass(model, functools.partial(upscale_stream, wide, t, progress=progress), mid_size, window, tile_mb)
+    del wide
+    side = max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
+    result = upscale_stream(mid, None, None, size=out, window=_thin(out, side, None, ENGINE_BYTES_PER_PIXEL), halo=0)
+    if pixels.dtype != np.uint8:
+        return result
+    return ((result.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257): the 8-bit value
+
+
+def pixel_bytes(height: int, width: int, channels: int, itemsize: int, growth: float, resampled: bool) -> int:
+    """Bytes of an upscale's pixel buffers: input and output (``growth``: the larger axis factor),
+    and for a network run at another scale than asked (``resampled``) its output at that scale and
+    the 16-bit copy an 8-bit input is widened to."""
+    need = upscale_pixel_bytes(height, width, channels, itemsize, growth)
+    if resampled:
+        wide, t = max(itemsize, 2), network_scale(growth)
+        need += height * width * channels * wide * (t * t + (itemsize == 1))
+    return int(need)
+
+
+def _network_pass(model: TileEngine, stream, out: tuple[int, int], window: int | None, tile_mb: float) -> np.ndarray:
+    """``stream`` (``upscale_stream`` with its pixels and scale bound) through ``model``, in its tiles."""
     if model.fixed is not None:
         return stream(model.run, window=model.fixed, halo=model.halo, balanced=False)
     side = window or model.window(tile_mb)
     bpp = model.bytes_per_pixel + OVERHEAD_BYTES_PER_PIXEL
-    return stream(model.run, window=_thin((out_h, out_w), side, window, bpp), halo=model.halo)
+    return stream(model.run, window=_thin(out, side, window, bpp), halo=model.halo)
 
 
 def _engine(model, runtime: str) -> TileEngine | RgbEngine | None:
