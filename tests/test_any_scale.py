@@ -176,3 +176,29 @@ def test_sizes_it_cannot_give_are_refused_in_one_line(tmp_path, capsys, how, say
     err = capsys.readouterr().err
     assert code == 2 and says in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jpg"]
+
+
+def test_the_other_side_is_rounded_half_up_and_the_turn_is_known_before_decoding():
+    from drrn_tf.upscale.image import Target
+
+    assert Target(width=6).size(3, 4) == (5, 6) and Target(width=10).size(3, 4) == (8, 10)  # 4.5 -> 5, 7.5 -> 8
+    assert Target(height=5).size(2, 3) == (5, 8)  # 7.5 -> 8
+    t = Target(width=16000)
+    assert t.bound(6000, 8000, False)[:2] == (12000, 16000)  # as stored
+    assert t.bound(6000, 8000, True)[:2] == (21333, 16000)  # shown turned: 6000 wide, 8000 high
+    assert t.bound(6000, 8000, None)[:2] == (21333, 16000)  # not known (PNG): the larger of the two
+    with pytest.raises(ValueError, match="from 1 to 16 times"):
+        Target(width=100).bound(6000, 8000, False)
+
+
+def test_an_output_folder_may_be_named_like_its_outputs(tmp_path):
+    from drrn_tf.cli import main
+
+    d = tmp_path / "in"
+    d.mkdir()
+    _photo(d / "a.jpg")
+    _photo(d / "b.jpg")
+    assert main(["upscale", str(d), "-s", "2.5", "-o", str(tmp_path / "in_x2.5"), "--model", "bicubic", "--quiet"]) == 0
+    assert main(["upscale", str(d / "a.jpg"), "-s", "2.5", "-o", f"{tmp_path / 'one_x2.5'}/", "--model", "bicubic", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "in_x2.5").iterdir()) == ["a_x2.5.jpg", "b_x2.5.jpg"]
+    assert [p.name for p in (tmp_path / "one_x2.5").iterdir()] == ["a_x2.5.jpg"]

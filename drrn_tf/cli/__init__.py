@@ -23,9 +23,9 @@ what drrn refuses -- one line on stderr naming the file, exit status 2, nothing 
   inputs   that are not regular files (a folder, a device, a FIFO, a link loop); not PNG, JPEG,
            TIFF, WebP, BMP or GIF (the format is decided once, from the first bytes, and the file
            is decoded as that format only); truncated or corrupt; whose header claims more than
-           --max-pixels; whose pixels (the decoder's peak, or input and output) leave under 96 MiB
-           of --memory-mb; a scale outside 1-16, or a size that would shrink a side or grow one
-           more than 16 times; transparency into JPEG
+           --max-pixels; whose pixels (the decoder's peak, or input, output and the network's
+           output at its own scale) leave under 96 MiB of --memory-mb; a scale outside 1-16, or
+           a size that would shrink a side or grow one more than 16 times; transparency into JPEG
   outputs  that are an input of the run (by inode too), a folder, a device, a FIFO or a symbolic
            link; an existing file without --overwrite or --skip-existing, also one another run
            wrote meanwhile (files are moved into place only if the name is still free); larger

@@ -15,7 +15,9 @@ DESCRIPTION = """\
 Upscale images: Y through the network, Cb/Cr and alpha bicubic; EXIF orientation applied. The first
 line says which runtime runs the model, and why. The output is ceil(S x side) pixels on each axis for
 -s S (as MATLAB's imresize), or exactly the size asked (--width and --height keep the aspect ratio,
-the other side rounded; no side may shrink, nor grow more than 16 times).
+the other side rounded; no side may shrink, nor grow more than 16 times). The network runs at x2, x3
+or x4; at another factor or a size at the next of those up (at most x4), and its output is
+resampled to the size by MATLAB's bicubic: measured better than running it at the factor itself.
 
 outputs in a folder are named after their input: NAME + suffix + extension, the suffix _x{s} by
 default ({s} is the scale): photo.jpg -s 2 gives photo_x2.jpg, scan.tif gives scan_x2.png; with a
@@ -70,9 +72,10 @@ def upscale_scale(text: str) -> float:
 def output_size(text: str) -> tuple[int, int]:
     """argparse type of --size: WxH in pixels, as (width, height)."""
     import argparse
+    import re
 
     w, _, h = text.lower().partition("x")
-    if not (w.isdigit() and h.isdigit() and int(w) > 0 and int(h) > 0):
+    if not (re.fullmatch("[0-9]+", w) and re.fullmatch("[0-9]+", h) and int(w) > 0 and int(h) > 0):
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT in pixels, such as 3840x2160, got {text[:40]!r}")
     return int(w), int(h)
 
@@ -89,16 +92,15 @@ def target(args):
 def cmd_upscale(args) -> int:
     from drrn_tf.inference.engines import RgbEngine, tile_memory_mb
     from drrn_tf.nn.loading import load_engine
-    from drrn_tf.protocol.evaluation import network_scale
-    from drrn_tf.upscale.image import pixel_bytes, upscale_pixels
+    from drrn_tf.upscale.image import pixel_bytes, resampled, upscale_pixels
     from drrn_tf.upscale.jobs import OutputOptions, RunResult, plan_upscale, run_upscale
 
     asked = target(args)
 
     def fits(path, h):  # the pixels in and out (and between, away from x2/x3/x4) or the decoder's peak leave room for tiles
-        out_h, out_w, growth = asked.bound(h.height, h.width)
-        resampled = args.model != "bicubic" and asked.scale != network_scale(growth)
-        need = max(pixel_bytes(h.height, h.width, h.channels, h.itemsize, growth, resampled), h.decode_bytes)
+        out_h, out_w, scales = asked.bound(h.height, h.width, h.turned)
+        away = args.model != "bicubic" and resampled(*scales)
+        need = max(pixel_bytes(h.height, h.width, h.channels, h.itemsize, max(scales), away), h.decode_bytes)
         tile_memory_mb(args.memory_mb, need, f"{path}: {h.width}x{h.height} upscaled to {out_w}x{out_h}")
 
     options = OutputOptions(args.format, args.quality, args.suffix, args.strip_metadata, args.overwrite, args.skip_existing)
@@ -171,6 +173,22 @@ def _finish(plan, result, quiet: bool) -> int:
     return 1 if result.done or skipped else 2
 
 
+def _add_size(up) -> None:
+    """-s, or --width, --height or --size: exactly one of them."""
+    how = up.add_mutually_exclusive_group(required=True)
+    how.add_argument(
+        "-s",
+        "--scale",
+        type=upscale_scale,
+        metavar="S",
+        help="upscaling factor: any number from 1 to 16 (the networks run at 2, 3 or 4: at another factor at the next of those up, "
+        "at most 4, then resampled; -s 1.5 costs as much as -s 2)",
+    )
+    how.add_argument("--width", type=positive(int), metavar="W", help="output width in pixels, the height in proportion (rounded)")
+    how.add_argument("--height", type=positive(int), metavar="H", help="output height in pixels, the width in proportion (rounded)")
+    how.add_argument("--size", type=output_size, metavar="WxH", help="exact output size in pixels (each axis stretched on its own)")
+
+
 def register(sub) -> None:
     """Add ``drrn upscale`` to the sub-command parsers ``sub``."""
     from drrn_tf.nn.loading import describe_model_spec
@@ -188,11 +206,7 @@ def register(sub) -> None:
         ),
     )
     up.add_argument("inputs", nargs="+", metavar="IN", help="input images, or folders (every visible file inside, sorted by name)")
-    how = up.add_mutually_exclusive_group(required=True)
-    how.add_argument("-s", "--scale", type=upscale_scale, metavar="S", help="upscaling factor: any number from 1 to 16 (the models were trained at 2, 3 and 4)")
-    how.add_argument("--width", type=positive(int), metavar="W", help="output width in pixels, the height in proportion (rounded)")
-    how.add_argument("--height", type=positive(int), metavar="H", help="output height in pixels, the width in proportion (rounded)")
-    how.add_argument("--size", type=output_size, metavar="WxH", help="exact output size in pixels (each axis stretched on its own)")
+    _add_size(up)
     up.add_argument("-o", "--output", required=True, metavar="OUT", help="output image (one input) or folder (several inputs, or one named by the rule below)")
     up.add_argument("--model", default=DEFAULT_PRESET, metavar="MODEL", help=f"{describe_model_spec()} (default: {DEFAULT_PRESET})")
     add_tiling(up, "auto")

@@ -69,6 +69,9 @@ class ImageHeader:
     height: int
     channels: int  # as read_image gives them: 1 (gray), 3 (RGB), 4 (RGBA)
     itemsize: int  # bytes per channel value: 1, 2 (16-bit) or 4 (float)
+    # Shown turned by 90 degrees (EXIF orientation 5-8: read_image's pixels are height x width)?
+    # None where that is not known before decoding (a PNG's EXIF may follow its pixels).
+    turned: bool | None = None
 
     @property
     def pixel_bytes(self) -> int:

@@ -22,7 +22,7 @@ import struct
 import threading
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -153,11 +153,11 @@ def read_image(path: str | os.PathLike, max_pixels: int = MAX_PIXELS, *, check: 
                     )
                 if min(im.width, im.height) < 1:
                     raise InputError(f"{path}: the header says {im.width}x{im.height} pixels")
-                header = image_header(im, fmt)
+                stored = None if fmt == "PNG" else _orientation(im)  # the file's, before decoding (a PNG's EXIF may follow its pixels)
+                header = replace(image_header(im, fmt), turned=None if stored is None else stored > 4)
                 if check is not None:
                     check(path, header)
                 frames = _frames(im)
-                stored = None if fmt == "PNG" else _orientation(im)  # the file's, before decoding (a PNG's EXIF may follow its pixels)
                 tag = im.tag_v2.get(0x0112) if fmt == "TIFF" else None  # the one OpenCV's TIFF decoder may apply itself
                 im.load()  # raises on truncated or corrupt data; Pillow's TIFF decoder applies the orientation itself
                 left = _orientation(im)  # what is left to apply to Pillow's pixels

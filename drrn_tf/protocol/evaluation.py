@@ -29,7 +29,6 @@ __all__ = [
     "restore",
     "hr_luminance",
     "bicubic_input",
-    "degraded_input",
     "score",
     "measure",
     "evaluate",
@@ -87,9 +86,9 @@ def _up(lr: np.ndarray, scale: float, shape: tuple[int, int]) -> np.ndarray:
     return imresize(lr, int(scale)) if float(scale).is_integer() else imresize(lr, size=shape)
 
 
-def _down_up(hr: np.ndarray, scale: float, between: Callable[[np.ndarray], np.ndarray] = lambda lr: lr) -> np.ndarray:
+def _down_up(hr: np.ndarray, scale: float) -> np.ndarray:
     """``imresize(imresize(hr, 1/s), s)``; for a real scale, through the exact LR size and back."""
-    return _up(_lr(hr, scale, between), scale, hr.shape[:2])
+    return _up(_lr(hr, scale), scale, hr.shape[:2])
 
 
 def restore(predict: Callable[[np.ndarray], np.ndarray], lr: np.ndarray, scale: float, shape: tuple[int, int]) -> np.ndarray:
@@ -105,12 +104,6 @@ def bicubic_input(y_hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarra
     """(HR cropped by ``protocol_crop``, in [0,1]; bicubic LR-up in [0,1]) for a uint8 Y image."""
     hr = protocol_crop(y_hr.astype(np.float64) / 255.0, scale)
     return hr, _down_up(hr, scale)
-
-
-def degraded_input(y_hr: np.ndarray, scale: float, steps, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``bicubic_input`` with the LR luminance rounded to uint8 and degraded (``drrn_tf.protocol.degrade``)."""
-    hr = protocol_crop(y_hr.astype(np.float64) / 255.0, scale)
-    return hr, _down_up(hr, scale, lambda lr: degrade_luminance(lr, steps, rng))
 
 
 def shave_border(scale: float) -> int:

@@ -28,7 +28,7 @@ from drrn_tf.protocol.matlab import resize_plan
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "Target", "MAX_SCALE"]
+__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "resampled", "pixel_bytes", "Target", "MAX_SCALE"]
 
 
 def upscale_pixels(
@@ -67,23 +67,34 @@ def upscale_pixels(
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
         raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
     model = _engine(model, runtime)
-    growth, t = max(sh, sw), network_scale(max(sh, sw))
-    resampled = isinstance(model, TileEngine) and not sh == sw == t
-    need = pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, growth, resampled)
+    growth = max(sh, sw)
+    away = isinstance(model, TileEngine) and resampled(sh, sw)
+    need = pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, growth, away)
     if isinstance(model, RgbEngine):  # its 8-bit RGB copies of the input and the output too
         need += upscale_pixel_bytes(h, w, 3, 1, growth)
     tile_mb = tile_memory_mb(memory_mb, need, "the image")
     stream = functools.partial(upscale_stream, pixels, scale, size=size, progress=progress)
     if model is None:
-        side = window or max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
+        side = window or _bicubic_side(tile_mb)
         return stream(None, window=_thin((out_h, out_w), side, window, ENGINE_BYTES_PER_PIXEL), halo=0)
     if isinstance(model, RgbEngine):
         if size is not None or scale != model.scale:
             raise ValueError(f"{model.name} is an end-to-end x{model.scale} model; it cannot upscale {'to a size' if size else f'x{scale:g}'}")
         return _upscale_rgb(model, pixels, model.scale, memory_mb, progress)
-    if not resampled:
+    if not away:
         return _network_pass(model, stream, (out_h, out_w), window, tile_mb)
-    return _resampled(model, pixels, t, (out_h, out_w), window, tile_mb, progress)
+    return _resampled(model, pixels, network_scale(growth), (out_h, out_w), window, tile_mb, progress)
+
+
+def resampled(scale_h: float, scale_w: float) -> bool:
+    """Whether a network upscaling by these factors runs at another scale (``network_scale``) and
+    has its output resampled: anything but x2, x3 or x4 on both axes."""
+    return not scale_h == scale_w == network_scale(max(scale_h, scale_w))
+
+
+def _bicubic_side(tile_mb: float) -> int:
+    """The tile side of a bicubic pass whose working memory fits ``tile_mb``."""
+    return max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
 
 
 def _resampled(model: TileEngine, pixels: np.ndarray, t: int, out: tuple[int, int], window, tile_mb: float, progress) -> np.ndarray:
@@ -93,21 +104,27 @@ def _resampled(model: TileEngine, pixels: np.ndarray, t: int, out: tuple[int, in
     mid_size = (math.ceil(t * pixels.shape[0]), math.ceil(t * pixels.shape[1]))
     mid = _network_pass(model, functools.partial(upscale_stream, wide, t, progress=progress), mid_size, window, tile_mb)
     del wide
-    side = max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
-    result = upscale_stream(mid, None, None, size=out, window=_thin(out, side, None, ENGINE_BYTES_PER_PIXEL), halo=0)
+    result = upscale_stream(mid, None, None, size=out, window=_thin(out, _bicubic_side(tile_mb), None, ENGINE_BYTES_PER_PIXEL), halo=0)
+    del mid
     if pixels.dtype != np.uint8:
         return result
-    return ((result.astype(np.uint32) + 128) // 257).astype(np.uint8)  # round(v / 257): the 8-bit value
+    out8 = np.empty(result.shape, np.uint8)
+    for r in range(0, result.shape[0], 256):  # round(v / 257), the 8-bit value, in bands (no image-sized temporaries)
+        band = result[r : r + 256].astype(np.uint32)
+        band += 128
+        band //= 257
+        out8[r : r + 256] = band
+    return out8
 
 
-def pixel_bytes(height: int, width: int, channels: int, itemsize: int, growth: float, resampled: bool) -> int:
+def pixel_bytes(height: int, width: int, channels: int, itemsize: int, growth: float, away: bool) -> int:
     """Bytes of an upscale's pixel buffers: input and output (``growth``: the larger axis factor),
-    and for a network run at another scale than asked (``resampled``) its output at that scale and
-    the 16-bit copy an 8-bit input is widened to."""
+    and for a network run at another scale than asked (``away``: ``resampled``) its output at that
+    scale, and for an 8-bit input its 16-bit copy and 16-bit result."""
     need = upscale_pixel_bytes(height, width, channels, itemsize, growth)
-    if resampled:
+    if away:
         wide, t = max(itemsize, 2), network_scale(growth)
-        need += height * width * channels * wide * (t * t + (itemsize == 1))
+        need += height * width * channels * wide * (t * t + (itemsize == 1) * (1 + growth * growth))
     return int(need)
 
 
@@ -180,26 +197,26 @@ class Target:
         """(out_h, out_w) asked of a ``height`` x ``width`` picture; None for a scale."""
         if self.scale is not None:
             return None
-        out_h = self.height if self.height is not None else round(height * self.width / width)
-        out_w = self.width if self.width is not None else round(width * self.height / height)
+        # the other side in proportion, rounded half up (in integers: no float ties)
+        out_h = self.height if self.height is not None else (2 * height * self.width + width) // (2 * width)
+        out_w = self.width if self.width is not None else (2 * width * self.height + height) // (2 * height)
         return max(out_h, 1), max(out_w, 1)
 
     def plan(self, height: int, width: int) -> tuple[tuple[int, int], tuple[float, float]]:
         """``output_plan`` of a ``height`` x ``width`` picture (``ValueError`` for a size it cannot give)."""
         return output_plan(height, width, self.scale, self.size(height, width))
 
-    def bound(self, height: int, width: int) -> tuple[int, int, float]:
-        """(out_h, out_w, growth) at most, before the picture's EXIF orientation is known: a size is
-        tried on the stored and the turned picture, and the larger output of the two that can be
-        made is given (``ValueError`` if neither can)."""
-        if self.scale is not None:
-            (out_h, out_w), (sh, sw) = self.plan(height, width)
-            return out_h, out_w, max(sh, sw)
+    def bound(self, height: int, width: int, turned: bool | None = False) -> tuple[int, int, tuple[float, float]]:
+        """(out_h, out_w, (scale_h, scale_w)) of a picture stored ``height`` x ``width``, before it
+        is decoded: ``turned`` (``ImageHeader.turned``) says whether it is shown turned by 90
+        degrees; where that is not known (None) a size is tried both ways, and the larger output of
+        those that can be made is given (``ValueError`` if neither can)."""
+        shown = [(height, width)] if turned is False else [(width, height)] if turned else [(height, width), (width, height)]
         found, error = [], None
-        for h, w in ((height, width), (width, height)):
+        for h, w in shown:
             try:
-                (out_h, out_w), (sh, sw) = self.plan(h, w)
-                found.append((out_h * out_w, out_h, out_w, max(sh, sw)))
+                (out_h, out_w), scales = self.plan(h, w)
+                found.append((out_h * out_w, out_h, out_w, scales))
             except ValueError as e:
                 error = error or e
         if not found:

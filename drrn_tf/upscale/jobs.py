@@ -21,7 +21,7 @@ from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError
 from drrn_tf.io.files import check_output, file_ids, os_error
 from drrn_tf.io.formats import READ_FORMATS, ImageHeader, sniff_format
-from drrn_tf.io.images import LoadedImage, check_output_path, check_output_size, read_image, write_image
+from drrn_tf.io.images import LoadedImage, check_output_path, check_output_size, is_image_path, read_image, write_image
 from drrn_tf.upscale.image import Target
 
 __all__ = ["FORMATS", "OutputOptions", "RunResult", "UpscaleJob", "UpscalePlan", "expand_inputs", "plan_upscale", "run_upscale"]
@@ -150,12 +150,14 @@ def _folder_ext(fmt: str | None, asked: str | None) -> str:
     return {"JPEG": ".jpg", "WEBP": ".webp"}.get(fmt or "", ".png")
 
 
-def _outputs(sources: list[Path], formats: list, out: Path, target: Target, o: OutputOptions) -> tuple[list[Path], Path | None, bool]:
+def _outputs(sources: list[Path], formats: list, output: str | os.PathLike, target: Target, o: OutputOptions) -> tuple[list[Path], Path | None, bool]:
     """Output path per input, the folder to create (if any), and whether the names follow the folder
-    rule (name + suffix + format's extension), without touching disk."""
+    rule (name + suffix + format's extension), without touching disk. ``output`` ending in a slash
+    is a folder (``out_x2.5/``); so is one with no image extension, for several inputs."""
+    out, slash = Path(output), str(output).endswith(("/", os.sep))
     if not out.is_dir() and (out.is_symlink() or (out.exists() and not out.is_file())):
         check_output(out)  # a link to a file, a device, a FIFO: refused in its own words (a link to a folder is a folder)
-    if not out.is_dir() and len(sources) == 1 and out.suffix:  # a file name (its format is checked with the others)
+    if not out.is_dir() and len(sources) == 1 and out.suffix and not slash:  # a file name (its format is checked with the others)
         if o.format is not None and out.suffix.lower() not in FORMATS[o.format]:
             raise InputError(f"{out}: --format {o.format} asks for a {FORMATS[o.format][0]} file; name -o so, or leave --format out")
         if o.suffix is not None:
@@ -163,7 +165,7 @@ def _outputs(sources: list[Path], formats: list, out: Path, target: Target, o: O
         return [out], None, False
     if not out.is_dir() and out.exists():
         raise InputError(f"{out}: with several inputs, -o must be a folder")
-    if not out.is_dir() and out.suffix:
+    if not out.is_dir() and is_image_path(out) and not slash:
         raise InputError(f"{out}: with several inputs, -o must be a folder, not a file name")
     default = DEFAULT_SUFFIX if target.scale is not None else "_{s}"  # photo_x2.5.jpg, photo_w3000.jpg
     suffix = (default if o.suffix is None else o.suffix).replace("{s}", target.label)
@@ -234,7 +236,7 @@ def _validate(src: Path, dst: Path, target: Target, max_pixels: int, check, o: O
 
     def before_decoding(path, header):
         try:
-            out_h, out_w, _ = target.bound(header.height, header.width)
+            out_h, out_w, _ = target.bound(header.height, header.width, header.turned)
         except ValueError as e:
             raise InputError(f"{path}: {e}") from None
         check_output_size(dst, out_w, out_h)
@@ -264,7 +266,8 @@ def plan_upscale(
     check: Callable[[Path, ImageHeader], None] | None = None,
     extra_inputs: Iterable[str | os.PathLike] = (),
 ) -> UpscalePlan:
-    """The plan of a run, every check done; nothing written.
+    """The plan of a run, every check done; nothing written. ``scale``: a factor, or a ``Target``
+    (a factor, or a width and/or height), which also names the outputs in a folder.
 
     Each input is decoded once here to validate it (``check`` sees its header first: the memory it
     needs); a single input's pixels are kept in its job for ``run_upscale``. No output may be an
@@ -279,7 +282,7 @@ def plan_upscale(
     sources = expand_inputs(given)
     batch = len(sources) > 1 or any(p.is_dir() for p in given)
     formats = [_sniff(p) for p in sources]
-    outputs, make_dir, named = _outputs(sources, formats, Path(output), target, options)
+    outputs, make_dir, named = _outputs(sources, formats, output, target, options)
     # A file of no image format (or one that cannot be read) is reported when read_image reads it:
     # its output name takes part in no check of the run.
     pairs = [(s, d) for s, d, f in zip(sources, outputs, formats) if f or not batch]
