@@ -129,3 +129,33 @@ def test_memory_bound_benchmark_runs(tmp_path):
     p = bench("memory_bound.py", "--quick", "--out", tmp_path / "m.json")
     rows = json.loads((tmp_path / "m.json").read_text())["rows"]
     assert [r["exit_status"] for r in rows] == [0, 0, 0, 0] and all(r["output_written"] and r["peak_rss_mib"] > 0 for r in rows), p.stdout
+
+
+def test_real_world_table_is_the_committed_cells():
+    """python -m benchmarks.real_world --table evaluates nothing; the real preset's row is its cells' numbers."""
+    import json
+
+    p = bench("real_world.py", "--table", timeout=120)
+    cells = ROOT / "benchmarks" / "results" / "real_world"
+    for name in ("Set5", "Set14", "BSD100"):
+        assert f"| {name}, Y PSNR (dB) | clean ×2 | jpeg:75 ×2 | clean ×3 | jpeg:75 ×3 |" in p.stdout
+    doc = {d: json.loads((cells / f"drrn_b1u9_real.{d}.json").read_text()) for d in ("clean", "jpeg75")}
+    assert doc["jpeg75"]["degrade"] == "jpeg:75" and doc["clean"]["degrade"] == "clean"
+    psnr = {(d, r["dataset"], r["scale"]): r["psnr"] for d, v in doc.items() for r in v["results"]}
+    row = next(ln for ln in p.stdout.split("| BSD100")[1].splitlines() if ln.startswith("| drrn_b1u9_real |"))
+    assert [float(c.strip("* ")) for c in row.split("|")[2:-1]] == [round(psnr[(d, "BSD100", s)], 2) for s in (2, 3) for d in ("clean", "jpeg75")]
+
+
+def test_every_model_beats_bicubic_between_and_beyond_its_scales():
+    """The committed any-scale results (python -m benchmarks.any_scale): the default way is above
+    bicubic at every scale for every model, and at x1.5 and x8 at least as good as the ways it replaced."""
+    import json
+
+    doc = json.loads((ROOT / "benchmarks" / "results" / "any_scale.json").read_text())
+    base = doc["cells"].pop("bicubic")
+    assert set(doc["cells"]) >= {"drrn_b1u9_f32", "drrn_b1u9", "drrn_b1u25", "drrn_b1u9_real", "drrn_b1u9_f32_real"}
+    for model, row in doc["cells"].items():
+        assert all(row[c] > base[c] for c in base), (model, {c: round(row[c] - base[c], 2) for c in base})
+    for model, ways in doc["ways"].items():
+        for way, cells in ways.items():
+            assert all(doc["cells"][model][c] >= v for c, v in cells.items()), (model, way)
