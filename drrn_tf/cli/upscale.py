@@ -92,7 +92,8 @@ def target(args):
 def cmd_upscale(args) -> int:
     from drrn_tf.inference.engines import RgbEngine, tile_memory_mb
     from drrn_tf.nn.loading import load_engine
-    from drrn_tf.upscale.image import pixel_bytes, resampled, upscale_pixels
+    from drrn_tf.protocol.evaluation import resampled
+    from drrn_tf.upscale.image import pixel_bytes, upscale_pixels
     from drrn_tf.upscale.jobs import OutputOptions, RunResult, plan_upscale, run_upscale
 
     asked = target(args)

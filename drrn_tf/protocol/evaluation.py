@@ -26,6 +26,7 @@ from drrn_tf.protocol.metrics import SSIM_WINDOW, psnr, ssim
 
 __all__ = [
     "network_scale",
+    "resampled",
     "restore",
     "hr_luminance",
     "bicubic_input",
@@ -73,6 +74,12 @@ def network_scale(scale: float) -> int:
     return int(min(max(math.ceil(scale - 1e-9), min(SCALES)), max(SCALES)))
 
 
+def resampled(scale_h: float, scale_w: float) -> bool:
+    """Whether a network upscaling by these factors runs at another scale (``network_scale``) and
+    has its output resampled: anything but x2, x3 or x4 on both axes."""
+    return not scale_h == scale_w == network_scale(max(scale_h, scale_w))
+
+
 def _lr(hr: np.ndarray, scale: float, between: Callable[[np.ndarray], np.ndarray] = lambda lr: lr) -> np.ndarray:
     """``imresize(hr, 1/s)``, for a real scale to the exact LR size; then ``between``."""
     if float(scale).is_integer():
@@ -94,10 +101,9 @@ def _down_up(hr: np.ndarray, scale: float) -> np.ndarray:
 def restore(predict: Callable[[np.ndarray], np.ndarray], lr: np.ndarray, scale: float, shape: tuple[int, int]) -> np.ndarray:
     """A network's output of LR luminance ``lr`` at the HR ``shape``, as ``drrn upscale`` makes it: at a
     trained scale on its bicubic upscale; at another, at ``network_scale`` and resampled to ``shape``."""
-    t = network_scale(scale)
-    if t == scale:
+    if not resampled(scale, scale):
         return predict(_up(lr, scale, shape))
-    return np.clip(imresize(predict(imresize(lr, t)), size=shape), 0.0, 1.0)
+    return np.clip(imresize(predict(imresize(lr, network_scale(scale))), size=shape), 0.0, 1.0)
 
 
 def bicubic_input(y_hr: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,6 @@ The work streams tile by tile from input to output pixels (``drrn_tf.inference.s
 from __future__ import annotations
 
 import functools
-import math
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,13 +21,13 @@ from drrn_tf.inference.engines import DEFAULT_MEMORY_MB, OVERHEAD_BYTES_PER_PIXE
 from drrn_tf.inference.stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 from drrn_tf.io.images import check_pixels
 from drrn_tf.nn.presets import DEFAULT_PRESET
-from drrn_tf.protocol.evaluation import network_scale
+from drrn_tf.protocol.evaluation import network_scale, resampled
 from drrn_tf.protocol.matlab import resize_plan
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "resampled", "pixel_bytes", "Target", "MAX_SCALE"]
+__all__ = ["upscale_image", "upscale_pixels", "check_scale", "output_plan", "pixel_bytes", "Target", "MAX_SCALE"]
 
 
 def upscale_pixels(
@@ -86,12 +85,6 @@ def upscale_pixels(
     return _resampled(model, pixels, network_scale(growth), (out_h, out_w), window, tile_mb, progress)
 
 
-def resampled(scale_h: float, scale_w: float) -> bool:
-    """Whether a network upscaling by these factors runs at another scale (``network_scale``) and
-    has its output resampled: anything but x2, x3 or x4 on both axes."""
-    return not scale_h == scale_w == network_scale(max(scale_h, scale_w))
-
-
 def _bicubic_side(tile_mb: float) -> int:
     """The tile side of a bicubic pass whose working memory fits ``tile_mb``."""
     return max(64, int((tile_mb * 2**20 / ENGINE_BYTES_PER_PIXEL) ** 0.5))
@@ -101,7 +94,7 @@ def _resampled(model: TileEngine, pixels: np.ndarray, t: int, out: tuple[int, in
     """Another scale or a size: the network at the trained scale ``t``, then resampled to ``out``
     (``network_scale`` says why), through an intermediate with headroom (uint16, or float32)."""
     wide = np.multiply(pixels, np.uint16(257), dtype=np.uint16) if pixels.dtype == np.uint8 else pixels
-    mid_size = (math.ceil(t * pixels.shape[0]), math.ceil(t * pixels.shape[1]))
+    mid_size, _ = resize_plan(pixels.shape[:2], t, None)
     mid = _network_pass(model, functools.partial(upscale_stream, wide, t, progress=progress), mid_size, window, tile_mb)
     del wide
     result = upscale_stream(mid, None, None, size=out, window=_thin(out, _bicubic_side(tile_mb), None, ENGINE_BYTES_PER_PIXEL), halo=0)
