@@ -48,6 +48,7 @@ _EXPORTS = {
     "load_engine": "nn.loading",
     "resolve_model": "nn.loading",
     "cpu_info": "inference.cpu",
+    "self_ensemble": "inference.ensemble",
     "model_stats": "nn.stats",
     "receptive_radius": "nn.stats",
     "predict_y": "nn.predict",

@@ -43,6 +43,7 @@ def eval_scale(text: str) -> float:
 
 def cmd_eval(args) -> int:
     from drrn_tf.inference.engines import RgbEngine
+    from drrn_tf.inference.ensemble import self_ensemble
     from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf.io.files import check_output, write_json_atomic
     from drrn_tf.io.images import list_images
@@ -61,6 +62,8 @@ def cmd_eval(args) -> int:
     runtime = args.runtime or ("auto" if resolve_model(args.model).exported else "keras")
     engine = load_engine(args.model, runtime, require_trained=True)
     check_tile(engine, args.tile)
+    if args.ensemble:
+        engine = self_ensemble(engine)
     rgb_upscale = predict = None
     if isinstance(engine, RgbEngine):
         if degrade:

@@ -91,6 +91,7 @@ def target(args):
 
 def cmd_upscale(args) -> int:
     from drrn_tf.inference.engines import RgbEngine, tile_memory_mb
+    from drrn_tf.inference.ensemble import self_ensemble
     from drrn_tf.nn.loading import load_engine
     from drrn_tf.protocol.evaluation import resampled
     from drrn_tf.upscale.image import pixel_bytes, upscale_pixels
@@ -113,6 +114,8 @@ def cmd_upscale(args) -> int:
         return _finish(plan, RunResult(), args.quiet)
     engine = load_engine(args.model, args.runtime, require_trained=True)
     check_tile(engine, args.tile)
+    if args.ensemble:
+        engine = self_ensemble(engine)
     if asked.scale is not None:
         check_scale(engine, [asked.scale], "-s")
     elif isinstance(engine, RgbEngine):

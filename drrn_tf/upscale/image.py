@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from drrn_tf.inference.engines import DEFAULT_MEMORY_MB, OVERHEAD_BYTES_PER_PIXEL, RgbEngine, TileEngine, tile_memory_mb, upscale_pixel_bytes
+from drrn_tf.inference.ensemble import self_ensemble
 from drrn_tf.inference.stream import ENGINE_BYTES_PER_PIXEL, upscale_stream
 from drrn_tf.io.images import check_pixels
 from drrn_tf.nn.presets import DEFAULT_PRESET
@@ -39,6 +40,7 @@ def upscale_pixels(
     window: int | None = None,
     memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
+    ensemble: bool = False,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ) -> np.ndarray:
     """Upscale pixels (gray (H, W) or (H, W, 1), RGB or RGBA; uint8, uint16, or float in [0, 1])
@@ -58,7 +60,8 @@ def upscale_pixels(
     ``ValueError``). ``window`` is the tile side in output pixels (default: the largest whose working
     memory fits; a fixed-shape model's own size); ``runtime``, for a Keras model or a spec: as
     ``drrn_tf.load_engine`` takes it (a Keras model runs in Keras unless told otherwise);
-    ``progress`` wraps the list of tiles.
+    ``ensemble``: run the network as the x8 self-ensemble (``drrn_tf.self_ensemble``: 8x the time,
+    a little more quality); ``progress`` wraps the list of tiles.
     """
     pixels = check_pixels(pixels)
     h, w = pixels.shape[:2]
@@ -66,6 +69,8 @@ def upscale_pixels(
     if window is not None and (isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1):
         raise ValueError(f"window must be a whole number of pixels >= 1, got {window!r}")
     model = _engine(model, runtime)
+    if ensemble:
+        model = self_ensemble(model)
     growth = max(sh, sw)
     away = isinstance(model, TileEngine) and resampled(sh, sw)
     need = pixel_bytes(h, w, 1 if pixels.ndim == 2 else pixels.shape[2], pixels.dtype.itemsize, growth, away)
@@ -284,6 +289,7 @@ def upscale_image(
     size: tuple[int, int] | None = None,
     memory_mb: float = DEFAULT_MEMORY_MB,
     runtime: str = "auto",
+    ensemble: bool = False,
     progress: Callable[[Iterable], Iterable] = lambda it: it,
 ):
     """Upscale a picture by ``scale`` or to ``size`` (as ``upscale_pixels`` takes them): ``image``
@@ -294,15 +300,15 @@ def upscale_image(
     ``model``: a loaded model or engine (pass one when upscaling many pictures), a model spec as
     ``drrn_tf.load_engine`` takes (default: the default preset; a ``.tflite`` or ``.onnx`` file
     too), or ``None`` for bicubic. ``runtime``: as ``drrn_tf.load_engine`` takes it (default
-    ``auto``: the fastest runtime whose quality passes the parity gate, for a spec).
-    ``progress`` wraps the list of tiles (``tqdm.tqdm``, for example).
+    ``auto``: the fastest runtime whose quality passes the parity gate, for a spec); ``ensemble``:
+    the x8 self-ensemble, as ``upscale_pixels``. ``progress`` wraps the list of tiles (``tqdm.tqdm``, for example).
     """
     from drrn_tf.io.images import pil_to_array, read_image
     from drrn_tf.nn.loading import load_engine
 
     if isinstance(model, (str, os.PathLike)):
         model = load_engine(model, runtime, require_trained=True)
-    run = functools.partial(upscale_pixels, model, scale=scale, size=size, memory_mb=memory_mb, runtime=runtime, progress=progress)
+    run = functools.partial(upscale_pixels, model, scale=scale, size=size, memory_mb=memory_mb, runtime=runtime, ensemble=ensemble, progress=progress)
     if isinstance(image, (str, os.PathLike)):
         return run(read_image(image).pixels)
     if isinstance(image, np.ndarray):
