@@ -31,6 +31,7 @@ _EXPORTS = {
     "DrrnError": "errors",
     "InputValueError": "errors",
     "TrainingDiverged": "errors",
+    "WorkerLost": "errors",
     "ParityError": "errors",
     "MissingDependency": "errors",
     "MissingPackageData": "errors",

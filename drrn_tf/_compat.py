@@ -7,7 +7,9 @@ This module imports nothing at load time: each hook imports its library when cal
 
 from __future__ import annotations
 
-__all__ = ["SummedGradientsHook", "disable_per_channel", "litert_ops", "pillow_opener", "untracked_attribute"]
+import contextlib
+
+__all__ = ["SummedGradientsHook", "disable_per_channel", "litert_ops", "multiworker_fit", "pillow_opener", "untracked_attribute"]
 
 
 class SummedGradientsHook:
@@ -55,3 +57,46 @@ def untracked_attribute(obj, name: str, value):
     with the model, not a weight or a layer): ``object.__setattr__`` bypasses Keras' ``__setattr__``."""
     object.__setattr__(obj, name, value)
     return value
+
+
+@contextlib.contextmanager
+def multiworker_fit(model):
+    """While in it, ``model.fit`` works under ``tf.distribute.MultiWorkerMirroredStrategy``, which
+    Keras 3 breaks in two places (keras-team/keras#20585), both in its TensorFlow trainer:
+
+    * ``_maybe_symbolic_build`` reduces the whole (x, y) batch structure in one ``strategy.reduce``,
+      which the collective strategy cannot take: the model is built from the first local replica's
+      batch instead (only its shapes and dtypes matter);
+    * ``reduce_per_replica`` reduces the step's scalar logs (loss, metrics) along axis 0, which a
+      scalar has not: scalars are averaged across the workers without an axis.
+
+    Both are undone on leaving, so nothing outside the fit changes."""
+    import keras.src.backend.tensorflow.trainer as trainer
+    import tensorflow as tf
+    from keras.src import tree
+
+    def local(x):
+        return x.values[0] if isinstance(x, tf.distribute.DistributedValues) else x
+
+    def symbolic_build(iterator=None, data_batch=None):
+        if iterator is not None and data_batch is None:
+            for _, _, it in iterator:
+                data_batch = tree.map_structure(local, next(it))
+                break
+        with model.distribute_strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    original = trainer.reduce_per_replica
+
+    def reduce_per_replica(values, strategy, reduction):
+        if not (trainer._collective_all_reduce_multi_worker(strategy) and reduction in ("auto", "mean")):
+            return original(values, strategy, reduction)
+        return tree.map_structure(lambda v: strategy.reduce("MEAN", v, axis=0 if local(v).shape.rank else None), values)
+
+    untracked_attribute(model, "_maybe_symbolic_build", symbolic_build)
+    trainer.reduce_per_replica = reduce_per_replica
+    try:
+        yield model
+    finally:
+        trainer.reduce_per_replica = original
+        object.__delattr__(model, "_maybe_symbolic_build")

@@ -28,6 +28,11 @@ class TrainingDiverged(DrrnError):
     """A training run whose loss became NaN or inf (its last good checkpoint is kept)."""
 
 
+class WorkerLost(DrrnError):
+    """A multi-worker training run in which a worker stopped or cannot be reached (the chief's last
+    checkpoint is kept: start every worker again with ``--resume``)."""
+
+
 class ParityError(DrrnError):
     """An export that fails its parity gate against the Keras model (or whose output is not finite)."""
 

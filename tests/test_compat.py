@@ -68,3 +68,16 @@ def test_an_untracked_attribute_is_neither_a_weight_nor_saved(tmp_path):
     assert model._drrn_engines is cache and len(model.weights) == before
     model.save(tmp_path / "m.keras")
     assert not hasattr(keras.saving.load_model(tmp_path / "m.keras"), "_drrn_engines")
+
+
+def test_multiworker_fit_patches_keras_only_while_in_it():
+    """The hooks it replaces exist, and leaving it undoes both (the fit itself: tests/test_multiworker.py)."""
+    import keras
+    import keras.src.backend.tensorflow.trainer as trainer
+
+    assert callable(trainer._collective_all_reduce_multi_worker) and callable(trainer.TensorFlowTrainer._symbolic_build)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    before = trainer.reduce_per_replica
+    with _compat.multiworker_fit(model):
+        assert trainer.reduce_per_replica is not before and "_maybe_symbolic_build" in vars(model)
+    assert trainer.reduce_per_replica is before and "_maybe_symbolic_build" not in vars(model)

@@ -18,6 +18,7 @@ ends with the weights an uninterrupted run would have (up to float non-associati
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -26,7 +27,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from drrn_tf.errors import InputError, TrainingDiverged, first_line
+from drrn_tf._compat import multiworker_fit
+from drrn_tf.errors import InputError, TrainingDiverged, WorkerLost, first_line
 from drrn_tf.io.datasets import data_root, resolve_dataset
 from drrn_tf.io.files import atomic_path, os_error, read_json_object, write_bytes_atomic
 from drrn_tf.nn.models import DRRN, float32_policy
@@ -178,6 +180,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     strategy = make_strategy(cfg.strategy)
     with strategy.scope():
         model = _run_model(cfg, run_dir, resume)
+    run_dir = _own_folder(strategy, run_dir)  # where this process writes from here on
     source = _load_training_images(cfg, progress)
     val_images = []
     if cfg.val_data:
@@ -201,16 +204,41 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     )
 
     dataset = source.dataset(cfg.batch_size, seed=cfg.seed, mode=cfg.sampling, stride=cfg.stride, start_step=start_step)
-    model.fit(
+    _fit(model, dataset, cfg, initial_epoch, _callbacks(cfg, run_dir, state, val_images), verbose)
+    return _finish(model, cfg, run_dir)
+
+
+def _fit(model: keras.Model, dataset, cfg: TrainConfig, initial_epoch: int, callbacks: list, verbose) -> None:
+    """``model.fit``; in a multi-worker run, a worker lost midway is one ``WorkerLost`` line."""
+    fit = functools.partial(
+        model.fit,
         dataset,
         epochs=cfg.epochs,
         steps_per_epoch=cfg.steps_per_epoch,
         initial_epoch=initial_epoch,
-        callbacks=_callbacks(cfg, run_dir, state, val_images),
+        callbacks=callbacks,
         shuffle=False,  # the dataset is shuffled (and resumable) by construction
         verbose=verbose,
     )
-    return _finish(model, cfg, run_dir)
+    if cfg.strategy != "multiworker":
+        return fit()
+    try:
+        with multiworker_fit(model):
+            fit()
+    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError) as e:
+        raise WorkerLost(
+            f"a worker of the multi-worker run stopped or cannot be reached ({first_line(e, 120)}); "
+            "start every worker again with the same command and --resume: they go on from the chief's last checkpoint"
+        ) from e
+
+
+def _own_folder(strategy: tf.distribute.Strategy, run_dir: Path) -> Path:
+    """Where this process writes: the run folder, or for a worker of a multi-worker run other than the
+    chief its own RUN/worker-N. The chief's checkpoints are the run's, and every worker resumes from
+    them, so a run stopped anywhere resumes at one step on all workers."""
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or strategy.extended.should_checkpoint:
+        return run_dir
+    return run_dir / f"worker-{strategy.cluster_resolver.task_id}"
 
 
 def _run_config(cfg: TrainConfig, run_dir: Path, resume: bool) -> TrainConfig:
