@@ -72,10 +72,14 @@ def test_an_untracked_attribute_is_neither_a_weight_nor_saved(tmp_path):
 
 def test_multiworker_fit_patches_keras_only_while_in_it():
     """The hooks it replaces exist, and leaving it undoes both (the fit itself: tests/test_multiworker.py)."""
+    import inspect
+
     import keras
     import keras.src.backend.tensorflow.trainer as trainer
 
     assert callable(trainer._collective_all_reduce_multi_worker) and callable(trainer.TensorFlowTrainer._symbolic_build)
+    assert "_maybe_symbolic_build" in vars(trainer.TensorFlowTrainer)  # the method it shadows on the model
+    assert "reduce_per_replica(" in inspect.getsource(trainer.TensorFlowTrainer._make_function)  # looked up by name
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     before = trainer.reduce_per_replica
     with _compat.multiworker_fit(model):

@@ -57,6 +57,8 @@ def test_what_cannot_be_turned_is_refused(model):
         self_ensemble(RgbEngine("e2e", lambda x: x, (32, 32), 2, 4))
     with pytest.raises(InputValueError, match="fixed to 48x64"):
         self_ensemble(model_engine(model)._replace(fixed=(48, 64)))
+    with pytest.raises(TypeError, match="takes an engine"):
+        self_ensemble(model)
 
 
 def test_upscale_pixels_ensemble_runs_the_ensembled_network(model, y):
@@ -83,4 +85,5 @@ def test_cli_upscale_and_eval_take_ensemble(tmp_path, model, capsys):
     (tmp_path / "p.png").rename(tmp_path / "set" / "p.png")
     out = tmp_path / "e.json"
     assert main(["eval", "--model", str(tmp_path / "tiny.keras"), "--data", str(tmp_path / "set"), "--scales", "2", "--ensemble", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["model"] == "tiny+"
+    doc = json.loads(out.read_text())
+    assert doc["model"] == "tiny+" and doc["ensemble"] is True

@@ -97,7 +97,7 @@ def cmd_eval(args) -> int:
             for row in r.per_image:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
-        doc = {"model": name, "model_spec": str(args.model), "degrade": describe_degrade(degrade), "results": rows}
+        doc = {"model": name, "model_spec": str(args.model), "degrade": describe_degrade(degrade), "ensemble": args.ensemble, "results": rows}
         write_json_atomic(args.json, doc, replace=args.overwrite)
         print(f"wrote {args.json}")
     return 0

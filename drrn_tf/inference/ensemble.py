@@ -17,6 +17,9 @@ from drrn_tf.inference.engines import RgbEngine, TileEngine
 __all__ = ["self_ensemble", "dihedral", "undo_dihedral", "VARIANTS"]
 
 VARIANTS = 8
+# The turns in an order that changes a tile's shape once (h x w, then w x h), not at every variant:
+# an open-shape LiteRT model re-plans for each new shape.
+ORDER = (0, 2, 4, 6, 1, 3, 5, 7)
 
 
 def dihedral(x: np.ndarray, k: int) -> np.ndarray:
@@ -34,25 +37,31 @@ def self_ensemble(engine: TileEngine) -> TileEngine:
     """``engine`` run as the x8 self-ensemble (8x its time; its name gets a "+", its ``why`` says so).
 
     ``InputValueError`` for what cannot be turned: bicubic (``None``: no network), an end-to-end RGB
-    model, a model fixed to a shape that is not square."""
+    model, a model fixed to a shape that is not square; ``TypeError`` for anything but an engine
+    (``drrn_tf.load_engine`` makes one; ``upscale_pixels(..., ensemble=True)`` takes a model too)."""
     if engine is None:
-        raise InputValueError("--ensemble averages a network's outputs; bicubic has no network")
+        raise InputValueError("the self-ensemble averages a network's outputs; bicubic has no network")
     if isinstance(engine, RgbEngine):
-        raise InputValueError(f"{engine.name}: --ensemble needs a luminance model; an end-to-end RGB model cannot run it")
+        raise InputValueError(f"{engine.name}: the self-ensemble needs a luminance model; an end-to-end RGB model cannot run it")
+    if not isinstance(engine, TileEngine):
+        raise TypeError(f"self_ensemble takes an engine (drrn_tf.load_engine), got {type(engine).__name__}")
     if getattr(engine.run, "self_ensemble", False):
         return engine
     if engine.fixed is not None and engine.fixed[0] != engine.fixed[1]:
         h, w = engine.fixed
-        raise InputValueError(f"{engine.name}: --ensemble turns tiles a quarter turn; a model fixed to {h}x{w} cannot take {w}x{h} (export it square or open)")
+        raise InputValueError(
+            f"{engine.name}: the self-ensemble turns tiles a quarter turn; a model fixed to {h}x{w} cannot take {w}x{h} (export it square or open)"
+        )
     run = engine.run
 
     def run8(y: np.ndarray) -> np.ndarray:
         total = np.zeros(y.shape, np.float64)
-        for k in range(VARIANTS):
-            total += undo_dihedral(np.asarray(run(np.ascontiguousarray(dihedral(y, k)))), k)
-        return (total / VARIANTS).astype(np.float32)
+        for k in ORDER:
+            total += undo_dihedral(np.asarray(run(np.ascontiguousarray(dihedral(y, k), dtype=np.float32))), k)
+        total /= VARIANTS
+        return total.astype(np.float32)
 
     run8.self_ensemble = True
     why = "; ".join(w for w in (engine.why, "x8 self-ensemble (8 runs per tile)") if w)
-    # Per tile pixel besides the network's own: the float64 sum and a float32 turned copy of the input.
-    return engine._replace(name=engine.name + "+", run=run8, why=why, bytes_per_pixel=engine.bytes_per_pixel + 12)
+    # Per tile pixel besides the network's own: the float64 sum, a float32 turned input and its float32 result.
+    return engine._replace(name=engine.name + "+", run=run8, why=why, bytes_per_pixel=engine.bytes_per_pixel + 16)

@@ -221,11 +221,14 @@ def _fit(model: keras.Model, dataset, cfg: TrainConfig, initial_epoch: int, call
         verbose=verbose,
     )
     if cfg.strategy != "multiworker":
-        return fit()
+        fit()
+        return
     try:
         with multiworker_fit(model):
             fit()
-    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError) as e:
+    except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as e:
+        if not os.environ.get("TF_CONFIG"):  # one process: no worker to lose
+            raise
         raise WorkerLost(
             f"a worker of the multi-worker run stopped or cannot be reached ({first_line(e, 120)}); "
             "start every worker again with the same command and --resume: they go on from the chief's last checkpoint"
