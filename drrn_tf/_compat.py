@@ -60,7 +60,7 @@ def untracked_attribute(obj, name: str, value):
 
 
 @contextlib.contextmanager
-def multiworker_fit(model):
+def multiworker_fit(model, trainer):
     """While in it, ``model.fit`` works under ``tf.distribute.MultiWorkerMirroredStrategy``, which
     Keras 3 breaks in two places (keras-team/keras#20585), both in its TensorFlow trainer:
 
@@ -70,10 +70,9 @@ def multiworker_fit(model):
     * ``reduce_per_replica`` reduces the step's scalar logs (loss, metrics) along axis 0, which a
       scalar has not: scalars are averaged across the workers without an axis.
 
-    Both are undone on leaving, so nothing outside the fit changes."""
-    import keras.src.backend.tensorflow.trainer as trainer
-    import tensorflow as tf
-    from keras.src import tree
+    Both are undone on leaving, so nothing outside the fit changes. ``trainer``: that module,
+    ``keras.src.backend.tensorflow.trainer`` (the caller imports it: this module imports no TensorFlow)."""
+    tf, tree = trainer.tf, trainer.tree
 
     def local(x):
         return x.values[0] if isinstance(x, tf.distribute.DistributedValues) else x

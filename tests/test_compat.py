@@ -78,10 +78,11 @@ def test_multiworker_fit_patches_keras_only_while_in_it():
     import keras.src.backend.tensorflow.trainer as trainer
 
     assert callable(trainer._collective_all_reduce_multi_worker) and callable(trainer.TensorFlowTrainer._symbolic_build)
+    assert trainer.tf.distribute.DistributedValues and callable(trainer.tree.map_structure)  # what it takes from the module
     assert "_maybe_symbolic_build" in vars(trainer.TensorFlowTrainer)  # the method it shadows on the model
     assert "reduce_per_replica(" in inspect.getsource(trainer.TensorFlowTrainer._make_function)  # looked up by name
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     before = trainer.reduce_per_replica
-    with _compat.multiworker_fit(model):
+    with _compat.multiworker_fit(model, trainer):
         assert trainer.reduce_per_replica is not before and "_maybe_symbolic_build" in vars(model)
     assert trainer.reduce_per_replica is before and "_maybe_symbolic_build" not in vars(model)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import keras
+import keras.src.backend.tensorflow.trainer as keras_tf_trainer  # drrn_tf._compat.multiworker_fit patches it
 import tensorflow as tf
 
 from drrn_tf._compat import multiworker_fit
@@ -224,7 +225,7 @@ def _fit(model: keras.Model, dataset, cfg: TrainConfig, initial_epoch: int, call
         fit()
         return
     try:
-        with multiworker_fit(model):
+        with multiworker_fit(model, keras_tf_trainer):
             fit()
     except (tf.errors.UnavailableError, tf.errors.CancelledError, tf.errors.AbortedError, tf.errors.DeadlineExceededError) as e:
         if not os.environ.get("TF_CONFIG"):  # one process: no worker to lose
