@@ -90,16 +90,17 @@ def results_gaps() -> str:
     return "\n".join(lines)
 
 
-# The 288x288 times the choice guide shows, where latency.json has them: (format, quant, label).
+# The 288x288 times the choice guide shows, where bench_presets.json has them: (runtime, quant, label).
 PRESET_TIMES = [("keras", "fp32", "Keras"), ("litert", "int8", "LiteRT int8")]
 
 
 def presets() -> str:
-    """Which preset to pick: parameters and MACs (latency.py's rows), Set5 x4 PSNR (drrn eval), 288x288 time at 2 threads."""
+    """Which preset to pick: parameters, MACs and 288x288 time at 2 threads (drrn bench), Set5 x4 PSNR (drrn eval)."""
     from drrn_tf.nn.presets import DEFAULT_PRESET, PRESETS
 
-    by = {(r["model"], r["format"], r["quant"], int(r["threads"])): r for r in _json("latency.json")["rows"] if r["size"] == "288x288"}
-    lines, used = [], []
+    doc = _json("bench_presets.json")
+    by = {(r["model"], r["runtime"], r["quant"], int(r["threads"])): r for r in doc["rows"] if r["size"] == "288x288"}
+    lines = []
     for name, preset in PRESETS.items():
         # its own table, or for a preset made to be exported as full int8 (it has no int8 twin but is one), its int8 export's
         stem = f"{name}_int8" if name.endswith("_qat") else name
@@ -108,18 +109,17 @@ def presets() -> str:
             continue
         psnr = found[0][results_table.CELLS.index(("Set5", 4))][0]
         key = preset.graph
-        timed = [(by[(key, fmt, quant, 2)], what) for fmt, quant, what in PRESET_TIMES if (key, fmt, quant, 2) in by]
+        timed = [(by[(key, runtime, quant, 2)], what) for runtime, quant, what in PRESET_TIMES if (key, runtime, quant, 2) in by]
         if stem.endswith("_int8"):  # timed as what it is for
             timed = [t for t in timed if t[1] != "Keras"]
-        used += [r for r, _ in timed]
         times = ", ".join(f"{float(r['median_ms']) / 1000:.2f} s {what}" for r, what in timed)
         label = f"`{name}`" + (" (default)" if name == DEFAULT_PRESET else "")
         int8 = " (int8)" if stem.endswith("_int8") else ""
         lines.append(f"| {label} | {preset.use} | {int(timed[0][0]['params']):,} | {int(timed[0][0]['macs_per_pixel']):,} | {psnr:.2f} dB{int8} | {times} |")
+    cpu = doc["cpu"]
     head = [
-        "Parameters, MACs and time: "
-        + " and ".join(f"`{c}`" for c in _commands(used))
-        + " (`benchmarks/results/latency.csv`); PSNR: `drrn eval` (the results table).",
+        f"Parameters, MACs and time on an {cpu['name']} ({cpu['cores']} cores; {', '.join(cpu['features']) or 'no int8/bf16 instructions'}): "
+        f"`{doc['command']}`; PSNR: `drrn eval` (the results table). `drrn bench` times them on yours.",
         "",
         "| preset | pick it for | params | MACs / output pixel | Set5 ×4 PSNR | 288×288 output, 2 CPU threads |",
         "|---|---|---|---|---|---|",

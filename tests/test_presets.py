@@ -1,6 +1,5 @@
 """The shipped, trained presets: checksums, provenance, published numbers, the default model."""
 
-import csv
 import hashlib
 import json
 import re
@@ -93,8 +92,8 @@ def test_published_tables_stand_where_the_readme_says():
 
 def test_help_figures_are_the_committed_measurements():
     """The figures `drrn upscale --help` shows for each trained preset come from benchmarks/results/."""
-    with open(RESULTS / "latency.csv") as f:
-        ms = {(r["model"], r["format"], r["quant"]): float(r["median_ms"]) for r in csv.DictReader(f) if r["size"] == "288x288" and r["threads"] == "2"}
+    rows = json.loads((RESULTS / "bench_presets.json").read_text())["rows"]
+    ms = {(r["model"], r["runtime"], r["quant"]): r["median_ms"] for r in rows if r["size"] == "288x288" and r["threads"] == 2}
     guided = [p for p in PRESETS.values() if p.use]
     assert {p.name for p in guided} == set(TRAINED)
     for p in guided:
