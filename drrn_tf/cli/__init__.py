@@ -33,7 +33,8 @@ what drrn refuses -- one line on stderr naming the file, exit status 2, nothing 
   models   that are not a preset or a .keras, .tflite or .onnx file; .keras archives that unpack to
            more than a model needs, or declare layers of over 4,096 channels; unbuilt models;
            NaN or inf weights (and exports whose output is not finite); graphs declaring over 4 GiB
-           of constants; model cards that do not match their file
+           of constants; model cards that do not match their file; --ensemble with bicubic, an
+           end-to-end RGB model or one fixed to a shape that is not square
   configs  unknown keys; wrong types; values out of range (integers bounded by what a run can do,
            a step's activations by this computer's memory); over 1 MiB or nested over 32 deep;
            a resume whose state.json is corrupt
