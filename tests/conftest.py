@@ -13,6 +13,23 @@ from drrn_tf.io.datasets import data_root
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 
+def tiny_training(data_dir, **overrides) -> dict:
+    """The keys of a training config small enough for a test: six train291 images at x2, a 1,321-parameter DRRN."""
+    base = {
+        "train_data": str(data_dir / "train291"),
+        "max_images": 6,
+        "scales": [2],
+        "val_data": None,
+        "tensorboard": False,
+        "units": 2,
+        "filters": 8,
+        "batch_size": 8,
+        "steps_per_epoch": 10,
+        "epochs": 2,
+    }
+    return {**base, **overrides}
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared data folder ($DRRN_DATA or ../shared/data); present in CI."""

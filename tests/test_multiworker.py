@@ -12,6 +12,7 @@ import time
 import keras
 import numpy as np
 import pytest
+from conftest import tiny_training
 
 import drrn_tf
 
@@ -20,18 +21,7 @@ TIMEOUT_S = 300
 
 
 def _config(tmp_path, data_dir):
-    cfg = {
-        "train_data": str(data_dir / "train291"),
-        "max_images": 6,
-        "scales": [2],
-        "val_data": None,
-        "tensorboard": False,
-        "units": 2,
-        "filters": 8,
-        "batch_size": 16,
-        "steps_per_epoch": 5,
-        "epochs": 8,
-    }
+    cfg = tiny_training(data_dir, batch_size=16, steps_per_epoch=5, epochs=8)
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps(cfg))
     return path

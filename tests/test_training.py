@@ -10,7 +10,7 @@ import time
 import keras
 import numpy as np
 import pytest
-from conftest import RECIPES
+from conftest import RECIPES, tiny_training
 
 from drrn_tf.io.datasets import resolve_dataset
 from drrn_tf.nn.predict import predict_y
@@ -20,19 +20,7 @@ from drrn_tf.training.trainer import train
 
 
 def _tiny(data_dir, **overrides):
-    base = {
-        "train_data": str(data_dir / "train291"),
-        "max_images": 6,
-        "scales": [2],
-        "val_data": None,
-        "tensorboard": False,
-        "units": 2,
-        "filters": 8,
-        "batch_size": 8,
-        "steps_per_epoch": 10,
-        "epochs": 2,
-    }
-    return load_config(None, {**base, **overrides})
+    return load_config(None, tiny_training(data_dir, **overrides))
 
 
 def _log(run):

@@ -62,6 +62,6 @@ def self_ensemble(engine: TileEngine) -> TileEngine:
         return total.astype(np.float32)
 
     run8.self_ensemble = True
-    why = " ".join(w for w in (engine.why.rstrip(".") + "." if engine.why else "", "Run as the x8 self-ensemble: 8 network runs per tile.") if w)
+    why = (engine.why.rstrip(".") + ". " if engine.why else "") + "Run as the x8 self-ensemble: 8 network runs per tile."
     # Per tile pixel besides the network's own: the float64 sum, a float32 turned input and its float32 result.
     return engine._replace(name=engine.name + "+", run=run8, why=why, bytes_per_pixel=engine.bytes_per_pixel + 16)
