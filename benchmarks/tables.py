@@ -38,7 +38,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 MARKER = re.compile(r"<!-- table:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /table:(?P=name) -->", re.S)
 OPENING = re.compile(r"<!-- (/?)table:([\w-]+) -->")
 # Blocks a file must hold (drrn --help's refusals: tests/test_cli.py reads them in README.md).
-REQUIRED = {"README.md": ("presets", "results", "refusals")}
+REQUIRED = {"README.md": ("presets", "results-x4", "refusals")}
 
 
 def _json(name: str) -> dict:
@@ -47,47 +47,6 @@ def _json(name: str) -> dict:
 
 def _code(lines: list[str]) -> str:
     return "```\n" + "\n".join(lines) + "\n```"
-
-
-def _eval_command(stem: str, spec: str) -> str:
-    return f"drrn eval --model {spec} --data set5 set14 --per-image --json benchmarks/results/{stem}_eval.json"
-
-
-def _ours() -> list[tuple[str, list, str, str]]:
-    """(label, cells, the paper's row, command) of each of results_table's rows with a committed file."""
-    rows = []
-    for label, stem, ref in results_table.OURS:
-        found = results_table.load(stem)
-        if found is not None:
-            cells, spec = found
-            rows.append((label, cells, ref, _eval_command(stem, spec)))
-    return rows
-
-
-def results() -> str:
-    """README's results table (results_table.py's rows), its commands first."""
-    cells = results_table.CELLS
-    lines = ["| model | " + " | ".join(f"{d} ×{s}" for d, s in cells) + " |", "|" + "---|" * (len(cells) + 1)]
-    lines += [f"| paper: {name} | " + " | ".join(results_table.cell(v) for v in rows) + " |" for name, rows in results_table.PAPER.items()]
-    ours = _ours()
-    lines += [f"| **{label}** | " + " | ".join(results_table.cell(v) for v in rows) + " |" for label, rows, _, _ in ours]
-    return _code([command for *_, command in ours]) + "\n\n" + "\n".join(lines)
-
-
-def results_gaps() -> str:
-    """Each of our rows' PSNR minus the paper's row of the same model (results_table.py's second table)."""
-    cells, paper = results_table.CELLS, results_table.PAPER
-    lines = [
-        "PSNR minus the paper's (dB; DRRN B1U9 has no Set14 figure in the paper: B1U25's instead, marked *):",
-        "",
-        "| ours | paper row | " + " | ".join(f"{d} ×{s}" for d, s in cells) + " |",
-        "|" + "---|" * (len(cells) + 2),
-    ]
-    for label, rows, ref, _ in _ours():
-        theirs = [p if p is not None else q for p, q in zip(paper[ref], paper["DRRN B1U25"])]
-        gaps = [results_table.gap(o[0] - p[0]) + ("" if a is not None else "*") for o, p, a in zip(rows, theirs, paper[ref])]
-        lines.append(f"| {label} | {ref} | " + " | ".join(gaps) + " |")
-    return "\n".join(lines)
 
 
 # The 288x288 times the choice guide shows, where bench_presets.json has them: (runtime, quant, label).
@@ -248,8 +207,10 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "api-modules": api_modules,
     "public-api": public_api,
     "presets": presets,
-    "results": results,
-    "results-gaps": results_gaps,
+    "results": results_table.tables,
+    "results-x4": results_table.x4,
+    "results-gaps": results_table.gaps,
+    "results-ensemble": results_table.ensemble_gains,
     "runtimes": runtimes,
     "latency-288": lambda: _latency("288x288"),
     "latency-720": lambda: _latency("720x1280"),

@@ -74,8 +74,28 @@ def test_upscale_speed_benchmark_quick_mode(tmp_path, data_dir):
 
 def test_results_table_prints_the_committed_evaluations():
     p = bench("results_table.py", timeout=120)
-    assert "| paper: VDSR | 37.53 / .9587 |" in p.stdout and "| **drrn_b1u9 (default)** |" in p.stdout
+    assert "| paper: VDSR | 37.53 / .9587 |" in p.stdout and "| paper: DRCN | 31.85 / .8942 |" in p.stdout  # Set5 x2, BSD100 x2
+    assert "| **drrn_b1u9 (default)** |" in p.stdout
     assert "drrn eval --model drrn_b1u9 --data set5 set14 --per-image --json benchmarks/results/drrn_b1u9_eval.json" in p.stdout
+
+
+def test_each_results_command_is_the_drrn_eval_that_wrote_its_file():
+    """The commands printed beside the results tables parse as drrn eval, and ask for what their files hold."""
+    import json
+    import shlex
+
+    from drrn_tf.cli import build_parser
+
+    lines = [line.split("  # ")[0] for line in bench("results_table.py", timeout=120).stdout.splitlines() if line.startswith("drrn eval ")]
+    assert len(lines) >= 13
+    for line in lines:
+        args = build_parser().parse_args(shlex.split(line)[1:])
+        doc = json.loads((ROOT / args.json).read_text())
+        results = doc["results"]
+        assert args.per_image and all("per_image" in r for r in results), line
+        assert args.model == doc["model_spec"] and set(args.data) == {r["dataset"].lower() for r in results}, line
+        assert set(args.scales or (2, 3, 4)) == {r["scale"] for r in results}, line
+        assert args.ensemble == doc.get("ensemble", False) and (args.runtime == "litert") == ("(litert" in doc["model"]), line
 
 
 @pytest.mark.slow

@@ -25,10 +25,10 @@ SRCNN_SSIM = {("Set5", 2): 0.9542, ("Set5", 3): 0.9090, ("Set5", 4): 0.8628, ("S
 VDSR = {("Set5", 2): 37.53, ("Set5", 3): 33.66, ("Set5", 4): 31.35, ("Set14", 2): 33.03, ("Set14", 3): 29.77, ("Set14", 4): 28.01}
 
 
-def _published(name: str) -> dict:
-    """The preset's Set5/Set14 table, as written by `drrn eval --model NAME --data set5 set14 --per-image --json`."""
-    doc = json.loads((RESULTS / f"{name}_eval.json").read_text())
-    return {(r["dataset"], r["scale"]): r for r in doc["results"]}
+def _published(stem: str) -> dict:
+    """A results row's cells, as `drrn eval ... --per-image --json` wrote them: STEM_eval.json (Set5/Set14), eval/STEM.*.json."""
+    paths = [RESULTS / f"{stem}_eval.json", *sorted((RESULTS / "eval").glob(f"{stem}.*.json"))]
+    return {(r["dataset"], r["scale"]): r for p in paths if p.is_file() for r in json.loads(p.read_text())["results"]}
 
 
 def test_the_paper_model_is_the_default():
@@ -71,12 +71,39 @@ def test_compact_preset_is_compact():
     assert ours < b1u9 / 5
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "drrn_b1u25" else n for n in TRAINED])
-def test_every_shipped_preset_reproduces_a_published_number(name, data_dir):
-    """One image (Set5 bird, x3) through the preset gives the per-image PSNR/SSIM its committed table holds."""
-    row = next(r for r in _published(name)[("Set5", 3)]["per_image"] if r["image"] == "bird.png")
-    hr, up = bicubic_input(hr_luminance(read_image(data_dir / "Set5" / "bird.png").pixels), 3)
-    p, s = score(predict_y(build_preset(name), up), hr, 3)
+# One image of each test set (the smallest, or Set5's bird), and the results rows checked on it.
+IMAGES = {"Set5": ("bird.png", 3), "Set14": ("comic.png", 4), "BSD100": ("img_002.png", 4), "Urban100": ("img_011.png", 4)}
+ROWS = {
+    f"{n}{suffix}": (n, runtime, ensemble)
+    for n in TRAINED
+    for suffix, runtime, ensemble in (("", "keras", False), ("_int8", "litert", False), ("_ensemble", "keras", True))
+}
+# The fast subset: Set5 and the compact nets; B1U25, the other sets with a 128-filter net and any self-ensemble are slow.
+_SLOW = lambda stem, dataset: "b1u25" in stem or "ensemble" in stem or (dataset != "Set5" and "f32" not in stem)  # noqa: E731
+CHECKED = [(stem, d) for stem in ROWS for d in IMAGES if (d, IMAGES[d][1]) in _published(stem)]
+
+
+def test_every_committed_results_row_is_checked():
+    """Each row of the results tables (every preset, its int8 export, its self-ensemble) on every set it has."""
+    rows = {p.name.split(".")[0] for p in (RESULTS / "eval").glob("*.json")}
+    assert rows <= set(ROWS), rows - set(ROWS)
+    assert {s for s in TRAINED if not s.endswith("_qat")} | {"drrn_b1u9_int8", "drrn_b1u25_int8"} <= {stem for stem, _ in CHECKED}
+
+
+@pytest.mark.parametrize("stem, dataset", [pytest.param(*c, marks=pytest.mark.slow) if _SLOW(*c) else c for c in CHECKED])
+def test_every_shipped_preset_reproduces_a_published_number(stem, dataset, data_dir):
+    """One image per set through the row's model (Keras, the int8 export that ships, or the x8 self-ensemble) gives the PSNR/SSIM its committed table holds."""
+    from drrn_tf.inference.ensemble import self_ensemble
+    from drrn_tf.nn.loading import load_engine
+
+    name, runtime, ensemble = ROWS[stem]
+    if runtime == "litert":
+        pytest.importorskip("ai_edge_litert", reason="the export extra (ai-edge-litert) is not installed")
+    image, scale = IMAGES[dataset]
+    row = next(r for r in _published(stem)[(dataset, scale)]["per_image"] if r["image"] == image)
+    engine = load_engine(name, runtime)
+    hr, up = bicubic_input(hr_luminance(read_image(data_dir / dataset / image).pixels), scale)
+    p, s = score(predict_y(self_ensemble(engine) if ensemble else engine, up), hr, scale)
     assert p == pytest.approx(row["psnr"], abs=0.01) and s == pytest.approx(row["ssim"], abs=1e-4)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, progress, say_runtime
 from drrn_tf.constants import DEFAULT_METRICS, METRICS, SCALES
@@ -42,6 +43,7 @@ def eval_scale(text: str) -> float:
 
 
 def cmd_eval(args) -> int:
+    from drrn_tf.inference.cpu import cpu_info
     from drrn_tf.inference.engines import RgbEngine
     from drrn_tf.inference.ensemble import self_ensemble
     from drrn_tf.io.datasets import resolve_dataset
@@ -78,6 +80,7 @@ def cmd_eval(args) -> int:
     else:
         name = BICUBIC
     say_runtime(engine)
+    started = time.monotonic()
     results = evaluate(
         predict,
         datasets,
@@ -87,6 +90,7 @@ def cmd_eval(args) -> int:
         rgb_upscale=rgb_upscale,
         degrade=degrade,
     )
+    seconds = time.monotonic() - started
     metrics = list(results[0].scores)  # args.metrics without repeats
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     if degrade:
@@ -97,7 +101,15 @@ def cmd_eval(args) -> int:
             for row in r.per_image:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
-        doc = {"model": name, "model_spec": str(args.model), "degrade": describe_degrade(degrade), "ensemble": args.ensemble, "results": rows}
+        doc = {
+            "model": name,
+            "model_spec": str(args.model),
+            "degrade": describe_degrade(degrade),
+            "ensemble": args.ensemble,
+            "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded)
+            "cpu": cpu_info().as_dict(),
+            "results": rows,
+        }
         write_json_atomic(args.json, doc, replace=args.overwrite)
         print(f"wrote {args.json}")
     return 0
