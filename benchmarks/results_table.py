@@ -54,6 +54,7 @@ def _paper() -> dict[str, dict[tuple[str, int], tuple[float, float]]]:
 PAPER = _paper()
 # Our rows: (label, results stem, the paper's row to compare with; None: a model made for other inputs).
 OURS = [
+    ("bicubic (ours: the protocol's check)", "bicubic", "Bicubic"),
     ("drrn_b1u9 (default)", "drrn_b1u9", "DRRN B1U9"),
     ("drrn_b1u9, full int8", "drrn_b1u9_int8", "DRRN B1U9"),
     ("drrn_b1u9+ (×8 self-ensemble)", "drrn_b1u9_ensemble", "DRRN B1U9"),
