@@ -4,6 +4,7 @@ worker is killed midway resumes (every worker again, ``--resume``) to those same
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -112,4 +113,9 @@ def test_a_run_whose_worker_dies_resumes_to_the_same_weights(tmp_path, data_dir,
     assert codes == [0, 0], [e[-2000:] for e in errs]
     assert all("resuming drrn: 1,321 params" in e and f"epoch {saved + 1}/8" in e for e in errs)
     _assert_same(_weights(run / "model.keras"), two_replicas)
+    _assert_same(_weights(run / "worker-1" / "model.keras"), two_replicas)
+    # Once more on the finished run, the second worker's folder gone: nothing left to train, no false alarm.
+    shutil.rmtree(run / "worker-1")
+    codes, errs = _finish(_workers(run, "--resume"))
+    assert codes == [0, 0], [e[-2000:] for e in errs]
     _assert_same(_weights(run / "worker-1" / "model.keras"), two_replicas)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import keras
 import keras.src.backend.tensorflow.trainer as keras_tf_trainer  # drrn_tf._compat.multiworker_fit patches it
+import numpy as np
 import tensorflow as tf
 
 from drrn_tf._compat import multiworker_fit
@@ -181,7 +182,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
     strategy = make_strategy(cfg.strategy)
     with strategy.scope():
         model = _run_model(cfg, run_dir, resume)
-    run_dir = _own_folder(strategy, run_dir)  # where this process writes from here on
+    run_root, run_dir = run_dir, _own_folder(strategy, run_dir)  # where this process writes from here on
     source = _load_training_images(cfg, progress)
     val_images = []
     if cfg.val_data:
@@ -206,7 +207,7 @@ def _train(cfg: TrainConfig, run_dir: Path, resume: bool, verbose, progress) -> 
 
     dataset = source.dataset(cfg.batch_size, seed=cfg.seed, mode=cfg.sampling, stride=cfg.stride, start_step=start_step)
     _fit(model, dataset, cfg, initial_epoch, _callbacks(cfg, run_dir, state, val_images), verbose)
-    return _finish(model, cfg, run_dir)
+    return _finish(model, cfg, run_dir, run_root)
 
 
 def _fit(model: keras.Model, dataset, cfg: TrainConfig, initial_epoch: int, callbacks: list, verbose) -> None:
@@ -320,11 +321,15 @@ def _callbacks(cfg: TrainConfig, run_dir: Path, state: dict | None, val_images: 
     return callbacks
 
 
-def _finish(model: keras.Model, cfg: TrainConfig, run_dir: Path) -> dict:
-    """Refuse a run that stopped early; save the float32 inference model; the final state plus paths."""
-    final = read_state(run_dir) if (run_dir / "state.json").is_file() else {}
-    if final.get("epoch", 0) < cfg.epochs:
-        raise TrainingDiverged(f"training stopped early at epoch {final.get('epoch', 0)}: the loss became NaN or inf")
+def _finish(model: keras.Model, cfg: TrainConfig, run_dir: Path, run_root: Path) -> dict:
+    """Refuse a run that stopped early; save the float32 inference model; the final state plus paths.
+    ``run_root``: the run's folder, whose state is this process's where it wrote none of its own."""
+    # The optimizer's step, not this folder's state.json: a worker other than the chief resumed with
+    # nothing left to train writes none (the chief's is then the run's).
+    epochs_done = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // cfg.steps_per_epoch
+    if epochs_done < cfg.epochs or not all(np.isfinite(w).all() for w in model.get_weights()):
+        raise TrainingDiverged(f"training stopped early at epoch {epochs_done}: the loss became NaN or inf")
+    final = read_state(run_dir if (run_dir / "state.json").is_file() else run_root)
     with atomic_path(run_dir / "model.keras") as tmp:
         _inference_copy(model, cfg).save(tmp)
     return {**final, "run_dir": str(run_dir), "model": str(run_dir / "model.keras")}
