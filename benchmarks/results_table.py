@@ -13,7 +13,9 @@ where the file records one. Times nothing and evaluates nothing.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import shlex
 import sys
 from pathlib import Path
 
@@ -52,86 +54,111 @@ def _paper() -> dict[str, dict[tuple[str, int], tuple[float, float]]]:
 
 
 PAPER = _paper()
-# Our rows: (label, results stem, the paper's row to compare with; None: a model made for other inputs).
+# Our rows: label, results stem, the paper's row to compare with (None: a model made for other inputs),
+# and what the row runs: the model, the runtime (a preset's full-int8 export that ships with it is
+# litert), whether as the x8 self-ensemble.
 OURS = [
-    ("bicubic (ours: the protocol's check)", "bicubic", "Bicubic"),
-    ("drrn_b1u9 (default)", "drrn_b1u9", "DRRN B1U9"),
-    ("drrn_b1u9, full int8", "drrn_b1u9_int8", "DRRN B1U9"),
-    ("drrn_b1u9+ (×8 self-ensemble)", "drrn_b1u9_ensemble", "DRRN B1U9"),
-    ("drrn_b1u25", "drrn_b1u25", "DRRN B1U25"),
-    ("drrn_b1u25, full int8", "drrn_b1u25_int8", "DRRN B1U25"),
-    ("drrn_b1u25+ (×8 self-ensemble)", "drrn_b1u25_ensemble", "DRRN B1U25"),
-    ("drrn_b1u9_f32 (fast)", "drrn_b1u9_f32", "SRCNN"),
-    ("drrn_b1u9_f32_qat", "drrn_b1u9_f32_qat", "SRCNN"),
-    ("drrn_b1u9_f32_qat, full int8 (phone)", "drrn_b1u9_f32_qat_int8", "SRCNN"),
-    ("drrn_b1u9_real", "drrn_b1u9_real", None),
-    ("drrn_b1u9_real, full int8", "drrn_b1u9_real_int8", None),
-    ("drrn_b1u9_f32_real", "drrn_b1u9_f32_real", None),
-    ("drrn_b1u9_f32_real, full int8", "drrn_b1u9_f32_real_int8", None),
+    ("bicubic (ours: the protocol's check)", "bicubic", "Bicubic", "bicubic", "bicubic", False),
+    ("drrn_b1u9 (default)", "drrn_b1u9", "DRRN B1U9", "drrn_b1u9", "keras", False),
+    ("drrn_b1u9, full int8", "drrn_b1u9_int8", "DRRN B1U9", "drrn_b1u9", "litert", False),
+    ("drrn_b1u9+ (×8 self-ensemble)", "drrn_b1u9_ensemble", "DRRN B1U9", "drrn_b1u9", "keras", True),
+    ("drrn_b1u25", "drrn_b1u25", "DRRN B1U25", "drrn_b1u25", "keras", False),
+    ("drrn_b1u25, full int8", "drrn_b1u25_int8", "DRRN B1U25", "drrn_b1u25", "litert", False),
+    ("drrn_b1u25+ (×8 self-ensemble)", "drrn_b1u25_ensemble", "DRRN B1U25", "drrn_b1u25", "keras", True),
+    ("drrn_b1u9_f32 (fast)", "drrn_b1u9_f32", "SRCNN", "drrn_b1u9_f32", "keras", False),
+    ("drrn_b1u9_f32_qat", "drrn_b1u9_f32_qat", "SRCNN", "drrn_b1u9_f32_qat", "keras", False),
+    ("drrn_b1u9_f32_qat, full int8 (phone)", "drrn_b1u9_f32_qat_int8", "SRCNN", "drrn_b1u9_f32_qat", "litert", False),
+    ("drrn_b1u9_real", "drrn_b1u9_real", None, "drrn_b1u9_real", "keras", False),
+    ("drrn_b1u9_real, full int8", "drrn_b1u9_real_int8", None, "drrn_b1u9_real", "litert", False),
+    ("drrn_b1u9_f32_real", "drrn_b1u9_f32_real", None, "drrn_b1u9_f32_real", "keras", False),
+    ("drrn_b1u9_f32_real, full int8", "drrn_b1u9_f32_real_int8", None, "drrn_b1u9_f32_real", "litert", False),
 ]
+STEMS = {o[1]: o for o in OURS}
 # The self-ensemble rows and the rows they improve on.
 ENSEMBLES = [("drrn_b1u9_ensemble", "drrn_b1u9"), ("drrn_b1u25_ensemble", "drrn_b1u25")]
 
 
+def _runtime(doc: dict) -> str:
+    """What ran: bicubic, keras, keras-bf16, litert, onnxruntime (older files recorded no runtime: from the name)."""
+    if "runtime" in doc:
+        return doc["runtime"].split()[0]
+    if doc["model"] == "bicubic":
+        return "bicubic"
+    return "litert" if "(litert" in doc["model"] or doc["model_spec"].endswith(".tflite") else "keras"
+
+
+def _model(doc: dict) -> str:
+    """The model a file scored: its spec, or for an exported file the preset it was exported from (``NAME_int8.tflite``)."""
+    spec = doc["model_spec"]
+    return Path(spec).stem.removesuffix("_int8") if spec.endswith(".tflite") else spec
+
+
+def _set_order(path: Path) -> int:
+    first = json.loads(path.read_text())["results"][0]["dataset"]
+    return SETS.index(first) if first in SETS else len(SETS)
+
+
 class Row:
-    """One of our rows: its cells (PSNR, SSIM) from every file it has, and the command of each file."""
+    """One of OURS: its cells (PSNR, SSIM) from every file it has, and the command and wall time of each file."""
 
     def __init__(self, stem: str):
-        self.stem = stem
+        self.label, self.stem, self.ref, model, runtime, ensemble = STEMS[stem]
         self.cells: dict[tuple[str, int], tuple[float, float]] = {}
-        self.per_image: dict[tuple[str, int], list[dict]] = {}
-        self.commands: list[str] = []
+        self.commands: list[tuple[str, float | None, str | None]] = []  # (command, seconds, cpu)
         for path in files(stem):
             doc = json.loads(path.read_text())
             if doc.get("degrade", "clean") != "clean" or any("per_image" not in r for r in doc["results"]):
                 raise SystemExit(f"{path}: not a clean --per-image evaluation")
+            if (_model(doc), _runtime(doc), doc.get("ensemble", False)) != (model, runtime, ensemble):
+                raise SystemExit(
+                    f"{path}: scores {_model(doc)} in {_runtime(doc)}, ensemble {doc.get('ensemble', False)}; its row is {model} in {runtime}, ensemble {ensemble}"
+                )
             for r in doc["results"]:
                 key = (r["dataset"], r["scale"])
                 if key in self.cells:
                     raise SystemExit(f"{path}: {key[0]} x{key[1]} is in another file of {stem} too")
-                self.cells[key], self.per_image[key] = (r["psnr"], r["ssim"]), r["per_image"]
-            self.commands.append(command(path, doc))
+                self.cells[key] = (r["psnr"], r["ssim"])
+            cpu = doc.get("cpu")
+            self.commands.append((command(path, doc), doc.get("seconds"), cpu and f"{cpu['name']}, {cpu['cores']} cores"))
 
 
 def files(stem: str) -> list[Path]:
-    """The committed evaluations of a row: the Set5/Set14 table, then the per-set ones."""
+    """The committed evaluations of a row: the Set5/Set14 table, then one per set in SETS order."""
     old = RESULTS / f"{stem}_eval.json"
-    return ([old] if old.is_file() else []) + sorted((RESULTS / "eval").glob(f"{stem}.*.json"))
+    return ([old] if old.is_file() else []) + sorted((RESULTS / "eval").glob(f"{stem}.*.json"), key=lambda p: (_set_order(p), p.name))
 
 
 def command(path: Path, doc: dict) -> str:
-    """The ``drrn eval`` that wrote ``path`` (from what it recorded), with its wall time where it has one."""
-    spec = doc["model_spec"]
-    runtime = " --runtime litert" if "(litert" in doc["model"] else ""  # a preset's shipped int8 export
-    ensemble = " --ensemble" if doc.get("ensemble") else ""
-    sets = " ".join(dict.fromkeys(r["dataset"].lower() for r in doc["results"]))
+    """The ``drrn eval`` that wrote ``path``, from what it recorded."""
+    spec, runtime = doc["model_spec"], _runtime(doc)
+    argv = ["drrn", "eval", "--model", spec]
+    if runtime not in ("bicubic", "keras") and not Path(spec).suffix:  # an exported file runs in its own runtime
+        argv += ["--runtime", runtime]
+    argv += ["--ensemble"] * bool(doc.get("ensemble")) + ["--data", *dict.fromkeys(r["dataset"].lower() for r in doc["results"])]
     scales = sorted({r["scale"] for r in doc["results"]})
-    scales_flag = "" if scales == [2, 3, 4] else " --scales " + " ".join(map(str, scales))
-    line = f"drrn eval --model {spec}{runtime}{ensemble} --data {sets}{scales_flag} --per-image --json {path.relative_to(ROOT)}"
-    return line + (f"  # {_duration(doc['seconds'])}" if "seconds" in doc else "")
+    argv += [] if scales == [2, 3, 4] else ["--scales", *map(str, scales)]
+    return shlex.join([*argv, "--per-image", "--json", str(path.relative_to(ROOT))])
 
 
 def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 600 else f"{seconds / 60:.0f} min"
 
 
-def rows() -> list[tuple[str, Row, str | None]]:
-    """(label, row, the paper's row) of each of OURS with at least one committed file."""
-    found = [(label, Row(stem), ref) for label, stem, ref in OURS]
-    return [r for r in found if r[1].cells]
+@functools.cache
+def rows() -> tuple[Row, ...]:
+    """Each of OURS with at least one committed file (read once); a file in eval/ of no row is refused."""
+    strays = {p.name.split(".")[0] for p in (RESULTS / "eval").glob("*.json")} - set(STEMS)
+    if strays:
+        raise SystemExit(f"benchmarks/results/eval/: files of no results row: {', '.join(sorted(strays))} (add the row to OURS)")
+    return tuple(row for row in (Row(stem) for stem in STEMS) if row.cells)
 
 
-def load(stem: str) -> tuple[list, str] | None:
-    """A row's cells in CELLS order (None where not evaluated) and its model spec; None without files."""
-    row = Row(stem)
-    if not row.cells:
-        return None
-    spec = json.loads(files(stem)[0].read_text()).get("model_spec", stem)
-    return [row.cells.get(c) for c in CELLS], spec
+def row(stem: str) -> Row | None:
+    return next((r for r in rows() if r.stem == stem), None)
 
 
-def cell(v) -> str:
-    return "—" if v is None else f"{v[0]:.2f} / {v[1]:.4f}".replace(" 0.", " .")
+def cell(v, missing: str = "—") -> str:
+    return missing if v is None else f"{v[0]:.2f} / {v[1]:.4f}".replace(" 0.", " .")
 
 
 def gap(db: float) -> str:
@@ -143,40 +170,35 @@ def _head(cells: list, first: list[str]) -> list[str]:
     return ["| " + " | ".join(first + [f"{d} ×{s}" for d, s in cells]) + " |", "|" + "---|" * (len(cells) + len(first))]
 
 
-def _cpu() -> str:
-    """The CPU the timed files name (the first that records one)."""
-    for _, row, _ in rows():
-        for path in files(row.stem):
-            cpu = json.loads(path.read_text()).get("cpu")
-            if cpu:
-                return f"{cpu['name']}, {cpu['cores']} cores"
-    return "the CPU of the run"
-
-
-def table(cells: list[tuple[str, int]], ours: list[tuple[str, Row, str]]) -> str:
-    """The paper's rows and ours in ``cells``."""
+def table(cells: list[tuple[str, int]]) -> str:
+    """The paper's rows and ours in ``cells`` (a row with none of them left out)."""
     lines = _head(cells, ["model"])
-    lines += [f"| paper: {name} | " + " | ".join(cell(p.get(c)) for c in cells) + " |" for name, p in PAPER.items() if set(cells) & set(p)]
-    lines += [f"| **{label}** | " + " | ".join(cell(row.cells.get(c)) for c in cells) + " |" for label, row, _ in ours]
+    lines += [f"| paper: {name} | " + " | ".join(cell(p.get(c), "") for c in cells) + " |" for name, p in PAPER.items() if set(cells) & set(p)]
+    lines += [f"| **{r.label}** | " + " | ".join(cell(r.cells.get(c)) for c in cells) + " |" for r in rows() if set(cells) & set(r.cells)]
     return "\n".join(lines)
 
 
-def commands(ours: list[tuple[str, Row, str]]) -> str:
+LEGEND = "—: not evaluated yet; a blank paper cell: the paper gives no figure."
+
+
+def commands() -> str:
     """Every file's command in a code block, each with its wall time where its file records one."""
-    lines = [c for _, row, _ in ours for c in row.commands]
-    return f"The commands (after a #, the wall time on an {_cpu()}):\n\n```\n" + "\n".join(lines) + "\n```"
+    timed = [c for r in rows() for c in r.commands]
+    cpus = {cpu for _, _, cpu in timed if cpu}
+    where = f" on an {next(iter(cpus))}" if len(cpus) == 1 else ""
+    lines = [line + (f"  # {_duration(sec)}" + ("" if where else f" on an {cpu}") if sec is not None else "") for line, sec, cpu in timed]
+    return f"The commands (after a #, the wall time{where}):\n\n```\n" + "\n".join(lines) + "\n```"
 
 
 def tables() -> str:
     """The commands, then the PSNR / SSIM tables of each pair of sets."""
-    ours = rows()
-    groups = [table([c for c in CELLS if c[0] in group], ours) for group in GROUPS]
-    return "\n\n".join([commands(ours), *groups, "—: not evaluated."])
+    groups = [table([c for c in CELLS if c[0] in group]) for group in GROUPS]
+    return "\n\n".join([commands(), *groups, LEGEND])
 
 
 def x4() -> str:
     """The four sets at x4 (the README's table)."""
-    return table([c for c in CELLS if c[1] == 4], rows()) + "\n\n—: not evaluated."
+    return table([c for c in CELLS if c[1] == 4]) + "\n\n" + LEGEND
 
 
 def gaps() -> str:
@@ -185,27 +207,31 @@ def gaps() -> str:
     for group in GROUPS:
         cells = [c for c in CELLS if c[0] in group]
         lines += _head(cells, ["ours", "paper row"])
-        for label, row, ref in [r for r in rows() if r[2] is not None]:
+        for r in rows():
+            if r.ref is None or not set(cells) & set(r.cells):
+                continue
             out = []
             for c in cells:
-                theirs = PAPER[ref].get(c) or PAPER["DRRN B1U25"][c]
-                ours = row.cells.get(c)
-                out.append("—" if ours is None else gap(ours[0] - theirs[0]) + ("" if c in PAPER[ref] else "*"))
-            lines.append(f"| {label} | {ref} | " + " | ".join(out) + " |")
+                theirs = PAPER[r.ref].get(c) or PAPER["DRRN B1U25"][c]
+                ours = r.cells.get(c)
+                out.append("—" if ours is None else gap(ours[0] - theirs[0]) + ("" if c in PAPER[r.ref] else "*"))
+            lines.append(f"| {r.label} | {r.ref} | " + " | ".join(out) + " |")
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
 def ensemble_gains() -> str:
     """The ×8 self-ensemble's PSNR / SSIM gain over the same model run once, in every cell both have."""
-    pairs = [(Row(stem), Row(base)) for stem, base in ENSEMBLES]
-    cells = [c for c in CELLS if any(c in plus.cells for plus, _ in pairs)]
+    pairs = [(row(stem), row(base)) for stem, base in ENSEMBLES]
+    pairs = [(plus, once) for plus, once in pairs if plus is not None and once is not None]
+    cells = [c for c in CELLS if any(c in plus.cells and c in once.cells for plus, once in pairs)]
     lines = _head(cells, ["PSNR / SSIM gain"])
     for plus, once in pairs:
-        both = [c in plus.cells and c in once.cells for c in cells]
-        out = [f"{gap(plus.cells[c][0] - once.cells[c][0])} / {plus.cells[c][1] - once.cells[c][1]:+.4f}" if b else "—" for c, b in zip(cells, both)]
-        if any(both):
-            lines.append(f"| {once.stem}+ − {once.stem} | " + " | ".join(out) + " |")
+        out = [
+            f"{gap(plus.cells[c][0] - once.cells[c][0])} / {plus.cells[c][1] - once.cells[c][1]:+.4f}" if c in plus.cells and c in once.cells else "—"
+            for c in cells
+        ]
+        lines.append(f"| {once.stem}+ − {once.stem} | " + " | ".join(out) + " |")
     return "\n".join(lines)
 
 

@@ -63,10 +63,10 @@ def presets() -> str:
     for name, preset in PRESETS.items():
         # its own table, or for a preset made to be exported as full int8 (it has no int8 twin but is one), its int8 export's
         stem = f"{name}_int8" if name.endswith("_qat") else name
-        found = results_table.load(stem) if preset.use else None
-        if found is None:
+        found = results_table.row(stem) if preset.use else None
+        if found is None or ("Set5", 4) not in found.cells:
             continue
-        psnr = found[0][results_table.CELLS.index(("Set5", 4))][0]
+        psnr = found.cells[("Set5", 4)][0]
         key = preset.graph
         timed = [(by[(key, runtime, quant, 2)], what) for runtime, quant, what in PRESET_TIMES if (key, runtime, quant, 2) in by]
         if stem.endswith("_int8"):  # timed as what it is for

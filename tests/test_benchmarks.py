@@ -80,22 +80,31 @@ def test_results_table_prints_the_committed_evaluations():
 
 
 def test_each_results_command_is_the_drrn_eval_that_wrote_its_file():
-    """The commands printed beside the results tables parse as drrn eval, and ask for what their files hold."""
+    """The commands printed beside the results tables parse as drrn eval and ask for what their row declares and their file holds."""
+    import importlib
     import json
     import shlex
 
     from drrn_tf.cli import build_parser
 
-    lines = [line.split("  # ")[0] for line in bench("results_table.py", timeout=120).stdout.splitlines() if line.startswith("drrn eval ")]
-    assert len(lines) >= 13
-    for line in lines:
-        args = build_parser().parse_args(shlex.split(line)[1:])
-        doc = json.loads((ROOT / args.json).read_text())
-        results = doc["results"]
-        assert args.per_image and all("per_image" in r for r in results), line
-        assert args.model == doc["model_spec"] and set(args.data) == {r["dataset"].lower() for r in results}, line
-        assert set(args.scales or (2, 3, 4)) == {r["scale"] for r in results}, line
-        assert args.ensemble == doc.get("ensemble", False) and (args.runtime == "litert") == ("(litert" in doc["model"]), line
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    results_table = importlib.import_module("benchmarks.results_table")
+    printed = bench("results_table.py", timeout=120).stdout
+    checked = 0
+    for row in results_table.rows():
+        model, runtime, ensemble = results_table.STEMS[row.stem][3:]
+        for (line, _, _), path in zip(row.commands, results_table.files(row.stem), strict=True):
+            assert line in printed, line
+            args = build_parser().parse_args(shlex.split(line)[1:])
+            results = json.loads(path.read_text())["results"]
+            assert (ROOT / args.json) == path and args.per_image and args.ensemble == ensemble, line
+            exported = args.model.endswith(".tflite")
+            assert args.model == (f"benchmarks/results/export/{model}_int8.tflite" if exported else model), line
+            assert args.runtime == ("litert" if runtime == "litert" and not exported else None), line
+            assert set(args.data) == {r["dataset"].lower() for r in results} and set(args.scales or (2, 3, 4)) == {r["scale"] for r in results}, line
+            checked += 1
+    assert checked >= 30
 
 
 @pytest.mark.slow

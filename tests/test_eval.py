@@ -35,7 +35,7 @@ def test_bicubic_row_reproduces_the_paper(capsys, tmp_path, data_dir):
     stdout = capsys.readouterr().out
     assert code == 0
     doc = json.loads(out.read_text())
-    assert doc["model"] == "bicubic" and doc["seconds"] > 0 and doc["cpu"]["cores"] >= 1  # what it took, and where
+    assert doc["model"] == doc["runtime"] == "bicubic" and doc["seconds"] > 0 and doc["cpu"]["cores"] >= 1  # what it took, and where
     rows = {(r["dataset"], r["scale"]): r for r in doc["results"]}
     assert set(rows) == set(PAPER_BICUBIC)
     for key, (p, s) in PAPER_BICUBIC.items():
@@ -51,18 +51,20 @@ def test_bicubic_row_reproduces_the_paper(capsys, tmp_path, data_dir):
 
 
 def test_committed_bicubic_rows_are_the_papers_on_bsd100_and_urban100():
-    """The protocol holds on the other two sets: the committed bicubic evaluation (results table) within 0.01 dB / 0.001 of the paper."""
+    """The protocol holds on the other two sets (the committed bicubic rows of the results tables): BSD100 rounds to the
+    paper's PSNR and is within 0.0002 of its SSIM; Urban100 is within 0.01 dB of its PSNR and 0-0.0007 below its SSIM."""
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "eval"
     rows = {(r["dataset"], r["scale"]): r for d in ("bsd100", "urban100") for r in json.loads((folder / f"bicubic.{d}.json").read_text())["results"]}
     assert set(rows) == set(PAPER_BICUBIC_BSD_URBAN)
-    for key, (p, s) in PAPER_BICUBIC_BSD_URBAN.items():
-        assert rows[key]["images"] == 100 and abs(rows[key]["psnr"] - p) <= 0.01 and abs(rows[key]["ssim"] - s) <= 0.001, (
-            key,
-            rows[key]["psnr"],
-            rows[key]["ssim"],
-        )
+    for (dataset, scale), (p, s) in PAPER_BICUBIC_BSD_URBAN.items():
+        r = rows[(dataset, scale)]
+        assert r["images"] == 100, dataset
+        if dataset == "BSD100":
+            assert round(r["psnr"], 2) == p and abs(r["ssim"] - s) <= 0.0002, (scale, r["psnr"], r["ssim"])
+        else:
+            assert abs(r["psnr"] - p) <= 0.01 and 0 <= s - r["ssim"] <= 0.0007, (scale, r["psnr"], r["ssim"])
 
 
 def test_network_eval_and_per_image(capsys, tmp_path, data_dir):

@@ -1,8 +1,10 @@
 """The shipped, trained presets: checksums, provenance, published numbers, the default model."""
 
 import hashlib
+import importlib
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,16 +21,16 @@ from drrn_tf.protocol.evaluation import bicubic_input, hr_luminance, score
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 TRAINED = [name for name, p in PRESETS.items() if p.weights]
-# The paper's rows (Set5 x2/x3/x4, Set14 x2/x3/x4).
-SRCNN = {("Set5", 2): 36.66, ("Set5", 3): 32.75, ("Set5", 4): 30.48, ("Set14", 2): 32.42, ("Set14", 3): 29.28, ("Set14", 4): 27.49}
-SRCNN_SSIM = {("Set5", 2): 0.9542, ("Set5", 3): 0.9090, ("Set5", 4): 0.8628, ("Set14", 2): 0.9063, ("Set14", 3): 0.8209, ("Set14", 4): 0.7503}
-VDSR = {("Set5", 2): 37.53, ("Set5", 3): 33.66, ("Set5", 4): 31.35, ("Set14", 2): 33.03, ("Set14", 3): 29.77, ("Set14", 4): 28.01}
+
+
+if str(ROOT) not in sys.path:  # benchmarks/ is a folder of the checkout, not an installed package
+    sys.path.insert(0, str(ROOT))
+results_table = importlib.import_module("benchmarks.results_table")
 
 
 def _published(stem: str) -> dict:
-    """A results row's cells, as `drrn eval ... --per-image --json` wrote them: STEM_eval.json (Set5/Set14), eval/STEM.*.json."""
-    paths = [RESULTS / f"{stem}_eval.json", *sorted((RESULTS / "eval").glob(f"{stem}.*.json"))]
-    return {(r["dataset"], r["scale"]): r for p in paths if p.is_file() for r in json.loads(p.read_text())["results"]}
+    """A results row's cells with their per-image scores, as `drrn eval ... --per-image --json` wrote them."""
+    return {(r["dataset"], r["scale"]): r for p in results_table.files(stem) for r in json.loads(p.read_text())["results"]}
 
 
 def test_the_paper_model_is_the_default():
@@ -71,50 +73,55 @@ def test_compact_preset_is_compact():
     assert ours < b1u9 / 5
 
 
-# One image of each test set (the smallest, or Set5's bird), and the results rows checked on it.
+# One image of each test set (the smallest, or Set5's bird) at a scale, checked for every results row that has the set.
 IMAGES = {"Set5": ("bird.png", 3), "Set14": ("comic.png", 4), "BSD100": ("img_002.png", 4), "Urban100": ("img_011.png", 4)}
-ROWS = {
-    f"{n}{suffix}": (n, runtime, ensemble)
-    for n in TRAINED
-    for suffix, runtime, ensemble in (("", "keras", False), ("_int8", "litert", False), ("_ensemble", "keras", True))
-} | {"bicubic": ("bicubic", None, False)}
-# The fast subset: Set5 and the compact nets; B1U25, the other sets with a 128-filter net and any self-ensemble are slow.
-_SLOW = lambda stem, dataset: "b1u25" in stem or "ensemble" in stem or (dataset != "Set5" and "f32" not in stem and stem != "bicubic")  # noqa: E731
-CHECKED = [(stem, d) for stem in ROWS for d in IMAGES if (d, IMAGES[d][1]) in _published(stem)]
+# The results tables' rows; reading them checks each file (one model and runtime a row, no cell twice, no file of no row).
+ROWS = {row.stem: row for row in results_table.rows()}
+CHECKED = [(stem, d) for stem, row in ROWS.items() for d in results_table.SETS if any(c[0] == d for c in row.cells)]
+
+
+def _slow(stem: str, dataset: str) -> bool:
+    """The fast subset: Set5, bicubic and the compact nets; B1U25, the other sets with a 128-filter net and any self-ensemble are slow."""
+    return "b1u25" in stem or "ensemble" in stem or (dataset != "Set5" and "f32" not in stem and stem != "bicubic")
 
 
 def test_every_committed_results_row_is_checked():
-    """Each row of the results tables (every preset, its int8 export, its self-ensemble) on every set it has."""
-    rows = {p.name.split(".")[0] for p in (RESULTS / "eval").glob("*.json")}
-    assert rows <= set(ROWS), rows - set(ROWS)
-    assert {s for s in TRAINED if not s.endswith("_qat")} | {"drrn_b1u9_int8", "drrn_b1u25_int8"} <= {stem for stem, _ in CHECKED}
+    """Every row of the results tables (every preset, its int8 export, the self-ensembles, bicubic) on every set it has."""
+    for stem, dataset in CHECKED:
+        assert (dataset, IMAGES[dataset][1]) in ROWS[stem].cells, (stem, dataset)  # the checked image's scale is committed
+    assert set(TRAINED) | {"bicubic", "drrn_b1u9_int8", "drrn_b1u25_int8", "drrn_b1u9_f32_qat_int8", "drrn_b1u9_ensemble"} <= set(ROWS)
 
 
-@pytest.mark.parametrize("stem, dataset", [pytest.param(*c, marks=pytest.mark.slow) if _SLOW(*c) else c for c in CHECKED])
-def test_every_shipped_preset_reproduces_a_published_number(stem, dataset, data_dir):
+@pytest.mark.parametrize("stem, dataset", [pytest.param(*c, marks=pytest.mark.slow) if _slow(*c) else c for c in CHECKED])
+def test_every_results_row_reproduces_its_published_numbers(stem, dataset, data_dir):
     """One image per set through the row's model (bicubic, Keras, the int8 export that ships, or the x8 self-ensemble) gives the PSNR/SSIM its committed table holds."""
     from drrn_tf.inference.ensemble import self_ensemble
     from drrn_tf.nn.loading import load_engine
 
-    name, runtime, ensemble = ROWS[stem]
+    name, runtime, ensemble = results_table.STEMS[stem][3:]
     if runtime == "litert":
         pytest.importorskip("ai_edge_litert", reason="the export extra (ai-edge-litert) is not installed")
     image, scale = IMAGES[dataset]
     row = next(r for r in _published(stem)[(dataset, scale)]["per_image"] if r["image"] == image)
-    engine = load_engine(name, runtime) if runtime else None
+    engine = load_engine(name, runtime) if runtime != "bicubic" else None
     hr, up = bicubic_input(hr_luminance(read_image(data_dir / dataset / image).pixels), scale)
     p, s = score(up if engine is None else predict_y(self_ensemble(engine) if ensemble else engine, up), hr, scale)
     assert p == pytest.approx(row["psnr"], abs=0.01) and s == pytest.approx(row["ssim"], abs=1e-4)
 
 
 def test_published_tables_stand_where_the_readme_says():
-    """The committed tables (README's results table) against the paper's rows."""
-    b1u9, b1u25, compact = _published("drrn_b1u9"), _published("drrn_b1u25"), _published("drrn_b1u9_f32")
-    for cell, vdsr in VDSR.items():
-        assert b1u9[cell]["psnr"] >= vdsr, cell  # the default model is at least VDSR-class
-        assert b1u25[cell]["psnr"] >= b1u9[cell]["psnr"], cell  # deeper is better
-        # The fast preset (README): above SRCNN's PSNR and SSIM on every cell.
-        assert compact[cell]["psnr"] > SRCNN[cell] and compact[cell]["ssim"] > SRCNN_SSIM[cell], cell
+    """The committed tables (the results tables) against the paper's rows, as the docs read them."""
+    b1u9, b1u25, compact = (ROWS[s].cells for s in ("drrn_b1u9", "drrn_b1u25", "drrn_b1u9_f32"))
+    vdsr, srcnn = results_table.PAPER["VDSR"], results_table.PAPER["SRCNN"]
+    for cell, (psnr, _) in vdsr.items():
+        if cell in b1u9:  # the default model is VDSR-class: above it on Set5/Set14, level (0.02 dB) elsewhere
+            assert b1u9[cell][0] >= psnr - (0 if cell[0] in ("Set5", "Set14") else 0.02), cell
+    for cell in b1u9.keys() & b1u25.keys():
+        assert b1u25[cell][0] >= b1u9[cell][0], cell  # deeper is better
+    for cell, (psnr, ssim) in srcnn.items():
+        if cell in compact:  # the fast preset: above SRCNN's SSIM on every cell, its PSNR too but on Urban100 (within 0.06 dB there)
+            assert compact[cell][0] > psnr - (0.06 if cell[0] == "Urban100" else 0) and compact[cell][1] > ssim, cell
+    assert {c[0] for c in b1u9.keys() & b1u25.keys() & compact.keys()} >= {"Set5", "Set14", "BSD100"}
 
 
 def test_help_figures_are_the_committed_measurements():

@@ -116,6 +116,34 @@ def test_mirrored_strategy_matches_single_device(tmp_path, data_dir):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
 
 
+@pytest.mark.parametrize("case", ["finished", "stopped", "nan weights", "steps left"])
+def test_a_fit_that_did_not_finish_cleanly_is_not_saved(case, tmp_path, data_dir):
+    """What ends a run: every step taken, no stop asked for, finite weights (whatever state.json says); else nothing is saved."""
+    from drrn_tf.errors import TrainingDiverged
+    from drrn_tf.nn.models import DRRN
+    from drrn_tf.training.config import config_from_dict
+    from drrn_tf.training.trainer import _finish
+
+    cfg = config_from_dict(tiny_training(data_dir), "test")
+    (tmp_path / "state.json").write_text(
+        json.dumps({"epoch": cfg.epochs, "step": cfg.epochs * cfg.steps_per_epoch, "best_epoch": None, "best_val_psnr": None, "loss": 0.1})
+    )
+    model = DRRN(units=2, filters=8)
+    model.build((None, None, None, 1))
+    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    model.optimizer.iterations.assign(cfg.epochs * cfg.steps_per_epoch - (case == "steps left"))
+    model.stop_training = case == "stopped"
+    if case == "nan weights":
+        model.trainable_variables[0].assign(np.full(model.trainable_variables[0].shape, np.nan, np.float32))
+    if case == "finished":
+        assert _finish(model, cfg, tmp_path, tmp_path)["epoch"] == cfg.epochs and (tmp_path / "model.keras").is_file()
+        return
+    with pytest.raises(TrainingDiverged, match="NaN or inf"):
+        _finish(model, cfg, tmp_path, tmp_path)
+    assert not (tmp_path / "model.keras").exists()
+
+
 def test_nan_loss_stops_training_without_saving_it(tmp_path, data_dir):
     from drrn_tf.errors import TrainingDiverged
 

@@ -106,6 +106,7 @@ def cmd_eval(args) -> int:
             "model_spec": str(args.model),
             "degrade": describe_degrade(degrade),
             "ensemble": args.ensemble,
+            "runtime": engine.runtime if engine is not None else BICUBIC,
             "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded)
             "cpu": cpu_info().as_dict(),
             "results": rows,
