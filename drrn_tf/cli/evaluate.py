@@ -42,43 +42,48 @@ def eval_scale(text: str) -> float:
     return int(value) if value.is_integer() else value
 
 
-def cmd_eval(args) -> int:
-    from drrn_tf.inference.cpu import cpu_info
+def _scorer(args, degrade):
+    """The engine ``args`` name (None: bicubic), how it scores a Y plane or RGB pixels, and its table name."""
     from drrn_tf.inference.engines import RgbEngine
     from drrn_tf.inference.ensemble import self_ensemble
-    from drrn_tf.io.datasets import resolve_dataset
-    from drrn_tf.io.files import check_output, write_json_atomic
-    from drrn_tf.io.images import list_images
     from drrn_tf.nn.loading import BICUBIC, load_engine, resolve_model
     from drrn_tf.nn.predict import predict_y
-    from drrn_tf.protocol.degrade import describe_degrade, parse_degrade
-    from drrn_tf.protocol.evaluation import evaluate
     from drrn_tf.upscale.image import upscale_pixels
 
-    degrade = parse_degrade(args.degrade) if args.degrade is not None else ()
-    datasets = [resolve_dataset(d) for d in args.data]
-    if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
-        inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
-        check_output(args.json, inputs=inputs, overwrite=args.overwrite)
     # The paper-exact reference unless told otherwise; an exported file runs in its own runtime.
     runtime = args.runtime or ("auto" if resolve_model(args.model).exported else "keras")
     engine = load_engine(args.model, runtime, require_trained=True)
     check_tile(engine, args.tile)
     if args.ensemble:
         engine = self_ensemble(engine)
-    rgb_upscale = predict = None
     if isinstance(engine, RgbEngine):
         if degrade:
             raise InputError(f"{args.model}: --degrade works on the luminance the protocol feeds a network; an end-to-end model takes pixels")
         check_scale(engine, args.scales or [engine.scale], "--scales")
         args.scales = [engine.scale]
         rgb_upscale = lambda lr, s: upscale_pixels(engine, lr, s)  # noqa: E731
-        name = f"{engine.name}, end to end (HR photo shrunk by MATLAB bicubic to uint8 RGB -> the model -> Y)"
-    elif engine is not None:
-        predict = lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb)  # noqa: E731
-        name = engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})"
-    else:
-        name = BICUBIC
+        return engine, None, rgb_upscale, f"{engine.name}, end to end (HR photo shrunk by MATLAB bicubic to uint8 RGB -> the model -> Y)"
+    if engine is None:
+        return None, None, None, BICUBIC
+    predict = lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb)  # noqa: E731
+    return engine, predict, None, engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})"
+
+
+def cmd_eval(args) -> int:
+    from drrn_tf.inference.cpu import cpu_info
+    from drrn_tf.io.datasets import resolve_dataset
+    from drrn_tf.io.files import check_output, write_json_atomic
+    from drrn_tf.io.images import list_images
+    from drrn_tf.nn.loading import BICUBIC
+    from drrn_tf.protocol.degrade import describe_degrade, parse_degrade
+    from drrn_tf.protocol.evaluation import evaluate
+
+    degrade = parse_degrade(args.degrade) if args.degrade is not None else ()
+    datasets = [resolve_dataset(d) for d in args.data]
+    if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
+        inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
+        check_output(args.json, inputs=inputs, overwrite=args.overwrite)
+    engine, predict, rgb_upscale, name = _scorer(args, degrade)
     say_runtime(engine)
     started = time.monotonic()
     results = evaluate(
