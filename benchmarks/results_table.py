@@ -134,6 +134,7 @@ def command(path: Path, doc: dict) -> str:
     argv = ["drrn", "eval", "--model", spec]
     if runtime not in ("bicubic", "keras") and not Path(spec).suffix:  # an exported file runs in its own runtime
         argv += ["--runtime", runtime]
+    argv += ["--tile", str(doc["tile"])] if doc.get("tile") else []
     argv += ["--ensemble"] * bool(doc.get("ensemble")) + ["--data", *dict.fromkeys(r["dataset"].lower() for r in doc["results"])]
     scales = sorted({r["scale"] for r in doc["results"]})
     argv += [] if scales == [2, 3, 4] else ["--scales", *map(str, scales)]

@@ -97,8 +97,9 @@ def test_each_results_command_is_the_drrn_eval_that_wrote_its_file():
         for (line, _, _), path in zip(row.commands, results_table.files(row.stem), strict=True):
             assert line in printed, line
             args = build_parser().parse_args(shlex.split(line)[1:])
-            results = json.loads(path.read_text())["results"]
-            assert (ROOT / args.json) == path and args.per_image and args.ensemble == ensemble, line
+            doc = json.loads(path.read_text())
+            results = doc["results"]
+            assert (ROOT / args.json) == path and args.per_image and args.ensemble == ensemble and args.tile == doc.get("tile"), line
             exported = args.model.endswith(".tflite")
             assert args.model == (f"benchmarks/results/export/{model}_int8.tflite" if exported else model), line
             assert args.runtime == ("litert" if runtime == "litert" and not exported else None), line

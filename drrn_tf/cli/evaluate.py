@@ -112,6 +112,7 @@ def cmd_eval(args) -> int:
             "degrade": describe_degrade(degrade),
             "ensemble": args.ensemble,
             "runtime": engine.runtime if engine is not None else BICUBIC,
+            "tile": args.tile,  # None: from --memory-mb (tiled or not, the same scores up to float rounding)
             "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded)
             "cpu": cpu_info().as_dict(),
             "results": rows,
