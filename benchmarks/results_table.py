@@ -24,7 +24,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SETS = ("Set5", "Set14", "BSD100", "Urban100")
 CELLS = [(d, s) for d in SETS for s in (2, 3, 4)]
 GROUPS = (("Set5", "Set14"), ("BSD100", "Urban100"))  # a table each
-# The paper's table (Tai et al. 2017, Table 3) as the paper's page in shared docs gives it; "-": no figure.
+# The paper's table (Tai et al. 2017, Table 3); "-": the table gives no figure.
 _PAPER_COLUMNS = ("Bicubic", "SRCNN", "VDSR", "DRCN", "DRRN B1U9", "DRRN B1U25")
 _PAPER_TABLE = """
 Set5 2     33.66/.9299 36.66/.9542 37.53/.9587 37.63/.9588 37.66/.9589 37.74/.9591
@@ -90,12 +90,13 @@ def _runtime(doc: dict) -> str:
 def _model(doc: dict) -> str:
     """The model a file scored: its spec, or for an exported file the preset it was exported from (``NAME_int8.tflite``)."""
     spec = doc["model_spec"]
-    return Path(spec).stem.removesuffix("_int8") if spec.endswith(".tflite") else spec
+    return Path(spec).stem.removesuffix("_int8") if Path(spec).suffix in (".tflite", ".onnx") else spec
 
 
 def _set_order(path: Path) -> int:
-    first = json.loads(path.read_text())["results"][0]["dataset"]
-    return SETS.index(first) if first in SETS else len(SETS)
+    """Where ``STEM.SET[.xS].json`` goes among SETS (a set of no column: last)."""
+    named = path.name.split(".")[1]
+    return next((i for i, name in enumerate(SETS) if name.lower() == named), len(SETS))
 
 
 class Row:
@@ -132,7 +133,7 @@ def command(path: Path, doc: dict) -> str:
     """The ``drrn eval`` that wrote ``path``, from what it recorded."""
     spec, runtime = doc["model_spec"], _runtime(doc)
     argv = ["drrn", "eval", "--model", spec]
-    if runtime not in ("bicubic", "keras") and not Path(spec).suffix:  # an exported file runs in its own runtime
+    if runtime not in ("bicubic", "keras") and Path(spec).suffix not in (".tflite", ".onnx"):  # an exported file runs in its own runtime
         argv += ["--runtime", runtime]
     argv += ["--tile", str(doc["tile"])] if doc.get("tile") else []
     argv += ["--ensemble"] * bool(doc.get("ensemble")) + ["--data", *dict.fromkeys(r["dataset"].lower() for r in doc["results"])]
@@ -187,7 +188,7 @@ def commands() -> str:
     timed = [c for r in rows() for c in r.commands]
     cpus = {cpu for _, _, cpu in timed if cpu}
     where = f" on an {next(iter(cpus))}" if len(cpus) == 1 else ""
-    lines = [line + (f"  # {_duration(sec)}" + ("" if where else f" on an {cpu}") if sec is not None else "") for line, sec, cpu in timed]
+    lines = [line + (f"  # {_duration(sec)}" + ("" if where or not cpu else f" on an {cpu}") if sec is not None else "") for line, sec, cpu in timed]
     return f"The commands (after a #, the wall time{where}):\n\n```\n" + "\n".join(lines) + "\n```"
 
 

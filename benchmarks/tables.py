@@ -63,9 +63,11 @@ def presets() -> str:
     for name, preset in PRESETS.items():
         # its own table, or for a preset made to be exported as full int8 (it has no int8 twin but is one), its int8 export's
         stem = f"{name}_int8" if name.endswith("_qat") else name
-        found = results_table.row(stem) if preset.use else None
-        if found is None or ("Set5", 4) not in found.cells:
+        if not preset.use:  # not a preset to pick (the paper's baselines, untrained)
             continue
+        found = results_table.row(stem)
+        if found is None or ("Set5", 4) not in found.cells:
+            raise SystemExit(f"{stem}: no committed Set5 x4 result for the presets table (benchmarks/results/)")
         psnr = found.cells[("Set5", 4)][0]
         key = preset.graph
         timed = [(by[(key, runtime, quant, 2)], what) for runtime, quant, what in PRESET_TIMES if (key, runtime, quant, 2) in by]

@@ -43,7 +43,7 @@ def eval_scale(text: str) -> float:
 
 
 def _scorer(args, degrade):
-    """The engine ``args`` name (None: bicubic), how it scores a Y plane or RGB pixels, and its table name."""
+    """The engine ``args`` name (None: bicubic), how it scores a Y plane or RGB pixels, its table name and the scales to score."""
     from drrn_tf.inference.engines import RgbEngine
     from drrn_tf.inference.ensemble import self_ensemble
     from drrn_tf.nn.loading import BICUBIC, load_engine, resolve_model
@@ -60,13 +60,13 @@ def _scorer(args, degrade):
         if degrade:
             raise InputError(f"{args.model}: --degrade works on the luminance the protocol feeds a network; an end-to-end model takes pixels")
         check_scale(engine, args.scales or [engine.scale], "--scales")
-        args.scales = [engine.scale]
         rgb_upscale = lambda lr, s: upscale_pixels(engine, lr, s)  # noqa: E731
-        return engine, None, rgb_upscale, f"{engine.name}, end to end (HR photo shrunk by MATLAB bicubic to uint8 RGB -> the model -> Y)"
+        return engine, None, rgb_upscale, f"{engine.name}, end to end (HR photo shrunk by MATLAB bicubic to uint8 RGB -> the model -> Y)", [engine.scale]
+    scales = args.scales or SCALES
     if engine is None:
-        return None, None, None, BICUBIC
+        return None, None, None, BICUBIC, scales
     predict = lambda y: predict_y(engine, y, window=args.tile, memory_mb=args.memory_mb)  # noqa: E731
-    return engine, predict, None, engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})"
+    return engine, predict, None, engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})", scales
 
 
 def cmd_eval(args) -> int:
@@ -83,13 +83,13 @@ def cmd_eval(args) -> int:
     if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
         inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
         check_output(args.json, inputs=inputs, overwrite=args.overwrite)
-    engine, predict, rgb_upscale, name = _scorer(args, degrade)
+    engine, predict, rgb_upscale, name, scales = _scorer(args, degrade)
     say_runtime(engine)
     started = time.monotonic()
     results = evaluate(
         predict,
         datasets,
-        args.scales or SCALES,
+        scales,
         progress=lambda jobs: progress(jobs, desc="evaluating", unit="img"),
         metrics=args.metrics,
         rgb_upscale=rgb_upscale,

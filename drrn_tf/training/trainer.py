@@ -326,10 +326,10 @@ def _finish(model: keras.Model, cfg: TrainConfig, run_dir: Path, run_root: Path)
     ``run_root``: the run's folder, whose state is this process's where it wrote none of its own."""
     # The optimizer's step, not this folder's state.json: a worker other than the chief resumed with
     # nothing left to train writes none (the chief's is then the run's).
-    # Keras' TerminateOnNaN (the one callback that stops a fit) sets stop_training, which fit resets.
-    epochs_done = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) // cfg.steps_per_epoch
-    if model.stop_training or epochs_done < cfg.epochs:
-        raise TrainingDiverged(f"training stopped early at epoch {epochs_done}: the loss became NaN or inf")
+    # Keras' TerminateOnNaN (the one callback that stops a fit) sets stop_training; each fit clears it as it starts.
+    steps, total = int(keras.ops.convert_to_numpy(model.optimizer.iterations)), cfg.epochs * cfg.steps_per_epoch
+    if model.stop_training or steps < total:
+        raise TrainingDiverged(f"training stopped early at step {steps:,} of {total:,}: the loss became NaN or inf")
     if not all(np.isfinite(w).all() for w in model.get_weights()):
         raise TrainingDiverged("the weights became NaN or inf in the last step: nothing was saved")
     final = read_state(run_dir if (run_dir / "state.json").is_file() else run_root)
