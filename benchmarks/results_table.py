@@ -130,7 +130,9 @@ def files(stem: str) -> list[Path]:
 
 
 def command(path: Path, doc: dict) -> str:
-    """The ``drrn eval`` that wrote ``path``, from what it recorded."""
+    """The ``drrn eval`` that wrote ``path``: as it recorded itself, or (older files) rebuilt from what it recorded."""
+    if doc.get("command"):
+        return doc["command"]
     spec, runtime = doc["model_spec"], _runtime(doc)
     argv = ["drrn", "eval", "--model", spec]
     if runtime not in ("bicubic", "keras") and Path(spec).suffix not in (".tflite", ".onnx"):  # an exported file runs in its own runtime

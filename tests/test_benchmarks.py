@@ -80,7 +80,8 @@ def test_results_table_prints_the_committed_evaluations():
 
 
 def test_each_results_command_is_the_drrn_eval_that_wrote_its_file():
-    """The commands printed beside the results tables parse as drrn eval and ask for what their row declares and their file holds."""
+    """The commands printed beside the results tables (as each file recorded itself; older files: rebuilt from what they hold)
+    parse as drrn eval and ask for what their row declares and their file holds."""
     import importlib
     import json
     import shlex

@@ -36,6 +36,7 @@ def test_bicubic_row_reproduces_the_paper(capsys, tmp_path, data_dir):
     assert code == 0
     doc = json.loads(out.read_text())
     assert doc["model"] == doc["runtime"] == "bicubic" and doc["seconds"] > 0 and doc["cpu"]["cores"] >= 1  # what it took, and where
+    assert doc["command"] == f"drrn eval --model bicubic --data set5 set14 --scales 2 3 4 --json {out}" and doc["tile"] is None
     rows = {(r["dataset"], r["scale"]): r for r in doc["results"]}
     assert set(rows) == set(PAPER_BICUBIC)
     for key, (p, s) in PAPER_BICUBIC.items():

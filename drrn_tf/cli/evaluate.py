@@ -107,6 +107,7 @@ def cmd_eval(args) -> int:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
         doc = {
+            "command": args.command_line,  # as typed
             "model": name,
             "model_spec": str(args.model),
             "degrade": describe_degrade(degrade),
