@@ -114,8 +114,8 @@ def test_published_tables_stand_where_the_readme_says():
     b1u9, b1u25, compact = (ROWS[s].cells for s in ("drrn_b1u9", "drrn_b1u25", "drrn_b1u9_f32"))
     vdsr, srcnn = results_table.PAPER["VDSR"], results_table.PAPER["SRCNN"]
     for cell, (psnr, _) in vdsr.items():
-        if cell in b1u9:  # the default model is VDSR-class: above it on Set5/Set14, level (0.02 dB) elsewhere
-            assert b1u9[cell][0] >= psnr - (0 if cell[0] in ("Set5", "Set14") else 0.02), cell
+        if cell in b1u9:  # the default model is VDSR-class: above it on Set5, Set14 and Urban100, level (0.02 dB) on BSD100
+            assert b1u9[cell][0] >= psnr - (0.02 if cell[0] == "BSD100" else 0), cell
     for cell in b1u9.keys() & b1u25.keys():
         assert b1u25[cell][0] >= b1u9[cell][0], cell  # deeper is better
     for cell, (psnr, ssim) in srcnn.items():
