@@ -87,10 +87,15 @@ def _runtime(doc: dict) -> str:
     return "litert" if "(litert" in doc["model"] or doc["model_spec"].endswith(".tflite") else "keras"
 
 
+def _exported(spec: str) -> bool:
+    """Whether a file's model spec names an exported model (which runs in its own runtime)."""
+    return Path(spec).suffix in (".tflite", ".onnx")
+
+
 def _model(doc: dict) -> str:
     """The model a file scored: its spec, or for an exported file the preset it was exported from (``NAME_int8.tflite``)."""
     spec = doc["model_spec"]
-    return Path(spec).stem.removesuffix("_int8") if Path(spec).suffix in (".tflite", ".onnx") else spec
+    return Path(spec).stem.removesuffix("_int8") if _exported(spec) else spec
 
 
 def _set_order(path: Path) -> int:
@@ -135,7 +140,7 @@ def command(path: Path, doc: dict) -> str:
         return doc["command"]
     spec, runtime = doc["model_spec"], _runtime(doc)
     argv = ["drrn", "eval", "--model", spec]
-    if runtime not in ("bicubic", "keras") and Path(spec).suffix not in (".tflite", ".onnx"):  # an exported file runs in its own runtime
+    if runtime not in ("bicubic", "keras") and not _exported(spec):
         argv += ["--runtime", runtime]
     argv += ["--tile", str(doc["tile"])] if doc.get("tile") else []
     argv += ["--ensemble"] * bool(doc.get("ensemble")) + ["--data", *dict.fromkeys(r["dataset"].lower() for r in doc["results"])]
