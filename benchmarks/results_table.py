@@ -124,8 +124,13 @@ class Row:
                 if key in self.cells:
                     raise SystemExit(f"{path}: {key[0]} x{key[1]} is in another file of {stem} too")
                 self.cells[key] = (r["psnr"], r["ssim"])
-            cpu = doc.get("cpu")
-            self.commands.append((command(path, doc), doc.get("seconds"), cpu and f"{cpu['name']}, {cpu['cores']} cores"))
+            self.commands.append((command(path, doc), doc.get("seconds"), _cpus(doc)))
+
+
+def _cpus(doc: dict) -> str | None:
+    """The CPU an evaluation ran on (those of each run, for one that was interrupted and resumed)."""
+    cpus = [run["cpu"] for run in doc.get("runs", [])] or ([doc["cpu"]] if doc.get("cpu") else [])
+    return " and an ".join(dict.fromkeys(f"{cpu['name']}, {cpu['cores']} cores" for cpu in cpus)) or None
 
 
 def files(stem: str) -> list[Path]:

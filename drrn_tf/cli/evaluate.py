@@ -13,6 +13,12 @@ from drrn_tf.errors import InputError
 _COLUMNS = {"psnr": ("PSNR (dB)", "{:.2f}", "{:.2f} dB"), "ssim": ("SSIM", "{:.4f}", "SSIM {:.4f}"), "ifc": ("IFC", "{:.3f}", "IFC {:.3f}")}
 
 
+_JSON_HELP = (
+    "also write the results to OUT as JSON; until then, what is scored is kept in OUT.partial, so that the same command, "
+    "run again after an interruption, goes on from there"
+)
+
+
 def _scores(row: dict, metrics: list[str], line: bool = False) -> str:
     return (", " if line else " | ").join(_COLUMNS[m][2 if line else 1].format(row[m]) for m in metrics)
 
@@ -69,12 +75,59 @@ def _scorer(args, degrade):
     return engine, predict, None, engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})", scales
 
 
+def _journal(args, datasets, engine, predict, rgb_upscale, scales, degrade):
+    """The journal of ``--json OUT`` (``OUT.partial``), with what an interrupted run of the same evaluation scored; ``None`` without --json."""
+    from drrn_tf.io.images import list_images
+    from drrn_tf.nn.loading import BICUBIC
+    from drrn_tf.protocol.degrade import describe_degrade
+    from drrn_tf.protocol.journal import EvalJournal, probe, set_digest
+
+    if not args.json:
+        return None
+    settings = {
+        "runtime": engine.runtime if engine is not None else BICUBIC,
+        "ensemble": args.ensemble,
+        "tile": args.tile,
+        "memory_mb": args.memory_mb,
+        "metrics": list(dict.fromkeys(args.metrics)),
+        "degrade": describe_degrade(degrade),
+        "scales": scales,
+        "sets": [[name, set_digest(list_images(folder))] for name, folder in datasets],
+    }
+    return EvalJournal.open(_partial(args.json), settings, probe(predict, rgb_upscale))
+
+
+def _partial(out) -> str:
+    return f"{out}.partial"
+
+
+def _document(args, name, engine, degrade, seconds, journal, rows) -> dict:
+    """What ``--json`` writes: the results, and how, where and how long they were made."""
+    from drrn_tf.inference.cpu import cpu_info
+    from drrn_tf.nn.loading import BICUBIC
+    from drrn_tf.protocol.degrade import describe_degrade
+
+    runs = journal.summary()
+    return {
+        "command": args.command_line,  # as typed
+        "model": name,
+        "model_spec": str(args.model),
+        "degrade": describe_degrade(degrade),
+        "ensemble": args.ensemble,
+        "runtime": engine.runtime if engine is not None else BICUBIC,
+        "tile": args.tile,  # None: from --memory-mb (tiled or not, the same scores up to float rounding)
+        "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded), every run of it together
+        "cpu": cpu_info().as_dict(),
+        **({"runs": runs} if len(runs) > 1 else {}),  # an interrupted evaluation, resumed: each run's CPU, images and seconds
+        "results": rows,
+    }
+
+
 def cmd_eval(args) -> int:
     from drrn_tf.inference.cpu import cpu_info
     from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf.io.files import check_output, write_json_atomic
     from drrn_tf.io.images import list_images
-    from drrn_tf.nn.loading import BICUBIC
     from drrn_tf.protocol.degrade import describe_degrade, parse_degrade
     from drrn_tf.protocol.evaluation import evaluate
 
@@ -83,19 +136,32 @@ def cmd_eval(args) -> int:
     if args.json:  # never onto an image being scored, the model, a device or (unless asked) an existing file
         inputs = [p for _, folder in datasets for p in list_images(folder)] + ([args.model] if os.path.isfile(args.model) else [])
         check_output(args.json, inputs=inputs, overwrite=args.overwrite)
+        check_output(_partial(args.json), inputs=inputs, overwrite=True)
     engine, predict, rgb_upscale, name, scales = _scorer(args, degrade)
+    journal = _journal(args, datasets, engine, predict, rgb_upscale, scales, degrade)
     say_runtime(engine)
+    if journal and journal.scored:
+        print(f"drrn: {journal.path}: {journal.scored} image/scale pairs scored by an earlier run of this evaluation; going on from there")
+    earlier = sum(run["seconds"] for run in journal.summary()) if journal else 0.0
     started = time.monotonic()
-    results = evaluate(
-        predict,
-        datasets,
-        scales,
-        progress=lambda jobs: progress(jobs, desc="evaluating", unit="img"),
-        metrics=args.metrics,
-        rgb_upscale=rgb_upscale,
-        degrade=degrade,
-    )
-    seconds = time.monotonic() - started
+    if journal:
+        journal.begin(cpu_info().as_dict())
+    try:
+        results = evaluate(
+            predict,
+            datasets,
+            scales,
+            progress=lambda jobs: progress(jobs, desc="evaluating", unit="img"),
+            metrics=args.metrics,
+            rgb_upscale=rgb_upscale,
+            degrade=degrade,
+            done=journal.done if journal else None,
+            on_score=journal.add if journal else lambda key, values: None,
+        )
+    finally:
+        if journal:
+            journal.close(remove=False)
+    seconds = earlier + time.monotonic() - started
     metrics = list(results[0].scores)  # args.metrics without repeats
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     if degrade:
@@ -106,19 +172,8 @@ def cmd_eval(args) -> int:
             for row in r.per_image:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
-        doc = {
-            "command": args.command_line,  # as typed
-            "model": name,
-            "model_spec": str(args.model),
-            "degrade": describe_degrade(degrade),
-            "ensemble": args.ensemble,
-            "runtime": engine.runtime if engine is not None else BICUBIC,
-            "tile": args.tile,  # None: from --memory-mb (tiled or not, the same scores up to float rounding)
-            "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded)
-            "cpu": cpu_info().as_dict(),
-            "results": rows,
-        }
-        write_json_atomic(args.json, doc, replace=args.overwrite)
+        write_json_atomic(args.json, _document(args, name, engine, degrade, seconds, journal, rows), replace=args.overwrite)
+        journal.close(remove=True)
         print(f"wrote {args.json}")
     return 0
 
@@ -171,7 +226,7 @@ def register(sub) -> None:
         help="degrade each LR luminance before its upscale, as real pictures are: jpeg:Q, noise:SIGMA, poisson:PEAK, blur:SIGMA, "
         "or several joined by + (applied left to right, seeded: the same numbers every run), e.g. jpeg:75 or noise:5+jpeg:90",
     )
-    ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help="also write the results to OUT as JSON")
+    ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help=_JSON_HELP)
     ev.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (never an image or model of the run)")
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev, "keras")

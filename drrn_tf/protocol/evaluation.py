@@ -9,7 +9,7 @@ uint8 by round(x*255) with clipping -> shave s pixels -> PSNR, SSIM (and, on req
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -191,6 +191,8 @@ def evaluate(
     degrade: Sequence[tuple[str, float]] = (),
     seed: int = 0,
     resample: bool = True,
+    done: Mapping[tuple[str, float, str], dict[str, float]] | None = None,
+    on_score: Callable[[tuple[str, float, str], dict[str, float]], None] = lambda key, values: None,
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
@@ -208,6 +210,10 @@ def evaluate(
     ``degrade`` (steps from ``drrn_tf.protocol.degrade.parse_degrade``): the LR luminance, rounded to
     uint8, is degraded before its bicubic upscale, with a generator seeded by ``seed``, the image's
     position in its set and the scale (the same numbers on every run).
+
+    ``done``: scores already known, by (set name, scale, image file name) -- an interrupted run's,
+    kept by ``drrn_tf.protocol.journal`` -- which are used as they are, not computed again;
+    ``on_score(key, values)`` is called after each image scored here.
     """
     scales = list(scales)
     metrics = list(dict.fromkeys(metrics))
@@ -217,24 +223,20 @@ def evaluate(
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
     jobs = [(name, s, p, y, i) for name, images in sets for s in scales for i, (p, y) in enumerate(images)]
     _check_sizes(jobs, metrics)
-    scores: dict[tuple[str, int], list[dict]] = {}
-    for name, s, path, y, index in progress(jobs):
+    scored = dict(done or {})
+    for name, s, path, y, index in progress([job for job in jobs if (job[0], job[1], job[2].name) not in scored]):
         rng = np.random.default_rng([seed, index, round(s * 1000)])
         hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, rng, resample)
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband
             raise InputError(f"{path}: {e}") from None
-        scores.setdefault((name, s), []).append({"image": path.name, **values})
-    results = []
-    for (name, s), rows in scores.items():
-        results.append(
-            EvalResult(
-                dataset=name,
-                scale=s,
-                scores={m: float(np.mean([r[m] for r in rows])) for m in metrics},
-                images=len(rows),
-                per_image=rows,
-            )
-        )
-    return results
+        scored[name, s, path.name] = values
+        on_score((name, s, path.name), values)
+    rows: dict[tuple[str, float], list[dict]] = {}
+    for name, s, path, _, _ in jobs:
+        rows.setdefault((name, s), []).append({"image": path.name, **{m: scored[name, s, path.name][m] for m in metrics}})
+    return [
+        EvalResult(dataset=name, scale=s, scores={m: float(np.mean([r[m] for r in group])) for m in metrics}, images=len(group), per_image=group)
+        for (name, s), group in rows.items()
+    ]

@@ -1,0 +1,185 @@
+"""What an interrupted ``drrn eval --json OUT`` had scored, kept in ``OUT.partial`` so that the same
+command, run again, goes on from there instead of starting over.
+
+The journal is JSON lines: a header (the settings that decide every score, and a *probe*: the
+model's output on a small fixed input, which tells the same network in the same runtime from any
+other whatever its file is called), then one line per run (the CPU it ran on) followed by one line
+per image scored (its scores and the seconds it took). Nothing is written before a run's first
+image is scored; then the journal is rewritten (atomically) with what it keeps, and each line is
+appended and flushed as soon as it is known. A last line cut off by a crash is dropped when the
+journal is read back. Scores are kept only for settings and a probe
+that match, to within ``PROBE_TOLERANCE`` (float rounding, not another model); anything else is a
+one-line refusal that names the journal, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+from drrn_tf.errors import InputError
+from drrn_tf.io.files import os_error, read_capped, write_bytes_atomic
+
+__all__ = ["EvalJournal", "probe", "set_digest", "PROBE_TOLERANCE"]
+
+KIND = "drrn eval journal"
+VERSION = 1
+PROBE_SIDE = 32  # pixels of the probe's LR input: below any tile, so tiling cannot change it
+PROBE_TOLERANCE = 1e-3  # a quarter of one uint8 step: far above float noise, far below another model
+MAX_BYTES = 256 * 2**20  # a journal of a million images; a larger file is not one
+
+
+def probe(predict: Callable[[np.ndarray], np.ndarray] | None, rgb_upscale: Callable | None = None) -> list[float] | None:
+    """The model's output on a fixed noise image (a Y plane in [0, 1], or uint8 RGB for an end-to-end
+    model), rounded to 6 decimals; ``None`` for bicubic, which has no model."""
+    rng = np.random.default_rng(20170601)
+    if rgb_upscale is not None:
+        out = rgb_upscale(rng.integers(0, 256, (PROBE_SIDE, PROBE_SIDE, 3), dtype=np.uint8), 2)
+        return np.round(np.asarray(out, np.float64).ravel() / 255.0, 6).tolist()
+    if predict is None:
+        return None
+    return np.round(np.asarray(predict(rng.random((PROBE_SIDE, PROBE_SIDE))), np.float64).ravel(), 6).tolist()
+
+
+def set_digest(images: Iterable[Path]) -> str:
+    """SHA-256 over the names and bytes of a set's image files: the same set, file for file."""
+    h = hashlib.sha256()
+    for path in images:
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise os_error(path, e, "cannot read") from e
+        h.update(f"{path.name}\0{len(data)}\0".encode())
+        h.update(data)
+    return h.hexdigest()
+
+
+def _key(record: dict) -> tuple[str, float, str]:
+    return record["dataset"], record["scale"], record["image"]
+
+
+def _is_record(record) -> bool:
+    """Whether a journal line's ``score`` is one image's: its set, scale, file name, scores and seconds."""
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("dataset"), str)
+        and isinstance(record.get("image"), str)
+        and all(isinstance(record.get(k), (int, float)) and not isinstance(record.get(k), bool) for k in ("scale", "seconds"))
+        and isinstance(record.get("scores"), dict)
+        and all(isinstance(v, (int, float)) for v in record["scores"].values())
+    )
+
+
+def _differs(header: dict, settings: dict, probe_values: list[float] | None) -> str | None:
+    """What tells the journal's evaluation from this one, in a few words; ``None`` if nothing does."""
+    theirs = header.get("settings", {})
+    for name, value in settings.items():
+        if theirs.get(name) != value:
+            return f"its {name.replace('_', ' ')} is {json.dumps(theirs.get(name))}, this run's {json.dumps(value)}"
+    old = header.get("probe")
+    if (old is None) != (probe_values is None):
+        return "one of the two is bicubic"
+    if old is not None and (len(old) != len(probe_values) or np.max(np.abs(np.subtract(old, probe_values))) > PROBE_TOLERANCE):
+        return "its model's outputs differ from this one's"
+    return None
+
+
+class EvalJournal:
+    """The journal of one ``drrn eval --json OUT``: ``done`` holds the scores of earlier runs."""
+
+    def __init__(self, path: Path, header: dict, runs: list[tuple[dict, list[dict]]]):
+        self.path, self.header, self.runs = path, header, runs  # runs: (cpu, its records), oldest first
+        self.done = {_key(r): r["scores"] for _, records in runs for r in records}
+        self._file, self._clock = None, 0.0
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, settings: dict, probe_values: list[float] | None) -> EvalJournal:
+        """The journal at ``path`` if it is one of this evaluation (its scores kept), else a new one;
+        one-line ``InputError`` for a file that is not a journal or is another evaluation's."""
+        path = Path(path)
+        settings = json.loads(json.dumps(settings))  # as it reads back
+        header = {"kind": KIND, "version": VERSION, "settings": settings, "probe": probe_values}
+        if not path.exists():
+            return cls(path, header, [])
+        header, runs = cls._read(path)
+        why = _differs(header, settings, probe_values)
+        if why is not None:
+            raise InputError(f"{path}: an interrupted evaluation of other settings ({why}): finish it with the command that began it, or delete {path.name}")
+        if any(not set(settings["metrics"]) <= set(r["scores"]) for _, records in runs for r in records):
+            raise InputError(f"{path}: an image's scores lack one of {', '.join(settings['metrics'])}; not a journal of this evaluation (delete it)")
+        return cls(path, header, [run for run in runs if run[1]])
+
+    @staticmethod
+    def _read(path: Path) -> tuple[dict, list[tuple[dict, list[dict]]]]:
+        """The journal's header and runs, a cut-off last line dropped; one line refusing anything else."""
+        not_one = f"{path}: not a drrn eval journal (move it away, or write the results elsewhere)"
+        text = read_capped(path, MAX_BYTES, "drrn eval journal").decode("utf-8", errors="replace")
+        raws, lines = text.splitlines(), []
+        for i, raw in enumerate(raws):
+            try:
+                lines.append(json.loads(raw))
+            except json.JSONDecodeError:
+                if 0 < i == len(raws) - 1 and not text.endswith("\n"):
+                    break  # cut off when the run was killed
+                raise InputError(f"{not_one}: line {i + 1} is not JSON") from None
+        if not lines or not isinstance(lines[0], dict) or lines[0].get("kind") != KIND or lines[0].get("version") != VERSION:
+            raise InputError(not_one)
+        runs: list[tuple[dict, list[dict]]] = []
+        for i, line in enumerate(lines[1:], start=2):
+            if isinstance(line, dict) and isinstance(line.get("run"), dict):
+                runs.append((line["run"], []))
+            elif runs and isinstance(line, dict) and _is_record(line.get("score")):
+                runs[-1][1].append(line["score"])
+            else:
+                raise InputError(f"{not_one}: line {i} is neither a run nor an image's scores")
+        return lines[0], runs
+
+    @property
+    def scored(self) -> int:
+        return len(self.done)
+
+    def begin(self, cpu: dict) -> None:
+        """Start this run (on ``cpu``); nothing is written until its first image is scored."""
+        self.runs.append((cpu, []))
+        self._clock = time.monotonic()
+
+    def _open(self) -> None:
+        """Rewrite the journal (atomically) with what it keeps and this run, then open it to add to."""
+        lines = [self.header] + [line for run, records in self.runs for line in ({"run": run}, *({"score": r} for r in records))]
+        write_bytes_atomic(self.path, "".join(json.dumps(line) + "\n" for line in lines).encode())
+        try:
+            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 -- open for the whole run, until close()
+        except OSError as e:
+            raise os_error(self.path, e) from e
+
+    def add(self, key: tuple[str, float, str], scores: dict[str, float]) -> None:
+        """Keep one image's scores, and the seconds since ``begin`` or the image before, before the next is begun."""
+        now = time.monotonic()
+        record = {"dataset": key[0], "scale": key[1], "image": key[2], "scores": scores, "seconds": round(now - self._clock, 3)}
+        self._clock = now
+        if self._file is None:
+            self._open()
+        try:
+            self._file.write(json.dumps({"score": record}) + "\n")
+            self._file.flush()
+        except OSError as e:
+            raise os_error(self.path, e) from e
+        self.runs[-1][1].append(record)
+
+    def summary(self) -> list[dict]:
+        """Each run that scored something: its CPU, how many image/scale pairs it scored and the seconds they took."""
+        return [{"cpu": cpu, "images": len(records), "seconds": round(sum(r["seconds"] for r in records), 1)} for cpu, records in self.runs if records]
+
+    def close(self, remove: bool) -> None:
+        """Stop writing; ``remove``: the results are written, so the journal goes."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if remove:
+            self.path.unlink(missing_ok=True)

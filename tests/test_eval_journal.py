@@ -1,0 +1,133 @@
+"""``drrn eval --json OUT``: an interrupted evaluation goes on from what it kept in ``OUT.partial``."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import drrn_tf.protocol.evaluation as evaluation
+from drrn_tf.cli import main
+
+
+@pytest.fixture
+def images(tmp_path):
+    """A set of five small photos-like images (smooth, with edges)."""
+    folder = tmp_path / "set"
+    folder.mkdir()
+    r = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:60, 0:72]
+    for i in range(5):
+        rgb = np.stack([128 + 100 * np.sin(xx / (3 + i) + c) * np.cos(yy / (4 + c)) for c in range(3)], axis=-1) + r.normal(0, 8, (60, 72, 3))
+        Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).save(folder / f"img_{i}.png")
+    return folder
+
+
+def _count_measure(monkeypatch, stop_at=None):
+    """Count the images ``measure`` scores; at call ``stop_at``, stop as Ctrl-C does."""
+    calls, real = [], evaluation.measure
+
+    def measure(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == stop_at:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "measure", measure)
+    return calls
+
+
+def _run(model, images, out, *extra):
+    return main(["eval", "--model", model, "--data", str(images), "--scales", "2", "3", "--per-image", "--json", str(out), *extra])
+
+
+def test_an_interrupted_evaluation_goes_on_where_it_stopped(tmp_path, images, monkeypatch, capsys):
+    _run("bicubic", images, tmp_path / "whole.json")
+    whole = json.loads((tmp_path / "whole.json").read_text())
+    out, partial = tmp_path / "out.json", tmp_path / "out.json.partial"
+    _count_measure(monkeypatch, stop_at=7)
+    assert _run("bicubic", images, out) == 130  # stopped while scoring the 7th of 10
+    assert not out.exists()
+    kept = [json.loads(line) for line in partial.read_text().splitlines()]
+    assert kept[0]["kind"] == "drrn eval journal" and "run" in kept[1] and len(kept) == 2 + 6
+    capsys.readouterr()
+    calls = _count_measure(monkeypatch)
+    assert _run("bicubic", images, out) == 0
+    assert "6 image/scale pairs scored by an earlier run" in capsys.readouterr().out
+    assert len(calls) == 4 and not partial.exists()  # only what was left, and the journal is gone
+    doc = json.loads(out.read_text())
+    assert doc["results"] == whole["results"]  # the same scores, image for image
+    assert [run["images"] for run in doc["runs"]] == [6, 4] and doc["seconds"] >= sum(run["seconds"] for run in doc["runs"]) - 0.2
+
+
+def test_a_cut_off_last_line_is_dropped(tmp_path, images, monkeypatch):
+    out, partial = tmp_path / "out.json", tmp_path / "out.json.partial"
+    _count_measure(monkeypatch, stop_at=4)
+    assert _run("bicubic", images, out) == 130
+    with open(partial, "a") as f:
+        f.write('{"score": {"dataset": "set", "sca')  # killed in the middle of a write
+    calls = _count_measure(monkeypatch)
+    assert _run("bicubic", images, out) == 0
+    assert len(calls) == 7 and json.loads(out.read_text())["runs"][0]["images"] == 3
+
+
+@pytest.mark.parametrize(
+    "tail, why",
+    [
+        (["--scales", "2"], "its scales is [2, 3], this run's [2]"),
+        (["--scales", "2", "3", "--metrics", "psnr"], 'its metrics is ["psnr", "ssim"], this run\'s ["psnr"]'),
+        (["--scales", "2", "3", "--degrade", "jpeg:75"], 'its degrade is "clean", this run\'s "jpeg:75"'),
+    ],
+)
+def test_a_journal_of_other_settings_is_refused_and_kept(tmp_path, images, monkeypatch, capsys, tail, why):
+    out, partial = tmp_path / "out.json", tmp_path / "out.json.partial"
+    _count_measure(monkeypatch, stop_at=3)
+    assert _run("bicubic", images, out) == 130
+    before = partial.read_bytes()
+    capsys.readouterr()
+    assert main(["eval", "--model", "bicubic", "--data", str(images), "--json", str(out), *tail]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(partial) in err and why in err, err
+    assert partial.read_bytes() == before and not out.exists()
+
+
+def test_another_model_under_the_same_name_is_refused(tmp_path, images, monkeypatch, capsys):
+    from conftest import identity_drrn, tiny_drrn
+
+    model, out, partial = tmp_path / "m.keras", tmp_path / "out.json", tmp_path / "out.json.partial"
+    tiny_drrn().save(model)
+    _count_measure(monkeypatch, stop_at=3)
+    assert _run(str(model), images, out) == 130
+    identity_drrn().save(model)  # retrained, say, into the same file
+    capsys.readouterr()
+    assert _run(str(model), images, out) == 2
+    assert "its model's outputs differ" in capsys.readouterr().err and partial.exists() and not out.exists()
+    tiny_drrn().save(model)  # the same network again: its scores are kept
+    calls = _count_measure(monkeypatch)
+    assert _run(str(model), images, out) == 0 and len(calls) == 8
+
+
+def test_what_is_not_a_journal_is_never_replaced(tmp_path, images, capsys):
+    out, partial = tmp_path / "out.json", tmp_path / "out.json.partial"
+    partial.write_text("my notes\n")
+    assert _run("bicubic", images, out) == 2
+    err = capsys.readouterr().err
+    assert "not a drrn eval journal" in err and err.count("\n") == 1
+    assert partial.read_text() == "my notes\n" and not out.exists()
+    partial.unlink()
+    partial.symlink_to(tmp_path / "elsewhere")
+    assert _run("bicubic", images, out) == 2 and "symbolic link" in capsys.readouterr().err
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_without_json_nothing_is_kept(tmp_path, images, monkeypatch):
+    _count_measure(monkeypatch, stop_at=3)
+    assert main(["eval", "--model", "bicubic", "--data", str(images), "--scales", "2"]) == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]
+
+
+def test_bad_input_leaves_no_journal(tmp_path, images, capsys):
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(images / "tiny.png")  # too small to score at x3
+    assert _run("bicubic", images, tmp_path / "out.json") == 2
+    assert "tiny.png" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]
