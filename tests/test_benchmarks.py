@@ -109,6 +109,19 @@ def test_each_results_command_is_the_drrn_eval_that_wrote_its_file():
     assert checked >= 30
 
 
+def test_a_resumed_evaluation_names_each_cpu_it_ran_on():
+    """The wall time beside a command says where it was spent: one CPU, or each of an interrupted and resumed run's."""
+    import importlib
+
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    cpus = importlib.import_module("benchmarks.results_table")._cpus
+    amd, intel = {"name": "AMD EPYC", "cores": 2}, {"name": "Intel(R) Xeon(R) Processor", "cores": 2}
+    assert cpus({"cpu": amd}) == "AMD EPYC, 2 cores" and cpus({}) is None
+    assert cpus({"cpu": amd, "runs": [{"cpu": amd}, {"cpu": amd}]}) == "AMD EPYC, 2 cores"
+    assert cpus({"cpu": amd, "runs": [{"cpu": intel}, {"cpu": amd}]}) == "Intel(R) Xeon(R) Processor, 2 cores and an AMD EPYC, 2 cores"
+
+
 @pytest.mark.slow
 def test_before_after_figure_is_made_by_its_command(tmp_path):
     out = tmp_path / "ba.png"
