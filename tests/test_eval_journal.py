@@ -131,3 +131,14 @@ def test_bad_input_leaves_no_journal(tmp_path, images, capsys):
     assert _run("bicubic", images, tmp_path / "out.json") == 2
     assert "tiny.png" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]
+
+
+def test_the_probe_runs_an_end_to_end_model_at_its_own_scale():
+    from drrn_tf.inference.engines import RgbEngine
+    from drrn_tf.protocol.journal import PROBE_SIDE, probe
+    from drrn_tf.upscale.image import upscale_pixels
+
+    nearest = RgbEngine("e2e", lambda x: np.repeat(np.repeat(x, 3, 0), 3, 1), (16, 16), 3, 2)  # a x3 model, whole tiles of 16x16
+    values = probe(None, lambda lr, s: upscale_pixels(nearest, lr, s), scale=3)
+    assert len(values) == (3 * PROBE_SIDE) ** 2 * 3 and 0 <= min(values) < max(values) <= 1
+    assert probe(None) is None and len(probe(lambda y: y)) == PROBE_SIDE**2

@@ -94,7 +94,7 @@ def _journal(args, datasets, engine, predict, rgb_upscale, scales, degrade):
         "scales": scales,
         "sets": [[name, set_digest(list_images(folder))] for name, folder in datasets],
     }
-    return EvalJournal.open(_partial(args.json), settings, probe(predict, rgb_upscale))
+    return EvalJournal.open(_partial(args.json), settings, probe(predict, rgb_upscale, scales[0]))  # an end-to-end model: its scale
 
 
 def _partial(out) -> str:

@@ -35,12 +35,13 @@ PROBE_TOLERANCE = 1e-3  # a quarter of one uint8 step: far above float noise, fa
 MAX_BYTES = 256 * 2**20  # a journal of a million images; a larger file is not one
 
 
-def probe(predict: Callable[[np.ndarray], np.ndarray] | None, rgb_upscale: Callable | None = None) -> list[float] | None:
-    """The model's output on a fixed noise image (a Y plane in [0, 1], or uint8 RGB for an end-to-end
-    model), rounded to 6 decimals; ``None`` for bicubic, which has no model."""
+def probe(predict: Callable[[np.ndarray], np.ndarray] | None, rgb_upscale: Callable | None = None, scale: int = 2) -> list[float] | None:
+    """The model's output on a fixed noise image (a Y plane in [0, 1], or uint8 RGB upscaled by
+    ``rgb_upscale`` at its model's ``scale`` for an end-to-end model), rounded to 6 decimals;
+    ``None`` for bicubic, which has no model."""
     rng = np.random.default_rng(20170601)
     if rgb_upscale is not None:
-        out = rgb_upscale(rng.integers(0, 256, (PROBE_SIDE, PROBE_SIDE, 3), dtype=np.uint8), 2)
+        out = rgb_upscale(rng.integers(0, 256, (PROBE_SIDE, PROBE_SIDE, 3), dtype=np.uint8), scale)
         return np.round(np.asarray(out, np.float64).ravel() / 255.0, 6).tolist()
     if predict is None:
         return None
