@@ -65,7 +65,7 @@ def test_a_cut_off_last_line_is_dropped(tmp_path, images, monkeypatch):
     _count_measure(monkeypatch, stop_at=4)
     assert _run("bicubic", images, out) == 130
     with open(partial, "a") as f:
-        f.write('{"score": {"dataset": "set", "sca')  # killed in the middle of a write
+        f.write('{"score": {"set": 0, "sca')  # killed in the middle of a write
     calls = _count_measure(monkeypatch)
     assert _run("bicubic", images, out) == 0
     assert len(calls) == 7 and json.loads(out.read_text())["runs"][0]["images"] == 3
@@ -142,3 +142,93 @@ def test_the_probe_runs_an_end_to_end_model_at_its_own_scale():
     values = probe(None, lambda lr, s: upscale_pixels(nearest, lr, s), scale=3)
     assert len(values) == (3 * PROBE_SIDE) ** 2 * 3 and 0 <= min(values) < max(values) <= 1
     assert probe(None) is None and len(probe(lambda y: y)) == PROBE_SIDE**2
+
+
+def test_two_sets_of_one_name_are_kept_apart(tmp_path, images, monkeypatch):
+    """``--data a/set b/set``: one row of both sets' images, as ever; scores kept by the set's position."""
+    for part, keep in (("a", (0, 1)), ("b", (2, 3))):
+        (tmp_path / part / "set").mkdir(parents=True)
+        for n, i in enumerate(keep):  # the same file names in both
+            (tmp_path / part / "set" / f"img_{n}.png").write_bytes((images / f"img_{i}.png").read_bytes())
+    argv = ["eval", "--model", "bicubic", "--data", str(tmp_path / "a" / "set"), str(tmp_path / "b" / "set"), "--scales", "2"]
+    alone = []
+    for part in "ab":
+        assert main(["eval", "--model", "bicubic", "--data", str(tmp_path / part / "set"), "--scales", "2", "--json", str(tmp_path / f"{part}.json")]) == 0
+        alone.append(json.loads((tmp_path / f"{part}.json").read_text())["results"][0]["psnr"])
+    _count_measure(monkeypatch, stop_at=3)
+    assert main([*argv, "--json", str(tmp_path / "both.json")]) == 130
+    _count_measure(monkeypatch)
+    assert main([*argv, "--json", str(tmp_path / "both.json")]) == 0
+    (row,) = json.loads((tmp_path / "both.json").read_text())["results"]
+    assert row["images"] == 4 and row["psnr"] == pytest.approx(np.mean(alone), abs=1e-9)
+
+
+def test_bad_input_found_while_scoring_drops_only_that_runs_scores(tmp_path, monkeypatch, capsys):
+    folder, out = tmp_path / "set", tmp_path / "out.json"
+    folder.mkdir()
+    r = np.random.default_rng(3)
+    for name in ("a", "b"):
+        Image.fromarray(r.integers(0, 256, (100, 100, 3), dtype=np.uint8)).save(folder / f"{name}.png")
+    Image.fromarray(np.full((100, 100, 3), 90, np.uint8)).save(folder / "z.png")  # flat: IFC is undefined, found only when scored
+    argv = ["eval", "--model", "bicubic", "--data", str(folder), "--scales", "2", "--metrics", "psnr", "ifc", "--json", str(out)]
+    assert main(argv) == 2 and "z.png" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["set"]  # nothing written
+    _count_measure(monkeypatch, stop_at=2)
+    assert main(argv) == 130  # a.png kept
+    before = (tmp_path / "out.json.partial").read_bytes()
+    _count_measure(monkeypatch)
+    assert main(argv) == 2  # b.png scored, then z.png refused: the journal is as it was
+    assert (tmp_path / "out.json.partial").read_bytes() == before and not out.exists()
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_journal(tmp_path, images, monkeypatch, capsys):
+    import builtins
+
+    import drrn_tf.protocol.journal as journal
+
+    monkeypatch.setattr(journal, "open", lambda *a, **k: builtins.open("/dev/full", "a"), raising=False)  # noqa: SIM115 -- appends fail
+    out = tmp_path / "out.json"
+    assert _run("bicubic", images, out) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "out.json.partial" in err and "no space left" in err, err
+    assert len((tmp_path / "out.json.partial").read_text().splitlines()) == 3 and not out.exists()  # header, run, the first image
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"kind": "drrn eval journal", "version": 1, "settings": [], "probe": None},
+        {"kind": "drrn eval journal", "version": 1, "settings": {}, "probe": 5},
+        {"kind": "drrn eval journal", "version": 2, "settings": {}, "probe": None},
+    ],
+)
+def test_a_malformed_journal_is_refused_in_one_line(tmp_path, images, capsys, header):
+    partial = tmp_path / "out.json.partial"
+    partial.write_text(json.dumps(header) + "\n")
+    assert _run("bicubic", images, tmp_path / "out.json") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a drrn eval journal" in err
+    partial.write_text(json.dumps({**header, "version": 1, "settings": {}, "probe": None}) + '\n{"run": {"cores": 2}}\n')
+    assert _run("bicubic", images, tmp_path / "out.json") == 2 and "line 2 is neither a run" in capsys.readouterr().err
+
+
+def test_overwrite_starts_over_and_a_finished_journal_still_counts_its_runs(tmp_path, images, monkeypatch, capsys):
+    import drrn_tf.io.files as files
+
+    out, partial = tmp_path / "out.json", tmp_path / "out.json.partial"
+    _count_measure(monkeypatch, stop_at=3)
+    assert main(["eval", "--model", "bicubic", "--data", str(images), "--scales", "4", "--json", str(out)]) == 130
+    calls = _count_measure(monkeypatch)
+    real = files.write_json_atomic
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt  # stopped after the last image, before the results were written
+
+    monkeypatch.setattr(files, "write_json_atomic", stop)
+    assert _run("bicubic", images, out, "--overwrite") == 130  # the other settings' journal replaced
+    assert len(calls) == 10 and not out.exists() and len(partial.read_text().splitlines()) == 12
+    monkeypatch.setattr(files, "write_json_atomic", real)
+    capsys.readouterr()
+    assert _run("bicubic", images, out) == 0 and len(calls) == 10  # nothing left to score
+    assert "10 image/scale pairs scored by an earlier run" in capsys.readouterr().out
+    assert [run["images"] for run in json.loads(out.read_text())["runs"]] == [10] and not partial.exists()

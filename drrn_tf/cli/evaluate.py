@@ -75,52 +75,51 @@ def _scorer(args, degrade):
     return engine, predict, None, engine.name if engine.runtime == "keras" or "(" in engine.name else f"{engine.name} ({engine.runtime})", scales
 
 
-def _journal(args, datasets, engine, predict, rgb_upscale, scales, degrade):
+def _journal(args, datasets, settings, predict, rgb_upscale, scales):
     """The journal of ``--json OUT`` (``OUT.partial``), with what an interrupted run of the same evaluation scored; ``None`` without --json."""
     from drrn_tf.io.images import list_images
-    from drrn_tf.nn.loading import BICUBIC
-    from drrn_tf.protocol.degrade import describe_degrade
     from drrn_tf.protocol.journal import EvalJournal, probe, set_digest
 
     if not args.json:
         return None
     settings = {
-        "runtime": engine.runtime if engine is not None else BICUBIC,
-        "ensemble": args.ensemble,
+        **settings,
         "tile": args.tile,
         "memory_mb": args.memory_mb,
         "metrics": list(dict.fromkeys(args.metrics)),
-        "degrade": describe_degrade(degrade),
         "scales": scales,
         "sets": [[name, set_digest(list_images(folder))] for name, folder in datasets],
     }
-    return EvalJournal.open(_partial(args.json), settings, probe(predict, rgb_upscale, scales[0]))  # an end-to-end model: its scale
+    probed = probe(predict, rgb_upscale, scales[0])  # an end-to-end model at its own scale
+    return EvalJournal.open(_partial(args.json), settings, probed, start_over=args.overwrite)
 
 
 def _partial(out) -> str:
     return f"{out}.partial"
 
 
-def _document(args, name, engine, degrade, seconds, journal, rows) -> dict:
-    """What ``--json`` writes: the results, and how, where and how long they were made."""
+def _evaluate(args, datasets, scales, predict, rgb_upscale, degrade, journal):
+    """The protocol's results, each image's scores kept in ``journal`` (if any) as they come: all of
+    them if the run is stopped, none of this run's if it ends on bad input."""
     from drrn_tf.inference.cpu import cpu_info
-    from drrn_tf.nn.loading import BICUBIC
-    from drrn_tf.protocol.degrade import describe_degrade
+    from drrn_tf.protocol.evaluation import evaluate
 
-    runs = journal.summary()
-    return {
-        "command": args.command_line,  # as typed
-        "model": name,
-        "model_spec": str(args.model),
-        "degrade": describe_degrade(degrade),
-        "ensemble": args.ensemble,
-        "runtime": engine.runtime if engine is not None else BICUBIC,
-        "tile": args.tile,  # None: from --memory-mb (tiled or not, the same scores up to float rounding)
-        "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded), every run of it together
-        "cpu": cpu_info().as_dict(),
-        **({"runs": runs} if len(runs) > 1 else {}),  # an interrupted evaluation, resumed: each run's CPU, images and seconds
-        "results": rows,
-    }
+    how = {"progress": _progress, "metrics": args.metrics, "rgb_upscale": rgb_upscale, "degrade": degrade}
+    if journal is None:
+        return evaluate(predict, datasets, scales, **how)
+    journal.begin(cpu_info().as_dict())
+    outcome = "stopped"
+    try:
+        return evaluate(predict, datasets, scales, **how, done=journal.done, on_score=journal.add)
+    except InputError:
+        outcome = "refused"
+        raise
+    finally:
+        journal.close(outcome)
+
+
+def _progress(jobs):
+    return progress(jobs, desc="evaluating", unit="img")
 
 
 def cmd_eval(args) -> int:
@@ -128,8 +127,8 @@ def cmd_eval(args) -> int:
     from drrn_tf.io.datasets import resolve_dataset
     from drrn_tf.io.files import check_output, write_json_atomic
     from drrn_tf.io.images import list_images
+    from drrn_tf.nn.loading import BICUBIC
     from drrn_tf.protocol.degrade import describe_degrade, parse_degrade
-    from drrn_tf.protocol.evaluation import evaluate
 
     degrade = parse_degrade(args.degrade) if args.degrade is not None else ()
     datasets = [resolve_dataset(d) for d in args.data]
@@ -138,42 +137,38 @@ def cmd_eval(args) -> int:
         check_output(args.json, inputs=inputs, overwrite=args.overwrite)
         check_output(_partial(args.json), inputs=inputs, overwrite=True)
     engine, predict, rgb_upscale, name, scales = _scorer(args, degrade)
-    journal = _journal(args, datasets, engine, predict, rgb_upscale, scales, degrade)
+    how = {"runtime": engine.runtime if engine is not None else BICUBIC, "ensemble": args.ensemble, "degrade": describe_degrade(degrade)}
+    journal = _journal(args, datasets, how, predict, rgb_upscale, scales)
     say_runtime(engine)
-    if journal and journal.scored:
+    if journal is not None and journal.resumed:
         print(f"drrn: {journal.path}: {journal.scored} image/scale pairs scored by an earlier run of this evaluation; going on from there")
-    earlier = sum(run["seconds"] for run in journal.summary()) if journal else 0.0
+    earlier = sum(run["seconds"] for run in journal.summary()) if journal is not None else 0.0
     started = time.monotonic()
-    if journal:
-        journal.begin(cpu_info().as_dict())
-    try:
-        results = evaluate(
-            predict,
-            datasets,
-            scales,
-            progress=lambda jobs: progress(jobs, desc="evaluating", unit="img"),
-            metrics=args.metrics,
-            rgb_upscale=rgb_upscale,
-            degrade=degrade,
-            done=journal.done if journal else None,
-            on_score=journal.add if journal else lambda key, values: None,
-        )
-    finally:
-        if journal:
-            journal.close(remove=False)
+    results = _evaluate(args, datasets, scales, predict, rgb_upscale, degrade, journal)
     seconds = earlier + time.monotonic() - started
     metrics = list(results[0].scores)  # args.metrics without repeats
     rows = [r.as_dict(per_image=args.per_image) for r in results]
     if degrade:
-        name += f"; LR degraded: {describe_degrade(degrade)}"
+        name += f"; LR degraded: {how['degrade']}"
     print(_format_table(rows, name, metrics))
     if args.per_image:
         for r in results:
             for row in r.per_image:
                 print(f"  {r.dataset} x{r.scale} {row['image']}: {_scores(row, metrics, line=True)}")
     if args.json:
-        write_json_atomic(args.json, _document(args, name, engine, degrade, seconds, journal, rows), replace=args.overwrite)
-        journal.close(remove=True)
+        doc = {
+            "command": args.command_line,  # as typed
+            "model": name,
+            "model_spec": str(args.model),
+            **how,
+            "tile": args.tile,  # None: from --memory-mb (tiled or not, the same scores up to float rounding)
+            "seconds": round(seconds, 1),  # the evaluation's wall time (the model's loading excluded), every run of it together
+            "cpu": cpu_info().as_dict(),  # this run's; "runs": each run's, when an interrupted evaluation was resumed
+            **({"runs": journal.summary()} if journal.resumed else {}),
+            "results": rows,
+        }
+        write_json_atomic(args.json, doc, replace=args.overwrite)
+        journal.close("done")
         print(f"wrote {args.json}")
     return 0
 
@@ -227,7 +222,11 @@ def register(sub) -> None:
         "or several joined by + (applied left to right, seeded: the same numbers every run), e.g. jpeg:75 or noise:5+jpeg:90",
     )
     ev.add_argument("-o", "--output", "--json", dest="json", metavar="OUT", help=_JSON_HELP)
-    ev.add_argument("--overwrite", action="store_true", help="replace OUT if it exists (never an image or model of the run)")
+    ev.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace OUT if it exists (never an image or model of the run), and OUT.partial if it is an interrupted evaluation of other settings",
+    )
     ev.add_argument("--per-image", action="store_true", help="also print (and store) each image's scores")
     add_tiling(ev, "keras")
     ev.set_defaults(func=cmd_eval)

@@ -191,8 +191,8 @@ def evaluate(
     degrade: Sequence[tuple[str, float]] = (),
     seed: int = 0,
     resample: bool = True,
-    done: Mapping[tuple[str, float, str], dict[str, float]] | None = None,
-    on_score: Callable[[tuple[str, float, str], dict[str, float]], None] = lambda key, values: None,
+    done: Mapping[tuple[int, float, str], dict[str, float]] | None = None,
+    on_score: Callable[[tuple[int, float, str], dict[str, float]], None] = lambda key, values: None,
 ) -> list[EvalResult]:
     """Evaluate ``predict`` (LR-up Y in [0,1] -> restored Y) on each (name, folder) and scale.
 
@@ -211,7 +211,7 @@ def evaluate(
     uint8, is degraded before its bicubic upscale, with a generator seeded by ``seed``, the image's
     position in its set and the scale (the same numbers on every run).
 
-    ``done``: scores already known, by (set name, scale, image file name) -- an interrupted run's,
+    ``done``: scores already known, by (the set's position in ``datasets``, scale, image file name) -- an interrupted run's,
     kept by ``drrn_tf.protocol.journal`` -- which are used as they are, not computed again;
     ``on_score(key, values)`` is called after each image scored here.
     """
@@ -221,21 +221,21 @@ def evaluate(
     if unknown or not metrics:
         raise ValueError(f"metrics must be among {', '.join(METRICS)}, got {metrics!r}")
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
-    jobs = [(name, s, p, y, i) for name, images in sets for s in scales for i, (p, y) in enumerate(images)]
-    _check_sizes(jobs, metrics)
+    jobs = [(k, name, s, p, y, i) for k, (name, images) in enumerate(sets) for s in scales for i, (p, y) in enumerate(images)]
+    _check_sizes([job[1:] for job in jobs], metrics)
     scored = dict(done or {})
-    for name, s, path, y, index in progress([job for job in jobs if (job[0], job[1], job[2].name) not in scored]):
+    for k, _, s, path, y, index in progress([job for job in jobs if (job[0], job[2], job[3].name) not in scored]):
         rng = np.random.default_rng([seed, index, round(s * 1000)])
         hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, rng, resample)
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband
             raise InputError(f"{path}: {e}") from None
-        scored[name, s, path.name] = values
-        on_score((name, s, path.name), values)
-    rows: dict[tuple[str, float], list[dict]] = {}
-    for name, s, path, _, _ in jobs:
-        rows.setdefault((name, s), []).append({"image": path.name, **{m: scored[name, s, path.name][m] for m in metrics}})
+        scored[k, s, path.name] = values
+        on_score((k, s, path.name), values)
+    rows: dict[tuple[str, float], list[dict]] = {}  # two sets of one name are one row, as they always were
+    for k, name, s, path, _, _ in jobs:
+        rows.setdefault((name, s), []).append({"image": path.name, **{m: scored[k, s, path.name][m] for m in metrics}})
     return [
         EvalResult(dataset=name, scale=s, scores={m: float(np.mean([r[m] for r in group])) for m in metrics}, images=len(group), per_image=group)
         for (name, s), group in rows.items()

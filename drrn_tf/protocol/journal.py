@@ -14,6 +14,7 @@ one-line refusal that names the journal, and nothing is written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ __all__ = ["EvalJournal", "probe", "set_digest", "PROBE_TOLERANCE"]
 KIND = "drrn eval journal"
 VERSION = 1
 PROBE_SIDE = 32  # pixels of the probe's LR input: below any tile, so tiling cannot change it
-PROBE_TOLERANCE = 1e-3  # a quarter of one uint8 step: far above float noise, far below another model
+PROBE_TOLERANCE = 1e-4  # the mean difference: far above float noise, far below another model's
 MAX_BYTES = 256 * 2**20  # a journal of a million images; a larger file is not one
 
 
@@ -61,60 +62,100 @@ def set_digest(images: Iterable[Path]) -> str:
     return h.hexdigest()
 
 
-def _key(record: dict) -> tuple[str, float, str]:
-    return record["dataset"], record["scale"], record["image"]
+def _key(record: dict) -> tuple[int, float, str]:
+    return record["set"], record["scale"], record["image"]
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _is_record(record) -> bool:
-    """Whether a journal line's ``score`` is one image's: its set, scale, file name, scores and seconds."""
+    """Whether a journal line's ``score`` is one image's: its set (position), scale, file name, scores and seconds."""
     return (
         isinstance(record, dict)
-        and isinstance(record.get("dataset"), str)
+        and isinstance(record.get("set"), int)
         and isinstance(record.get("image"), str)
-        and all(isinstance(record.get(k), (int, float)) and not isinstance(record.get(k), bool) for k in ("scale", "seconds"))
+        and all(_number(record.get(k)) for k in ("scale", "seconds"))
         and isinstance(record.get("scores"), dict)
-        and all(isinstance(v, (int, float)) for v in record["scores"].values())
+        and all(_number(v) for v in record["scores"].values())
     )
+
+
+def _is_header(line) -> bool:
+    probe_values = line.get("probe") if isinstance(line, dict) else None
+    return (
+        isinstance(line, dict)
+        and line.get("kind") == KIND
+        and line.get("version") == VERSION
+        and isinstance(line.get("settings"), dict)
+        and (probe_values is None or (isinstance(probe_values, list) and all(_number(v) for v in probe_values)))
+    )
+
+
+def _is_cpu(cpu) -> bool:
+    return isinstance(cpu, dict) and isinstance(cpu.get("name"), str) and isinstance(cpu.get("cores"), int)
+
+
+def _same_outputs(old: list[float], new: list[float]) -> bool:
+    """Whether two probes are one model's: equal up to float rounding (``PROBE_TOLERANCE`` on the mean
+    difference), a uint8 or int8 output allowed one step of rounding on a few values."""
+    if len(old) != len(new):
+        return False
+    diff = np.abs(np.subtract(old, new))
+    return float(diff.mean()) <= PROBE_TOLERANCE and float(diff.max()) <= 1.5 / 255
 
 
 def _differs(header: dict, settings: dict, probe_values: list[float] | None) -> str | None:
     """What tells the journal's evaluation from this one, in a few words; ``None`` if nothing does."""
-    theirs = header.get("settings", {})
+    theirs = header["settings"]
     for name, value in settings.items():
+        if name == "sets" and theirs.get(name) != value:
+            old, now = dict(map(tuple, theirs.get(name) or [])), dict(map(tuple, value))
+            changed = [n for n in now if n in old and old[n] != now[n]]
+            return f"set {changed[0]}'s files have changed" if changed else f"its sets are {', '.join(old) or 'none'}, this run's {', '.join(now)}"
         if theirs.get(name) != value:
             return f"its {name.replace('_', ' ')} is {json.dumps(theirs.get(name))}, this run's {json.dumps(value)}"
-    old = header.get("probe")
+    old = header["probe"]
     if (old is None) != (probe_values is None):
         return "one of the two is bicubic"
-    if old is not None and (len(old) != len(probe_values) or np.max(np.abs(np.subtract(old, probe_values))) > PROBE_TOLERANCE):
+    if old is not None and not _same_outputs(old, probe_values):
         return "its model's outputs differ from this one's"
     return None
 
 
 class EvalJournal:
-    """The journal of one ``drrn eval --json OUT``: ``done`` holds the scores of earlier runs."""
+    """The journal of one ``drrn eval --json OUT``: ``done`` holds the scores of earlier runs, by
+    (the set's position in ``--data``, scale, image file name)."""
 
     def __init__(self, path: Path, header: dict, runs: list[tuple[dict, list[dict]]]):
         self.path, self.header, self.runs = path, header, runs  # runs: (cpu, its records), oldest first
         self.done = {_key(r): r["scores"] for _, records in runs for r in records}
-        self._file, self._clock = None, 0.0
+        self.resumed = bool(self.done)
+        self._file, self._clock, self._failed = None, 0.0, False
 
     @classmethod
-    def open(cls, path: str | os.PathLike, settings: dict, probe_values: list[float] | None) -> EvalJournal:
+    def open(cls, path: str | os.PathLike, settings: dict, probe_values: list[float] | None, start_over: bool = False) -> EvalJournal:
         """The journal at ``path`` if it is one of this evaluation (its scores kept), else a new one;
-        one-line ``InputError`` for a file that is not a journal or is another evaluation's."""
+        one-line ``InputError`` for a file that is not a journal, or one of another evaluation unless
+        ``start_over`` (then it is replaced once this run scores its first image)."""
         path = Path(path)
         settings = json.loads(json.dumps(settings))  # as it reads back
         header = {"kind": KIND, "version": VERSION, "settings": settings, "probe": probe_values}
         if not path.exists():
             return cls(path, header, [])
-        header, runs = cls._read(path)
-        why = _differs(header, settings, probe_values)
-        if why is not None:
-            raise InputError(f"{path}: an interrupted evaluation of other settings ({why}): finish it with the command that began it, or delete {path.name}")
-        if any(not set(settings["metrics"]) <= set(r["scores"]) for _, records in runs for r in records):
-            raise InputError(f"{path}: an image's scores lack one of {', '.join(settings['metrics'])}; not a journal of this evaluation (delete it)")
-        return cls(path, header, [run for run in runs if run[1]])
+        old, runs = cls._read(path)
+        why = _differs(old, settings, probe_values)
+        if why is None and any(not set(settings["metrics"]) <= set(r["scores"]) for _, records in runs for r in records):
+            why = "an image's scores lack one of its metrics"
+        if why is None:
+            return cls(path, old, [run for run in runs if run[1]])
+        if start_over:
+            return cls(path, header, [])
+        raise InputError(
+            f"{path}: an interrupted evaluation of other settings ({why}): finish it with the command that began it, "
+            f"or pass --overwrite to start over (it is replaced)"
+        )
 
     @staticmethod
     def _read(path: Path) -> tuple[dict, list[tuple[dict, list[dict]]]]:
@@ -129,11 +170,11 @@ class EvalJournal:
                 if 0 < i == len(raws) - 1 and not text.endswith("\n"):
                     break  # cut off when the run was killed
                 raise InputError(f"{not_one}: line {i + 1} is not JSON") from None
-        if not lines or not isinstance(lines[0], dict) or lines[0].get("kind") != KIND or lines[0].get("version") != VERSION:
+        if not lines or not _is_header(lines[0]):
             raise InputError(not_one)
         runs: list[tuple[dict, list[dict]]] = []
         for i, line in enumerate(lines[1:], start=2):
-            if isinstance(line, dict) and isinstance(line.get("run"), dict):
+            if isinstance(line, dict) and _is_cpu(line.get("run")):
                 runs.append((line["run"], []))
             elif runs and isinstance(line, dict) and _is_record(line.get("score")):
                 runs[-1][1].append(line["score"])
@@ -150,37 +191,45 @@ class EvalJournal:
         self.runs.append((cpu, []))
         self._clock = time.monotonic()
 
-    def _open(self) -> None:
-        """Rewrite the journal (atomically) with what it keeps and this run, then open it to add to."""
+    def _lines(self) -> bytes:
         lines = [self.header] + [line for run, records in self.runs for line in ({"run": run}, *({"score": r} for r in records))]
-        write_bytes_atomic(self.path, "".join(json.dumps(line) + "\n" for line in lines).encode())
-        try:
-            self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 -- open for the whole run, until close()
-        except OSError as e:
-            raise os_error(self.path, e) from e
+        return "".join(json.dumps(line) + "\n" for line in lines).encode()
 
-    def add(self, key: tuple[str, float, str], scores: dict[str, float]) -> None:
-        """Keep one image's scores, and the seconds since ``begin`` or the image before, before the next is begun."""
+    def add(self, key: tuple[int, float, str], scores: dict[str, float]) -> None:
+        """Keep one image's scores, and the seconds since ``begin`` or the image before, before the next
+        is begun; the first of a run rewrites the journal (atomically) with what it keeps, and this run."""
         now = time.monotonic()
-        record = {"dataset": key[0], "scale": key[1], "image": key[2], "scores": scores, "seconds": round(now - self._clock, 3)}
+        record = {"set": key[0], "scale": key[1], "image": key[2], "scores": scores, "seconds": round(now - self._clock, 3)}
         self._clock = now
-        if self._file is None:
-            self._open()
+        self.runs[-1][1].append(record)
         try:
-            self._file.write(json.dumps({"score": record}) + "\n")
+            if self._file is None:
+                write_bytes_atomic(self.path, self._lines())
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 -- open for the whole run, until close()
+            else:
+                self._file.write(json.dumps({"score": record}) + "\n")
             self._file.flush()
         except OSError as e:
+            self._failed = True  # what the journal holds stays, as if the run had been stopped here
             raise os_error(self.path, e) from e
-        self.runs[-1][1].append(record)
 
     def summary(self) -> list[dict]:
         """Each run that scored something: its CPU, how many image/scale pairs it scored and the seconds they took."""
         return [{"cpu": cpu, "images": len(records), "seconds": round(sum(r["seconds"] for r in records), 1)} for cpu, records in self.runs if records]
 
-    def close(self, remove: bool) -> None:
-        """Stop writing; ``remove``: the results are written, so the journal goes."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-        if remove:
+    def close(self, outcome: str) -> None:
+        """Stop writing. ``outcome``: ``stopped`` (interrupted: all is kept), ``refused`` (bad input:
+        this run's scores are dropped, the journal left as it was before it), ``done`` (the results
+        are written: the journal goes)."""
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):  # a full disk has been reported by ``add`` already
+                file.close()
+        wrote = file is not None  # this run scored something, and so wrote the journal
+        if self._failed:
+            outcome = "stopped"
+        if outcome == "done" or (outcome == "refused" and wrote and not self.resumed):
             self.path.unlink(missing_ok=True)
+        elif outcome == "refused" and wrote:
+            self.runs.pop()
+            write_bytes_atomic(self.path, self._lines())
