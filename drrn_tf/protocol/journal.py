@@ -7,9 +7,9 @@ other whatever its file is called), then one line per run (the CPU it ran on) fo
 per image scored (its scores and the seconds it took). Nothing is written before a run's first
 image is scored; then the journal is rewritten (atomically) with what it keeps, and each line is
 appended and flushed as soon as it is known. A last line cut off by a crash is dropped when the
-journal is read back. Scores are kept only for settings and a probe
-that match, to within ``PROBE_TOLERANCE`` (float rounding, not another model); anything else is a
-one-line refusal that names the journal, and nothing is written.
+journal is read back. Scores are kept only for settings that match and a probe that matches up to
+float rounding (``_same_outputs``); anything else is a one-line refusal that names the journal, and
+nothing is written.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = ["EvalJournal", "probe", "set_digest", "PROBE_TOLERANCE"]
 
 KIND = "drrn eval journal"
 VERSION = 1
-PROBE_SIDE = 32  # pixels of the probe's LR input: below any tile, so tiling cannot change it
+PROBE_SIDE = 32  # pixels of the probe's input: small, and tiled or not the same up to float rounding
 PROBE_TOLERANCE = 1e-4  # the mean difference: far above float noise, far below another model's
 MAX_BYTES = 256 * 2**20  # a journal of a million images; a larger file is not one
 
