@@ -148,7 +148,7 @@ def measure(output: np.ndarray, hr: np.ndarray, scale: int, metrics: Iterable[st
 def _check_sizes(jobs: list, metrics: list[str]) -> None:
     """SSIM's window (IFC's pyramid) must fit each shaved, cropped image."""
     need = max([SSIM_WINDOW] + [IFC_MIN_SIDE for m in metrics if m == "ifc"])
-    for _, s, path, y, _ in jobs:
+    for _, _, s, path, y, _ in jobs:
         p = scale_fraction(s).numerator
         side = min(n - n % p for n in y.shape[:2]) - 2 * shave_border(s)
         if side < need:
@@ -221,21 +221,22 @@ def evaluate(
     if unknown or not metrics:
         raise ValueError(f"metrics must be among {', '.join(METRICS)}, got {metrics!r}")
     sets = [(name, [(p, hr_luminance(read_image(p).pixels)) for p in list_images(folder)]) for name, folder in datasets]
-    jobs = [(k, name, s, p, y, i) for k, (name, images) in enumerate(sets) for s in scales for i, (p, y) in enumerate(images)]
-    _check_sizes([job[1:] for job in jobs], metrics)
+    # each job's key: (the set's position, scale, file name), which tells two sets of one name apart
+    jobs = [((k, s, p.name), name, s, p, y, i) for k, (name, images) in enumerate(sets) for s in scales for i, (p, y) in enumerate(images)]
+    _check_sizes(jobs, metrics)
     scored = dict(done or {})
-    for k, _, s, path, y, index in progress([job for job in jobs if (job[0], job[2], job[3].name) not in scored]):
+    for key, _, s, path, y, index in progress([job for job in jobs if job[0] not in scored]):
         rng = np.random.default_rng([seed, index, round(s * 1000)])
         hr, out = _output_and_truth(path, y, s, predict, rgb_upscale, degrade, rng, resample)
         try:
             values = measure(out, hr, s, metrics)
         except ValueError as e:  # IFC of an image with a flat subband
             raise InputError(f"{path}: {e}") from None
-        scored[k, s, path.name] = values
-        on_score((k, s, path.name), values)
+        scored[key] = values
+        on_score(key, values)
     rows: dict[tuple[str, float], list[dict]] = {}  # two sets of one name are one row, as they always were
-    for k, name, s, path, _, _ in jobs:
-        rows.setdefault((name, s), []).append({"image": path.name, **{m: scored[k, s, path.name][m] for m in metrics}})
+    for key, name, s, path, _, _ in jobs:
+        rows.setdefault((name, s), []).append({"image": path.name, **{m: scored[key][m] for m in metrics}})
     return [
         EvalResult(dataset=name, scale=s, scores={m: float(np.mean([r[m] for r in group])) for m in metrics}, images=len(group), per_image=group)
         for (name, s), group in rows.items()

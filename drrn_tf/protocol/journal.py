@@ -130,8 +130,7 @@ class EvalJournal:
 
     def __init__(self, path: Path, header: dict, runs: list[tuple[dict, list[dict]]]):
         self.path, self.header, self.runs = path, header, runs  # runs: (cpu, its records), oldest first
-        self.done = {_key(r): r["scores"] for _, records in runs for r in records}
-        self.resumed = bool(self.done)
+        self.done = {_key(r): r["scores"] for _, records in runs for r in records}  # earlier runs' only
         self._file, self._clock, self._failed = None, 0.0, False
 
     @classmethod
@@ -185,6 +184,11 @@ class EvalJournal:
     @property
     def scored(self) -> int:
         return len(self.done)
+
+    @property
+    def resumed(self) -> bool:
+        """Whether earlier runs of this evaluation scored something."""
+        return bool(self.done)
 
     def begin(self, cpu: dict) -> None:
         """Start this run (on ``cpu``); nothing is written until its first image is scored."""
