@@ -200,6 +200,8 @@ def test_a_full_disk_is_one_line_and_keeps_the_journal(tmp_path, images, monkeyp
         {"kind": "drrn eval journal", "version": 1, "settings": [], "probe": None},
         {"kind": "drrn eval journal", "version": 1, "settings": {}, "probe": 5},
         {"kind": "drrn eval journal", "version": 2, "settings": {}, "probe": None},
+        {"kind": "drrn eval journal", "version": 1, "settings": {"sets": [["set"]]}, "probe": None},
+        {"kind": "drrn eval journal", "version": 1, "settings": {"sets": 5}, "probe": None},
     ],
 )
 def test_a_malformed_journal_is_refused_in_one_line(tmp_path, images, capsys, header):

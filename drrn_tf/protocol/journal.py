@@ -89,8 +89,14 @@ def _is_header(line) -> bool:
         and line.get("kind") == KIND
         and line.get("version") == VERSION
         and isinstance(line.get("settings"), dict)
+        and _is_sets(line["settings"].get("sets", []))
         and (probe_values is None or (isinstance(probe_values, list) and all(_number(v) for v in probe_values)))
     )
+
+
+def _is_sets(sets) -> bool:
+    """Whether a header's ``sets`` is a list of [name, digest] pairs."""
+    return isinstance(sets, list) and all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(v, str) for v in pair) for pair in sets)
 
 
 def _is_cpu(cpu) -> bool:
