@@ -1,5 +1,3 @@
-import sys
+from drrn_tf.cli import run
 
-from drrn_tf.cli import main
-
-sys.exit(main())
+run()

@@ -365,6 +365,17 @@ def test_failures_while_running(capsys, tmp_path, monkeypatch):
     assert err.splitlines()[-1] == "upscaled 1 of 4 images; 1 failed (listed above); stopped at that write error, 2 not tried"
     assert [p.name for p in (tmp_path / "full").iterdir()] == ["a_x2.png"]
 
+    def read_none(path, *args, **kwargs):  # every input decodes while planning, and none when it runs
+        if "check" not in kwargs:
+            raise InputError(f"{path}: corrupt or truncated PNG image (changed meanwhile)")
+        return real_read(path, *args, **kwargs)
+
+    monkeypatch.setattr(jobs, "write_image", real_write)
+    monkeypatch.setattr(jobs, "read_image", read_none)
+    assert main(["upscale", str(d), "-s", "2", "-o", str(tmp_path / "none"), "--model", "bicubic"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "upscaled 0 of 4 images; 4 failed (listed above)"
+    assert not (tmp_path / "none").exists()  # the folder made for the run is gone with it: nothing was written
+
 
 def test_the_command_line_and_the_planner_agree_on_formats():
     from drrn_tf.cli import upscale

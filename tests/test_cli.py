@@ -196,28 +196,40 @@ def test_litert_runtime_caches_a_gated_int8_export(capsys, tmp_path, photo, mode
 
 
 @pytest.mark.slow
-def test_sigterm_leaves_nothing_behind(tmp_path, data_dir):
-    """SIGTERM is handled like Ctrl-C: exit 143, one line, no output or temporary file left."""
+@pytest.mark.parametrize("command, signum, status, line", [("upscale", "SIGTERM", 143, "drrn: terminated"), ("eval", "SIGINT", 130, "drrn: interrupted")])
+def test_a_signal_stops_a_tile_at_once_and_leaves_nothing_behind(tmp_path, data_dir, command, signum, status, line):
+    """SIGTERM is handled like Ctrl-C: at once, even in the middle of a tile through the network (one
+    1024-pixel tile of B1U25 in Keras takes tens of seconds on two cores); one line, exit 143 or 130, no
+    output, journal or temporary file left."""
     import signal
     import time
 
-    big = tmp_path / "big.png"
+    (tmp_path / "in").mkdir()
+    big = tmp_path / "in" / "big.png"
     Image.open(data_dir / "Set14" / "barbara.png").save(big)
+    out = tmp_path / ("out" if command == "upscale" else "out.json")  # upscale: a folder it makes
+    what = (
+        ["upscale", str(big), "-s", "4", "-o", str(out)] if command == "upscale" else ["eval", "--data", str(big.parent), "--scales", "4", "--json", str(out)]
+    )
     p = subprocess.Popen(
-        [sys.executable, "-m", "drrn_tf", "upscale", str(big), "-s", "4", "-o", str(tmp_path / "x.png"), "--model", "drrn_b1u25", "--tile", "200"],
+        [sys.executable, "-m", "drrn_tf", *what, "--model", "drrn_b1u25", "--runtime", "keras", "--tile", "1024"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     err = b""
     deadline = time.time() + 120
-    while b"tile" not in err and p.poll() is None and time.time() < deadline:  # wait for the tile progress bar
+    while b"drrn: runtime" not in err and p.poll() is None and time.time() < deadline:  # said just before the first tile
         err += p.stderr.read1(4096)
-    p.send_signal(signal.SIGTERM)
+    time.sleep(3)  # into the first tile's network call
+    p.send_signal(getattr(signal, signum))
+    sent = time.monotonic()
     err += p.communicate(timeout=120)[1]
+    waited = time.monotonic() - sent
     text = err.decode()
-    assert p.returncode == 143, text
-    assert text.strip().splitlines()[-1].endswith("drrn: terminated")
-    assert [f.name for f in tmp_path.iterdir()] == ["big.png"]
+    assert p.returncode == status, text
+    assert text.strip().splitlines()[-1] == line
+    assert waited < 15, f"{waited:.1f} s from the signal to the exit"
+    assert [f.name for f in tmp_path.iterdir()] == ["in"] and [f.name for f in big.parent.iterdir()] == ["big.png"]
 
 
 def test_animated_input_says_only_its_first_frame_is_upscaled(capsys, tmp_path, model_files):

@@ -12,9 +12,10 @@ import os
 import shlex
 import sys
 import warnings
+from typing import NoReturn
 
 from drrn_tf.cli.options import epilog, memory_mb, one_line, positive  # the names other packages' sub-commands use
-from drrn_tf.cli.process import LibraryLogToStderr, NativeStderrSilenced, Terminated, on_sigterm
+from drrn_tf.cli.process import LibraryLogToStderr, NativeStderrSilenced, Terminated, exit_process, on_sigterm
 from drrn_tf.errors import DrrnError
 
 # What the commands refuse, and why: printed by `drrn --help`, and quoted in the README.
@@ -43,7 +44,7 @@ in a folder (or with several inputs) an input that cannot be upscaled is such a 
 skipped; the others are upscaled, and the run ends with exit status 1"""
 
 
-__all__ = ["REFUSALS", "build_parser", "main", "epilog", "memory_mb", "one_line", "positive"]
+__all__ = ["REFUSALS", "build_parser", "main", "run", "epilog", "memory_mb", "one_line", "positive"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     for ep in entry_points(group="drrn_tf.commands"):
         ep.load()(sub)
     return p
+
+
+def run() -> NoReturn:
+    """The ``drrn`` program (its console script, and ``python -m drrn_tf``): ``main()``, then exit with its
+    status -- at once if Ctrl-C or SIGTERM left a network call running (``exit_process``)."""
+    exit_process(main())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,11 +1,18 @@
 """What the ``drrn`` command does to its own process while a command runs: SIGTERM as an interrupt,
-native libraries' stderr quietened, the packages' log lines printed, a test hook for logical CPUs."""
+long native calls off the main thread so that an interrupt lands at once, native libraries' stderr
+quietened, the packages' log lines printed, a test hook for logical CPUs."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import os
 import sys
+import threading
+from typing import NoReturn
+
+from drrn_tf.inference.threads import DaemonPool
 
 
 class Terminated(KeyboardInterrupt):
@@ -14,6 +21,51 @@ class Terminated(KeyboardInterrupt):
 
 def on_sigterm(signum, frame):
     raise Terminated()
+
+
+_WORKER = DaemonPool(1, "drrn-call")
+_ABANDONED = threading.Event()
+
+
+def off_main_thread(fn):
+    """``fn``, called from the main thread, run by a daemon worker while the main thread waits for it.
+
+    Python runs a signal handler only between its own steps, so a Ctrl-C or SIGTERM that lands
+    during one long native call (a tile through B1U25 can take minutes) would wait for it; waiting
+    on a worker instead, the main thread takes the signal at once and cleans up on its way out,
+    and ``exit_process`` ends the process without waiting for the call left running. From any
+    other thread (the worker itself included) ``fn`` runs as it is."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            return fn(*args, **kwargs)
+        future = _WORKER.submit(functools.partial(fn, *args, **kwargs))
+        try:
+            return future.result()
+        except BaseException:
+            if not future.done() and not future.cancel():  # still running: abandoned
+                _ABANDONED.set()
+            raise
+
+    return call
+
+
+def interruptible(engine):
+    """``engine`` (a ``TileEngine`` or ``RgbEngine``; ``None`` for bicubic) with its ``run`` off the main thread."""
+    return None if engine is None else engine._replace(run=off_main_thread(engine.run))
+
+
+def exit_process(code: int) -> NoReturn:
+    """Exit with ``code``: at once (output flushed) if an interrupt left a call of ``off_main_thread``
+    running, whose native threads a normal exit would tear down under it (a crash, seen with
+    TensorFlow); else as ``sys.exit``."""
+    if _ABANDONED.is_set():
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be said
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 class NativeStderrSilenced:

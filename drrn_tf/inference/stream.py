@@ -17,17 +17,15 @@ output number is computed exactly as in one piece.
 from __future__ import annotations
 
 import functools
-import os
-import queue
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
 from drrn_tf.errors import InputValueError
 from drrn_tf.inference.cpu import usable_cores
+from drrn_tf.inference.threads import DaemonPool
 from drrn_tf.inference.tiling import Span, tile_plan
 from drrn_tf.protocol.matlab import apply_taps, bicubic_taps, resize_plan, rgb2ycbcr, ycbcr2rgb
 
@@ -38,43 +36,8 @@ __all__ = ["upscale_stream", "ENGINE_BYTES_PER_PIXEL"]
 ENGINE_BYTES_PER_PIXEL = 8 * 16
 
 
-class _BandPool:
-    """Daemon worker threads for the colour work. Not ``ThreadPoolExecutor``: its workers are not
-    daemons, and a Ctrl-C or SIGTERM landing while it starts one can leave that worker unregistered,
-    so that the interpreter waits for it forever at exit (seen with ``drrn upscale`` + SIGTERM)."""
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self.tasks: queue.SimpleQueue = queue.SimpleQueue()
-        for k in range(workers):
-            threading.Thread(target=self._serve, name=f"drrn-stream-{k}", daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            future, fn, args = self.tasks.get()
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(fn(*args))
-                except BaseException as e:  # handed to the caller
-                    future.set_exception(e)
-
-    def submit(self, fn, *args) -> Future:
-        future: Future = Future()
-        self.tasks.put((future, fn, args))
-        return future
-
-
-_POOL: _BandPool | None = None
+_POOL: DaemonPool | None = None
 _POOL_LOCK = threading.Lock()
-
-
-def _forget_pool() -> None:
-    global _POOL
-    _POOL = None  # a forked child has none of the parent's threads: it makes its own pool
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def band_workers() -> int:
@@ -92,7 +55,7 @@ def _in_bands(fn: Callable[[int, int], object], n: int) -> list:
     edges = [n * k // bands for k in range(bands + 1)]
     with _POOL_LOCK:
         if _POOL is None or _POOL.workers < workers:
-            _POOL = _BandPool(workers)
+            _POOL = DaemonPool(workers, "drrn-stream")
         pool = _POOL
     futures = [pool.submit(fn, a, b) for a, b in zip(edges[:-1], edges[1:])]
     return [f.result() for f in futures]

@@ -6,6 +6,8 @@ that format's own Pillow decoder, what its header says, and the PNG check Pillow
 from __future__ import annotations
 
 import io
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from drrn_tf._compat import pillow_opener
 from drrn_tf.errors import InputError, first_line
 
-__all__ = ["READ_FORMATS", "ImageHeader", "array_mode", "check_png_rows", "image_header", "open_format", "sniff_format"]
+__all__ = ["READ_FORMATS", "ImageHeader", "array_mode", "check_png_rows", "image_header", "open_format", "sniff_file", "sniff_format", "webp_lossless"]
 
 READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
 
@@ -129,3 +131,29 @@ def check_png_rows(path: Path, data: bytes) -> None:
         pos += 12 + length
     if got < expected:
         raise InputError(f"{path}: corrupt PNG image (its data holds {got:,} of the {expected:,} bytes its {width}x{height} header needs)")
+
+
+def sniff_file(path: str | os.PathLike) -> str | None:
+    """A file's image format from its first bytes, as ``read_image`` decides it ("WEBP-LOSSLESS" for a lossless
+    WebP); "" for a regular file of no image format; None where it cannot be read (``read_image`` says why)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # no wait on a FIFO put there meanwhile
+        with os.fdopen(fd, "rb") as f:
+            head = f.read(1 << 16)
+    except (OSError, ValueError):
+        return None
+    fmt = sniff_format(head) or ""
+    return "WEBP-LOSSLESS" if fmt == "WEBP" and webp_lossless(head) else fmt
+
+
+def webp_lossless(head: bytes) -> bool:
+    """Whether a WebP file's (first) image is VP8L, the lossless coding, walking its RIFF chunks."""
+    pos = 12
+    while pos + 8 <= len(head):
+        kind, size = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if kind in (b"VP8L", b"VP8 "):
+            return kind == b"VP8L"
+        pos += 24 if kind == b"ANMF" else 8 + size + (size & 1)  # an animation frame: its own chunks follow its header
+    return False

@@ -11,6 +11,7 @@ is written atomically (temporary file + rename), so a failure never leaves half 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from collections.abc import Callable, Iterable
@@ -20,7 +21,7 @@ from pathlib import Path
 from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError
 from drrn_tf.io.files import check_output, file_ids, os_error
-from drrn_tf.io.formats import READ_FORMATS, ImageHeader, sniff_format
+from drrn_tf.io.formats import READ_FORMATS, ImageHeader, sniff_file
 from drrn_tf.io.images import LoadedImage, check_output_path, check_output_size, is_image_path, read_image, write_image
 from drrn_tf.upscale.image import Target
 
@@ -116,32 +117,6 @@ def _check_options(o: OutputOptions) -> None:
     s = o.suffix
     if s is not None and ("/" in s or os.sep in s or (os.altsep and os.altsep in s) or not s.isprintable()):
         raise InputError(f"--suffix {s!r}: must be plain text added to a file name (no folder separator, no control character)")
-
-
-def _sniff(path: Path) -> str | None:
-    """An input's format from its first bytes, as read_image decides it ("WEBP-LOSSLESS" for a lossless
-    WebP); "" for a regular file of no image format; None where it cannot be read (read_image says why)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # no wait on a FIFO put there meanwhile
-        with os.fdopen(fd, "rb") as f:
-            head = f.read(1 << 16)
-    except (OSError, ValueError):
-        return None
-    fmt = sniff_format(head) or ""
-    return "WEBP-LOSSLESS" if fmt == "WEBP" and _webp_lossless(head) else fmt
-
-
-def _webp_lossless(head: bytes) -> bool:
-    """Whether a WebP file's (first) image is VP8L, the lossless coding, walking its RIFF chunks."""
-    pos = 12
-    while pos + 8 <= len(head):
-        kind, size = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
-        if kind in (b"VP8L", b"VP8 "):
-            return kind == b"VP8L"
-        pos += 24 if kind == b"ANMF" else 8 + size + (size & 1)  # an animation frame: its own chunks follow its header
-    return False
 
 
 def _folder_ext(fmt: str | None, asked: str | None) -> str:
@@ -281,7 +256,7 @@ def plan_upscale(
     given = [Path(p) for p in inputs]
     sources = expand_inputs(given)
     batch = len(sources) > 1 or any(p.is_dir() for p in given)
-    formats = [_sniff(p) for p in sources]
+    formats = [sniff_file(p) for p in sources]
     outputs, make_dir, named = _outputs(sources, formats, output, target, options)
     # A file of no image format (or one that cannot be read) is reported when read_image reads it:
     # its output name takes part in no check of the run.
@@ -355,13 +330,25 @@ def run_upscale(
     the output folder exists), then those failing now; a batch goes on past them, but stops at a
     write error no later output could escape (a full disk, a read-only folder). A single input's
     failure raises. ``note`` hears what the user should know (an animated input's other frames are
-    dropped). With no job, nothing is created."""
+    dropped). With no job, nothing is created; an output folder made for a run that writes nothing
+    (an error, an interrupt) is removed again."""
     result = RunResult()
-    if plan.make_dir is not None and plan.jobs:
+    made = plan.make_dir is not None and bool(plan.jobs) and not plan.make_dir.exists()
+    if made:
         try:
             plan.make_dir.mkdir(parents=False, exist_ok=True)
         except OSError as e:
             raise os_error(plan.make_dir, e, "cannot create the output folder") from e
+    try:
+        _run_jobs(plan, upscale, result, max_pixels, on_done, on_error, note)
+    finally:
+        if made and not result.done:
+            with contextlib.suppress(OSError):  # only an empty folder goes: anything in it stays
+                plan.make_dir.rmdir()
+    return result
+
+
+def _run_jobs(plan: UpscalePlan, upscale, result: RunResult, max_pixels: int, on_done, on_error, note) -> None:
     for message in plan.failed:
         on_error(message)
     for job in plan.jobs:
@@ -382,7 +369,6 @@ def run_upscale(
             continue
         result.done += 1
         on_done(job, shape)
-    return result
 
 
 def _run_one(job: UpscaleJob, upscale, max_pixels: int, options: OutputOptions, note) -> tuple:
