@@ -189,6 +189,16 @@ def test_plain_progress_lines_are_spaced(monkeypatch, capsys):
         now[0] += 11  # under a tenth, but 10 s since the last line
         slow.update(1)
     assert capsys.readouterr().err.splitlines() == ["images: 1/1000", "images: 2/1000", "images: 3/1000"]
+    long = options.Lines(None, total=40, desc="evaluating", unit="img")  # an evaluation of hours: how long is left
+    long.clock = lambda: now[0]
+    long.start = long.last = now[0]
+    for _ in range(40):
+        now[0] += 100
+        long.update(1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[:2] == ["evaluating: 1/40 images, about 65 min left", "evaluating: 2/40 images, about 63 min left"]
+    assert lines[-1] == "evaluating: 40/40 images" and len(lines) == 40
+    assert [options.duration(t) for t in (0.2, 40, 700, 3 * 3600 + 5 * 60)] == ["1 s", "40 s", "12 min", "3 h 05 min"]
 
 
 def test_format_quality_and_suffix(folder, tmp_path):

@@ -76,7 +76,8 @@ class Lines:
     """Progress as plain lines on stderr, for a pipe, a log file or a terminal of no size (where a bar
     would draw nothing): ``desc: 3/12 images``, or ``desc: 40% (52/130 tiles)``. A line when another
     tenth is done or ``every`` seconds have passed, but never sooner than ``gap`` seconds after the
-    last one; the last item's line always (where the total is known)."""
+    last one; the last item's line always (where the total is known). From a minute on, a line says
+    how long the rest should take at the pace so far (``desc: 3/12 images, about 2 h 15 min left``)."""
 
     def __init__(self, iterable=None, total: int | None = None, desc: str = "", unit: str = "it", gap: float = 3.0, every: float = 10.0):
         import time
@@ -85,7 +86,8 @@ class Lines:
         self.total = total if total is not None else (len(iterable) if hasattr(iterable, "__len__") else None)
         self.unit = {"img": "images", "it": "items"}.get(unit, unit if unit.endswith("s") else unit + "s")
         self.clock = time.monotonic
-        self.last, self.tenth = self.clock(), 0
+        self.start = self.last = self.clock()
+        self.tenth = 0
 
     def __iter__(self):
         for item in self.iterable:
@@ -104,11 +106,24 @@ class Lines:
         if not self.total:
             return f"{self.desc}: {self.n} {self.unit}"
         if self.unit == "images":  # one at a time: the count says it
-            return f"{self.desc}: {self.n}/{self.total}" + ("" if self.desc.endswith(self.unit) else f" {self.unit}")
-        return f"{self.desc}: {100 * self.n // self.total}% ({self.n}/{self.total} {self.unit})"
+            line = f"{self.desc}: {self.n}/{self.total}" + ("" if self.desc.endswith(self.unit) else f" {self.unit}")
+        else:
+            line = f"{self.desc}: {100 * self.n // self.total}% ({self.n}/{self.total} {self.unit})"
+        spent = self.last - self.start
+        if spent < 60 or not 0 < self.n < self.total:
+            return line
+        return f"{line}, about {duration(spent / self.n * (self.total - self.n))} left"
 
     def close(self) -> None:
         pass
+
+
+def duration(seconds: float) -> str:
+    """``40 s``, ``12 min``, ``3 h 05 min``: a time as a person reads it."""
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 90 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def say_runtime(engine) -> None:
