@@ -167,7 +167,7 @@ def test_plain_progress_lines_are_spaced(monkeypatch, capsys):
     bar = options.progress(range(130), desc="upscaling photo.jpg", unit="tile")
     assert isinstance(bar, options.Lines)  # capsys: stderr is no terminal
     bar.clock = lambda: now[0]
-    bar.last = 0.0
+    bar.start = bar.last = 0.0
     for _ in bar:
         now[0] += 0.5  # a tile every half second: 65 s in all
     lines = capsys.readouterr().err.splitlines()
@@ -176,7 +176,7 @@ def test_plain_progress_lines_are_spaced(monkeypatch, capsys):
     assert lines[0] == "upscaling photo.jpg: 10% (13/130 tiles)"
     fast = options.Lines(None, total=1000, desc="upscaling", unit="img")
     fast.clock = lambda: now[0]
-    fast.last = now[0]
+    fast.start = fast.last = now[0]
     for _ in range(1000):
         now[0] += 0.01  # 100 images a second: a line every 3 s at most, and the last
         fast.update(1)
@@ -184,7 +184,7 @@ def test_plain_progress_lines_are_spaced(monkeypatch, capsys):
     assert lines[-1] == "upscaling: 1000/1000 images" and len(lines) <= 5, lines
     slow = options.Lines(None, total=1000, desc="images", unit="img")
     slow.clock = lambda: now[0]
-    slow.last = now[0]
+    slow.start = slow.last = now[0]
     for _ in range(3):
         now[0] += 11  # under a tenth, but 10 s since the last line
         slow.update(1)

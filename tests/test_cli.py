@@ -220,7 +220,7 @@ def test_a_signal_stops_a_tile_at_once_and_leaves_nothing_behind(tmp_path, data_
     deadline = time.time() + 120
     while b"drrn: runtime" not in err and p.poll() is None and time.time() < deadline:  # said just before the first tile
         err += p.stderr.read1(4096)
-    time.sleep(3)  # into the first tile's network call
+    time.sleep(8)  # past the first tile's colour work and the network's tracing, into its run
     p.send_signal(getattr(signal, signum))
     sent = time.monotonic()
     err += p.communicate(timeout=120)[1]
@@ -228,7 +228,7 @@ def test_a_signal_stops_a_tile_at_once_and_leaves_nothing_behind(tmp_path, data_
     text = err.decode()
     assert p.returncode == status, text
     assert text.strip().splitlines()[-1] == line
-    assert waited < 15, f"{waited:.1f} s from the signal to the exit"
+    assert waited < 5, f"{waited:.1f} s from the signal to the exit"  # the tile alone takes far longer
     assert [f.name for f in tmp_path.iterdir()] == ["in"] and [f.name for f in big.parent.iterdir()] == ["big.png"]
 
 

@@ -12,7 +12,7 @@ from drrn_tf.cli import process
 from drrn_tf.inference.threads import DaemonPool
 
 
-def test_a_pool_answers_in_order_and_hands_back_exceptions():
+def test_a_pool_answers_each_call_and_hands_back_exceptions():
     pool = DaemonPool(2, "test-pool")
     futures = [pool.submit(pow, k, 2) for k in range(20)]
     assert [f.result(timeout=10) for f in futures] == [k * k for k in range(20)]
@@ -21,8 +21,22 @@ def test_a_pool_answers_in_order_and_hands_back_exceptions():
         pool.submit(divmod, 1, 0).result(timeout=10)
 
 
+def test_a_closed_pool_says_whether_a_call_is_running_and_starts_no_more():
+    pool = DaemonPool(1, "test-close")
+    release, started = threading.Event(), threading.Event()
+    running = pool.submit(lambda: (started.set(), release.wait(30)))
+    queued = pool.submit(abs, -3)
+    assert started.wait(10)
+    assert pool.close() is True  # the first call is still running
+    release.set()
+    running.result(timeout=10)
+    assert pool.close() is False and not queued.done()  # the queued call never starts
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
 def test_a_forked_child_starts_its_own_workers():
+    import time
+
     pool = DaemonPool(1, "test-fork")
     assert pool.submit(abs, -1).result(timeout=10) == 1
     pid = os.fork()
@@ -31,12 +45,27 @@ def test_a_forked_child_starts_its_own_workers():
             os._exit(0 if pool.submit(abs, -2).result(timeout=10) == 2 else 1)
         except BaseException:
             os._exit(1)
-    _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
+    deadline = time.monotonic() + 30
+    while (status := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if status == (0, 0):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    assert status[0] == pid and os.waitstatus_to_exitcode(status[1]) == 0
 
 
-def test_off_main_thread_runs_on_the_worker_and_passes_results_and_errors():
+@pytest.fixture
+def owned(monkeypatch):
+    """As in the drrn program (``own_process``), undone after the test."""
+    monkeypatch.setattr(process, "_OWNED", threading.Event())
+    process.own_process()
+
+
+def test_off_main_thread_runs_on_the_worker_only_in_the_drrn_program(monkeypatch):
     where = process.off_main_thread(lambda: threading.current_thread().name)
+    monkeypatch.setattr(process, "_OWNED", threading.Event())
+    assert where() == "MainThread"  # a library user's process (or main() called in it): as it is
+    process.own_process()
     assert where().startswith("drrn-call")
     with pytest.raises(ValueError, match="bad"):
         process.off_main_thread(lambda: (_ for _ in ()).throw(ValueError("bad")))()
@@ -47,16 +76,16 @@ def test_off_main_thread_runs_on_the_worker_and_passes_results_and_errors():
     assert box == ["other"]
 
 
-def test_an_interrupt_lands_during_a_long_call_and_marks_it_abandoned(monkeypatch):
+def test_an_interrupt_lands_during_a_long_call(owned, monkeypatch):
     """The main thread takes the signal while the worker is still in the call (here: waiting on an
-    event, as it would in a native call that does not return for minutes)."""
-    monkeypatch.setattr(process, "_ABANDONED", threading.Event())
+    event, as it would in a native call that does not return for minutes); ``exit_process`` would
+    then end the process at once."""
+    monkeypatch.setattr(process, "_WORKER", DaemonPool(1, "drrn-call"))
     release, started = threading.Event(), threading.Event()
 
     def long_call():
         started.set()
         release.wait(30)
-        return "late"
 
     def alarm(signum, frame):
         raise KeyboardInterrupt
@@ -66,9 +95,8 @@ def test_an_interrupt_lands_during_a_long_call_and_marks_it_abandoned(monkeypatc
         signal.setitimer(signal.ITIMER_REAL, 0.3)
         with pytest.raises(KeyboardInterrupt):
             process.off_main_thread(long_call)()
-        assert started.is_set() and process._ABANDONED.is_set()  # still running when the interrupt landed
+        assert started.is_set() and process._WORKER.running == 1  # still running when the interrupt landed
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         release.set()
-    assert process.off_main_thread(lambda: "next")() == "next"  # the worker goes on once the call returns

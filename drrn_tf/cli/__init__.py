@@ -15,7 +15,7 @@ import warnings
 from typing import NoReturn
 
 from drrn_tf.cli.options import epilog, memory_mb, one_line, positive  # the names other packages' sub-commands use
-from drrn_tf.cli.process import LibraryLogToStderr, NativeStderrSilenced, Terminated, exit_process, on_sigterm
+from drrn_tf.cli.process import LibraryLogToStderr, NativeStderrSilenced, Terminated, exit_process, on_sigterm, own_process
 from drrn_tf.errors import DrrnError
 
 # What the commands refuse, and why: printed by `drrn --help`, and quoted in the README.
@@ -75,7 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 def run() -> NoReturn:
     """The ``drrn`` program (its console script, and ``python -m drrn_tf``): ``main()``, then exit with its
     status -- at once if Ctrl-C or SIGTERM left a network call running (``exit_process``)."""
-    exit_process(main())
+    own_process()
+    try:
+        code = main()
+    except KeyboardInterrupt as e:  # a second Ctrl-C or SIGTERM, landing while main() handled the first
+        code = 143 if isinstance(e, Terminated) else 130
+    exit_process(code)
 
 
 def main(argv: list[str] | None = None) -> int:

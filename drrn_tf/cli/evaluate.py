@@ -6,7 +6,7 @@ import os
 import time
 
 from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, progress, say_runtime
-from drrn_tf.cli.process import interruptible, off_main_thread
+from drrn_tf.cli.process import interruptible
 from drrn_tf.constants import DEFAULT_METRICS, METRICS, SCALES
 from drrn_tf.errors import InputError
 
@@ -59,7 +59,7 @@ def _scorer(args, degrade):
 
     # The paper-exact reference unless told otherwise; an exported file runs in its own runtime.
     runtime = args.runtime or ("auto" if resolve_model(args.model).exported else "keras")
-    engine = off_main_thread(load_engine)(args.model, runtime, require_trained=True)
+    engine = load_engine(args.model, runtime, require_trained=True)
     check_tile(engine, args.tile)
     if args.ensemble:
         engine = self_ensemble(engine)

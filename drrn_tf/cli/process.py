@@ -24,28 +24,34 @@ def on_sigterm(signum, frame):
 
 
 _WORKER = DaemonPool(1, "drrn-call")
-_ABANDONED = threading.Event()
+_OWNED = threading.Event()  # set by the drrn program (``drrn_tf.cli.run``), which owns its process
+
+
+def own_process() -> None:
+    """Say that this process is the ``drrn`` program's: ``off_main_thread`` takes effect, and
+    ``exit_process`` may end the process at once."""
+    _OWNED.set()
 
 
 def off_main_thread(fn):
-    """``fn``, called from the main thread, run by a daemon worker while the main thread waits for it.
+    """``fn``, called from the main thread of the ``drrn`` program (``own_process``), run by a daemon
+    worker while the main thread waits for it.
 
     Python runs a signal handler only between its own steps, so a Ctrl-C or SIGTERM that lands
     during one long native call (a tile through B1U25 can take minutes) would wait for it; waiting
     on a worker instead, the main thread takes the signal at once and cleans up on its way out,
-    and ``exit_process`` ends the process without waiting for the call left running. From any
-    other thread (the worker itself included) ``fn`` runs as it is."""
+    and ``exit_process`` ends the process without waiting for the call left running. Anywhere
+    else (another thread, the worker itself, a library user's process) ``fn`` runs as it is."""
 
     @functools.wraps(fn)
     def call(*args, **kwargs):
-        if threading.current_thread() is not threading.main_thread():
+        if not _OWNED.is_set() or threading.current_thread() is not threading.main_thread():
             return fn(*args, **kwargs)
         future = _WORKER.submit(functools.partial(fn, *args, **kwargs))
         try:
             return future.result()
         except BaseException:
-            if not future.done() and not future.cancel():  # still running: abandoned
-                _ABANDONED.set()
+            future.cancel()  # not started yet: it never will
             raise
 
     return call
@@ -60,7 +66,7 @@ def exit_process(code: int) -> NoReturn:
     """Exit with ``code``: at once (output flushed) if an interrupt left a call of ``off_main_thread``
     running, whose native threads a normal exit would tear down under it (a crash, seen with
     TensorFlow); else as ``sys.exit``."""
-    if _ABANDONED.is_set():
+    if _WORKER.close():
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can be said
                 stream.flush()

@@ -6,7 +6,7 @@ import os
 import sys
 
 from drrn_tf.cli.options import add_tiling, check_scale, check_tile, epilog, one_line, positive, progress, say_runtime
-from drrn_tf.cli.process import interruptible, off_main_thread
+from drrn_tf.cli.process import interruptible
 from drrn_tf.constants import MAX_PIXELS
 from drrn_tf.errors import InputError
 
@@ -113,7 +113,7 @@ def cmd_upscale(args) -> int:
     if not plan.jobs:  # every output exists (--skip-existing), or no input could be upscaled
         run_upscale(plan, None, on_error=error)
         return _finish(plan, RunResult(), args.quiet)
-    engine = off_main_thread(load_engine)(args.model, args.runtime, require_trained=True)
+    engine = load_engine(args.model, args.runtime, require_trained=True)
     check_tile(engine, args.tile)
     if args.ensemble:
         engine = self_ensemble(engine)

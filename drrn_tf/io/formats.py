@@ -17,7 +17,7 @@ from PIL import Image, UnidentifiedImageError
 from drrn_tf._compat import pillow_opener
 from drrn_tf.errors import InputError, first_line
 
-__all__ = ["READ_FORMATS", "ImageHeader", "array_mode", "check_png_rows", "image_header", "open_format", "sniff_file", "sniff_format", "webp_lossless"]
+__all__ = ["READ_FORMATS", "ImageHeader", "array_mode", "check_png_rows", "image_header", "open_format", "sniff_file", "sniff_format"]
 
 READ_FORMATS = ("PNG", "JPEG", "TIFF", "WebP", "BMP", "GIF")
 
@@ -145,10 +145,10 @@ def sniff_file(path: str | os.PathLike) -> str | None:
     except (OSError, ValueError):
         return None
     fmt = sniff_format(head) or ""
-    return "WEBP-LOSSLESS" if fmt == "WEBP" and webp_lossless(head) else fmt
+    return "WEBP-LOSSLESS" if fmt == "WEBP" and _webp_lossless(head) else fmt
 
 
-def webp_lossless(head: bytes) -> bool:
+def _webp_lossless(head: bytes) -> bool:
     """Whether a WebP file's (first) image is VP8L, the lossless coding, walking its RIFF chunks."""
     pos = 12
     while pos + 8 <= len(head):

@@ -333,10 +333,13 @@ def run_upscale(
     dropped). With no job, nothing is created; an output folder made for a run that writes nothing
     (an error, an interrupt) is removed again."""
     result = RunResult()
-    made = plan.make_dir is not None and bool(plan.jobs) and not plan.make_dir.exists()
-    if made:
+    made = False  # whether this run made the folder (another run may have, meanwhile)
+    if plan.make_dir is not None and plan.jobs:
         try:
-            plan.make_dir.mkdir(parents=False, exist_ok=True)
+            plan.make_dir.mkdir(parents=False)
+            made = True
+        except FileExistsError:
+            pass
         except OSError as e:
             raise os_error(plan.make_dir, e, "cannot create the output folder") from e
     try:
