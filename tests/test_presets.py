@@ -128,7 +128,7 @@ def test_published_tables_stand_where_the_readme_says():
             assert compact[cell][0] > psnr - (0.06 if cell[0] == "Urban100" else 0) and compact[cell][1] > ssim, cell
     assert {c[0] for c in b1u9.keys() & b1u25.keys() & compact.keys()} >= {"Set5", "Set14", "BSD100"}
     # the x8 self-ensemble's gain on every cell it has, to two decimals, in the range the models doc states
-    for plus, plain, (low, high) in (("drrn_b1u9_ensemble", "drrn_b1u9", (0.07, 0.11)), ("drrn_b1u25_ensemble", "drrn_b1u25", (0.10, 0.13))):
+    for plus, plain, (low, high) in (("drrn_b1u9_ensemble", "drrn_b1u9", (0.07, 0.11)), ("drrn_b1u25_ensemble", "drrn_b1u25", (0.07, 0.13))):
         gains = {cell: round(psnr - ROWS[plain].cells[cell][0], 2) for cell, (psnr, _) in ROWS[plus].cells.items()}
         assert min(gains.values()) == low and max(gains.values()) == high, (plus, gains)
 
