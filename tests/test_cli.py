@@ -399,13 +399,14 @@ def test_memory_stays_within_the_budget(tmp_path):
 
 
 def test_what_is_refused_is_said_in_one_place(capsys):
-    """`drrn --help` ends with the list of refusals, and the README quotes it as it is."""
+    """`drrn --help` ends with the list of refusals, and the README and the upscaling page quote it as it is."""
     from drrn_tf.cli import REFUSALS
 
     with pytest.raises(SystemExit):
         main(["--help"])
     assert capsys.readouterr().out.rstrip().endswith(REFUSALS)
-    assert REFUSALS in (Path(__file__).parents[1] / "README.md").read_text()
+    for page in ("README.md", "docs/upscaling.md"):
+        assert REFUSALS in (Path(__file__).parents[1] / page).read_text(), page
 
 
 def test_library_warnings_are_not_the_commands_lines(capsys, tmp_path, monkeypatch):

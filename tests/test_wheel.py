@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -57,6 +58,15 @@ def test_wheel_has_no_top_level_export_package(installed):
     assert {preset + f for f in ("config.json", "metadata.json", "model.weights.h5")} <= set(names)
     assert {preset + "drrn_b1u9.int8.tflite", preset + "drrn_b1u9.int8.json"} <= set(names)  # the default runtime ships
     assert not [n for n in names if n.endswith((".yaml", ".log", ".csv"))]  # training records stay in the repository
+
+
+def test_the_docs_give_the_wheels_size(installed):
+    wheel, _, _ = installed
+    size_mb = wheel.stat().st_size / 1e6
+    for page in ("README.md", "docs/index.md"):
+        stated = re.findall(r"trained weights\s+included, is (\d+(?:\.\d+)?) MB", (ROOT / page).read_text())
+        assert stated, f"{page} no longer states the wheel's size"
+        assert all(abs(float(mb) - size_mb) <= 0.15 for mb in stated), f"{page} says {stated} MB, the wheel is {size_mb:.2f} MB"
 
 
 def test_installed_package_is_the_wheel_and_its_commands_run(installed):

@@ -30,7 +30,7 @@ what drrn refuses -- one line on stderr naming the file, exit status 2, nothing 
   outputs  that are an input of the run (by inode too), a folder, a device, a FIFO or a symbolic
            link; an existing file without --overwrite or --skip-existing, also one another run
            wrote meanwhile (files are moved into place only if the name is still free); larger
-           than their format holds (JPEG 65,535 pixels a side, WebP 16,383, PNG 1,000,000)
+           than their format holds (JPEG 65,500 pixels a side, WebP 16,383, PNG 1,000,000)
   models   that are not a preset or a .keras, .tflite or .onnx file; .keras archives that unpack to
            more than a model needs, or declare layers of over 4,096 channels; unbuilt models;
            NaN or inf weights (and exports whose output is not finite); graphs declaring over 4 GiB

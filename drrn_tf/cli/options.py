@@ -181,7 +181,7 @@ def add_tiling(sp, runtime: str) -> None:
         help=f"(default {runtime}) auto: the fastest runtime whose quality passes the parity gate -- for a trained preset its "
         "full-int8 LiteRT export, which ships in the package (needs the export extra), else keras; keras: TensorFlow float32, "
         "the paper-exact reference; keras-bf16: Keras with bfloat16 maths (for CPUs with AMX); litert: the full-int8 LiteRT export (for a .keras file made, parity-checked and cached "
-        "on first use, in DRRN_CACHE, else ~/.cache/drrn-tf). An exported .tflite/.onnx runs in its own runtime",
+        "on first use, in DRRN_CACHE, else XDG_CACHE_HOME/drrn-tf or ~/.cache/drrn-tf). An exported .tflite/.onnx runs in its own runtime",
     )
     sp.add_argument(
         "--ensemble",
