@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -407,6 +408,11 @@ def test_what_is_refused_is_said_in_one_place(capsys):
     assert capsys.readouterr().out.rstrip().endswith(REFUSALS)
     for page in ("README.md", "docs/upscaling.md"):
         assert REFUSALS in (Path(__file__).parents[1] / page).read_text(), page
+    # the sizes it names are the ones the output check enforces
+    from drrn_tf.io.images import _MAX_SIDE
+
+    said = re.search(r"JPEG ([\d,]+) pixels a side, WebP ([\d,]+), PNG ([\d,]+)", REFUSALS)
+    assert said and [int(n.replace(",", "")) for n in said.groups()] == [_MAX_SIDE[s] for s in (".jpg", ".webp", ".png")]
 
 
 def test_library_warnings_are_not_the_commands_lines(capsys, tmp_path, monkeypatch):
