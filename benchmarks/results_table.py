@@ -129,8 +129,15 @@ class Row:
 
 def _cpus(doc: dict) -> str | None:
     """The CPU an evaluation ran on (those of each run, for one that was interrupted and resumed)."""
-    cpus = [run["cpu"] for run in doc.get("runs", [])] or ([doc["cpu"]] if doc.get("cpu") else [])
-    return " and an ".join(dict.fromkeys(f"{cpu['name']}, {cpu['cores']} cores" for cpu in cpus)) or None
+    runs = [(run["cpu"], run.get("seconds")) for run in doc.get("runs", [])] or ([(doc["cpu"], None)] if doc.get("cpu") else [])
+    seconds: dict[str, float] = {}  # each CPU's share of the wall time, in the order the runs were on them
+    for cpu, sec in runs:
+        seconds[cpu["name"]] = seconds.get(cpu["name"], 0.0) + (sec or 0.0)
+    cores = " and ".join(dict.fromkeys(str(cpu["cores"]) for cpu, _ in runs))
+    if len(seconds) < 2:
+        return f"{runs[0][0]['name']}, {cores} cores" if runs else None
+    shares = " and an ".join(f"{name} ({_duration(sec)})" for name, sec in seconds.items())
+    return f"{shares}, {cores} cores" + ("" if " and " in cores else " each")
 
 
 def files(stem: str) -> list[Path]:

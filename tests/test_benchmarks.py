@@ -119,7 +119,12 @@ def test_a_resumed_evaluation_names_each_cpu_it_ran_on():
     amd, intel = {"name": "AMD EPYC", "cores": 2}, {"name": "Intel(R) Xeon(R) Processor", "cores": 2}
     assert cpus({"cpu": amd}) == "AMD EPYC, 2 cores" and cpus({}) is None
     assert cpus({"cpu": amd, "runs": [{"cpu": amd}, {"cpu": amd}]}) == "AMD EPYC, 2 cores"
-    assert cpus({"cpu": amd, "runs": [{"cpu": intel}, {"cpu": amd}]}) == "Intel(R) Xeon(R) Processor, 2 cores and an AMD EPYC, 2 cores"
+    mixed = [{"cpu": intel, "seconds": 700}, {"cpu": amd, "seconds": 50}, {"cpu": intel, "seconds": 500}]
+    assert cpus({"cpu": amd, "runs": mixed}) == "Intel(R) Xeon(R) Processor (20 min) and an AMD EPYC (50 s), 2 cores each"
+    assert (
+        cpus({"runs": [{"cpu": amd, "seconds": 60}, {"cpu": {**intel, "cores": 4}, "seconds": 60}]})
+        == "AMD EPYC (60 s) and an Intel(R) Xeon(R) Processor (60 s), 2 and 4 cores"
+    )
 
 
 @pytest.mark.slow
