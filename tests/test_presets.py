@@ -14,7 +14,7 @@ from PIL import Image
 from drrn_tf.cli import main
 from drrn_tf.io.images import read_image
 from drrn_tf.nn.predict import predict_y
-from drrn_tf.nn.presets import DEFAULT_PRESET, PRESETS, PRESETS_DIR, build_preset
+from drrn_tf.nn.presets import DEFAULT_PRESET, PRESETS, PRESETS_DIR, build_preset, choice_guide
 from drrn_tf.nn.stats import model_stats
 from drrn_tf.protocol.evaluation import bicubic_input, hr_luminance, score
 
@@ -135,7 +135,10 @@ def test_published_tables_stand_where_the_readme_says():
 
 def test_help_figures_are_the_committed_measurements():
     """The figures `drrn upscale --help` shows for each trained preset come from benchmarks/results/."""
-    rows = json.loads((RESULTS / "bench_presets.json").read_text())["rows"]
+    bench = json.loads((RESULTS / "bench_presets.json").read_text())
+    rows, cpu = bench["rows"], bench["cpu"]
+    measured_on = cpu["name"].replace("(R)", "").replace(" Processor", "") + (" with AMX" if "AMX-INT8" in cpu["features"] else "")
+    assert cpu["cores"] == 2 and f"on 2 cores of an {measured_on}," in choice_guide()
     ms = {(r["model"], r["runtime"], r["quant"]): r["median_ms"] for r in rows if r["size"] == "288x288" and r["threads"] == 2}
     guided = [p for p in PRESETS.values() if p.use]
     assert {p.name for p in guided} == set(TRAINED)
@@ -146,7 +149,7 @@ def test_help_figures_are_the_committed_measurements():
             latency = ms[(p.name, "litert", "int8")]
         else:  # a preset of the same network as another (a fine-tune) times as that one
             psnr, latency = _published(p.name)[("Set5", 4)]["psnr"], ms[(p.graph, "keras", "fp32")]
-        assert (p.set5_x4_psnr, p.ms_288) == (round(psnr, 2), round(latency, 1)), p.name
+        assert (p.set5_x4_psnr, p.ms_288, p.ms_288_cpu) == (round(psnr, 2), round(latency, 1), measured_on), p.name
 
 
 @pytest.mark.slow

@@ -5,7 +5,7 @@ A preset is a folder of data inside the package, ``drrn_tf/presets/NAME/`` (as K
 * ``config.json`` -- ``{"builder": ..., "config": {...}}``: which network (a key of
   ``drrn_tf.nn.models.BUILDERS``) with which hyperparameters;
 * ``metadata.json`` -- what it is and what to pick it for (``description``, ``use``), the
-  ``figures`` ``drrn upscale --help`` shows (Set5 x4 PSNR, ms per 288x288 output; measured by the
+  ``figures`` ``drrn upscale --help`` shows (Set5 x4 PSNR, ms per 288x288 output and its CPU; measured by the
   benchmarks ``figures_measured_by`` names), its weights file and their sha256, ``int8_twin``
   (the preset fine-tuned for full int8 that stands in for it where an int8 export is made for it),
   the gated LiteRT ``exports`` that ship with it, and where its training is recorded (``provenance``);
@@ -65,6 +65,11 @@ class Preset:
         return self.metadata.get("figures", {}).get("ms_288")
 
     @property
+    def ms_288_cpu(self) -> str | None:
+        """The CPU ``ms_288`` was measured on, as the help names it."""
+        return self.metadata.get("figures", {}).get("ms_288_cpu")
+
+    @property
     def int8_twin(self) -> str | None:
         return self.metadata.get("int8_twin")
 
@@ -98,12 +103,17 @@ PRESETS: dict[str, Preset] = _read_presets()
 
 def choice_guide() -> str:
     """One line per trained preset: what it is for, Set5 x4 PSNR and time per 288x288 output."""
-    lines = []
-    for p in PRESETS.values():
-        if p.use:
-            default = " (the default)" if p.name == DEFAULT_PRESET else ""
-            lines.append(f"  {p.name:<18} {p.use}{default}; Set5 x4 {p.set5_x4_psnr:.2f} dB, {p.ms_288 / 1000:.2f} s per 288x288 output")
-    return "which model (2 CPU threads):\n" + "\n".join(lines)
+    guided = [p for p in PRESETS.values() if p.use]
+    lines = [
+        f"  {p.name:<19} {p.use}{' (the default)' if p.name == DEFAULT_PRESET else ''}; Set5 x4 {p.set5_x4_psnr:.2f} dB, {p.ms_288 / 1000:.2f} s"
+        for p in guided
+    ]
+    cpus = " / ".join(dict.fromkeys(str(p.ms_288_cpu) for p in guided))
+    return (
+        f"which model (s: per 288x288 output on 2 cores of an {cpus}, in Keras float32, a phone\n"
+        "preset as its full-int8 export; drrn upscale picks a faster runtime where it can, and\n"
+        "drrn bench times your own CPU):\n" + "\n".join(lines)
+    )
 
 
 def build_preset(name: str, load_weights: bool = True) -> keras.Model:
